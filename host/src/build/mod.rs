@@ -1,0 +1,3 @@
+//! Building plugins: Rust crates and Python modules into WebAssembly components.
+//!
+//! STUB: owned by the guest-build work.

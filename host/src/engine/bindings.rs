@@ -1,0 +1,8 @@
+//! The host side of the `trailhound:detector` world, generated once here.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "detector",
+});
+
+pub use trailhound::detector::types as wit;

@@ -1,0 +1,25 @@
+//! The engine: hosts detector components in wasmtime and feeds them events.
+//!
+//! [`runtime`] configures wasmtime (component model, epoch interruption) and ticks epochs;
+//! [`bindings`] holds the one `bindgen!` of the WIT world; [`limits`] caps instance memory;
+//! [`store`] is the per-instance host state and its imports; [`cache`] keeps compiled
+//! components on disk; [`plugin`] loads a component and runs calls under a deadline;
+//! [`supervisor`] isolates faults (recreate, retry once, quarantine); [`shard`] keys events
+//! by actor, following AssumeRole hops; [`worker`] is one thread with its own instances;
+//! [`runner`] ties it together behind [`Engine`].
+
+pub mod bindings;
+pub mod cache;
+pub mod limits;
+pub mod plugin;
+pub mod runner;
+pub mod runtime;
+pub mod settings;
+pub mod shard;
+pub mod store;
+pub mod supervisor;
+pub mod worker;
+
+pub use plugin::{LoadedPlugin, PluginError, PluginSpec};
+pub use runner::{Engine, EngineError, EngineReport, PluginReport};
+pub use settings::EngineSettings;

@@ -1,0 +1,288 @@
+//! One plugin: its component loaded and checked once, and instances of it that run calls
+//! under a deadline and a memory cap, with failures classified.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::Store;
+
+use super::bindings::{wit, Detector, DetectorPre};
+use super::runtime::WasmRuntime;
+use super::store::HostState;
+use super::{cache, EngineSettings};
+
+/// A plugin as the operator names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginSpec {
+    pub name: String,
+    /// The component file.
+    pub path: PathBuf,
+    /// Passed to the plugin's `configure` as JSON text.
+    pub config: serde_json::Value,
+}
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("plugin {name:?}: cannot read {path}: {source}")]
+    Read { name: String, path: PathBuf, source: std::io::Error },
+    #[error("plugin {name:?}: {path} is not a usable detector component: {reason}")]
+    Invalid { name: String, path: PathBuf, reason: String },
+    #[error("plugin {name:?} refused its config: {message}")]
+    Config { name: String, message: String },
+    #[error("plugin {name:?} failed while starting: {fault}")]
+    Start { name: String, fault: Fault },
+}
+
+/// How a call into a plugin failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    #[error("exceeded its {} ms deadline", .0.as_millis())]
+    Timeout(Duration),
+    #[error("exceeded its {} MiB memory limit", .0 >> 20)]
+    OutOfMemory(usize),
+    #[error("trapped: {0}")]
+    Trap(String),
+}
+
+/// A component compiled, linked and checked once; shared by every worker's instances.
+pub struct LoadedPlugin {
+    pub spec: PluginSpec,
+    pub info: trailhound_sdk::Info,
+    pub from_cache: bool,
+    config_text: String,
+    pre: DetectorPre<HostState>,
+}
+
+impl LoadedPlugin {
+    /// Compiles (or loads from cache), links, instantiates once to read `info` and check that
+    /// `configure` accepts the config.
+    ///
+    /// # Errors
+    /// The file is unreadable, not a detector component, or the plugin refuses its config.
+    pub fn load(spec: PluginSpec, runtime: &WasmRuntime, settings: &EngineSettings) -> Result<Self, PluginError> {
+        let invalid = |reason: String| PluginError::Invalid {
+            name: spec.name.clone(),
+            path: spec.path.clone(),
+            reason,
+        };
+        let wasm = std::fs::read(&spec.path).map_err(|source| PluginError::Read {
+            name: spec.name.clone(),
+            path: spec.path.clone(),
+            source,
+        })?;
+        let (component, from_cache) =
+            cache::load(&runtime.engine, &wasm, &settings.cache_dir).map_err(|e| invalid(format!("{e:#}")))?;
+        let linker = linker(&runtime.engine).map_err(|e| invalid(format!("{e:#}")))?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| invalid(format!("{e:#}")))?;
+        let pre = DetectorPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?;
+        let config_text = match &spec.config {
+            serde_json::Value::Null => String::new(),
+            config => config.to_string(),
+        };
+        let mut plugin = LoadedPlugin { info: trailhound_sdk::Info::default(), from_cache, config_text, pre, spec };
+        let mut probe = PluginInstance::start(&plugin, runtime, settings)?;
+        plugin.info = probe.info(runtime.ticks(settings.deadline), settings.deadline).map_err(|fault| {
+            PluginError::Start { name: plugin.spec.name.clone(), fault }
+        })?;
+        Ok(plugin)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Whether this plugin wants events of the given log source.
+    pub fn wants(&self, source: &str) -> bool {
+        self.info.sources.is_empty() || self.info.sources.iter().any(|s| s == source)
+    }
+}
+
+/// The host functions every detector may import (plus an empty WASI for language runtimes).
+fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    Detector::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    Ok(linker)
+}
+
+/// One live instance of a plugin, in its own store.
+pub struct PluginInstance {
+    store: Store<HostState>,
+    bindings: Detector,
+    deadline: Duration,
+    ticks: u64,
+}
+
+impl PluginInstance {
+    /// Instantiates and configures a fresh instance.
+    ///
+    /// # Errors
+    /// The instance faults while starting, or refuses its config.
+    pub fn start(plugin: &LoadedPlugin, runtime: &WasmRuntime, settings: &EngineSettings) -> Result<Self, PluginError> {
+        let start = |fault| PluginError::Start { name: plugin.spec.name.clone(), fault };
+        let mut store = Store::new(&runtime.engine, HostState::new(&plugin.spec.name, settings.memory_limit));
+        store.limiter(|state| &mut state.cap);
+        let ticks = runtime.ticks(settings.deadline);
+        store.set_epoch_deadline(ticks);
+        let bindings = match plugin.pre.instantiate(&mut store) {
+            Ok(bindings) => bindings,
+            Err(e) => return Err(start(classify(&store, e, settings.deadline))),
+        };
+        let mut instance = PluginInstance { store, bindings, deadline: settings.deadline, ticks };
+        let config = plugin.config_text.clone();
+        match instance.call(|b, s| b.call_configure(s, &config)) {
+            Ok(Ok(())) => Ok(instance),
+            Ok(Err(message)) => Err(PluginError::Config { name: plugin.spec.name.clone(), message }),
+            Err(fault) => Err(start(fault)),
+        }
+    }
+
+    fn info(&mut self, ticks: u64, deadline: Duration) -> Result<trailhound_sdk::Info, Fault> {
+        self.ticks = ticks;
+        self.deadline = deadline;
+        let info = self.call(|b, s| b.call_info(s))?;
+        Ok(trailhound_sdk::Info {
+            name: info.name,
+            version: info.version,
+            sources: info.sources,
+            fields: info.fields,
+            wants_raw: info.wants_raw,
+            stateful: info.stateful,
+        })
+    }
+
+    /// Runs one batch.
+    ///
+    /// # Errors
+    /// The call timed out, ran out of memory or trapped; the instance must not be reused.
+    pub fn on_events(&mut self, batch: &[wit::Event]) -> Result<Vec<wit::Finding>, Fault> {
+        self.call(|b, s| b.call_on_events(s, batch))
+    }
+
+    /// # Errors
+    /// As for [`PluginInstance::on_events`].
+    pub fn on_tick(&mut self, now: i64) -> Result<Vec<wit::Finding>, Fault> {
+        self.call(|b, s| b.call_on_tick(s, now))
+    }
+
+    /// # Errors
+    /// As for [`PluginInstance::on_events`].
+    pub fn snapshot(&mut self) -> Result<Vec<u8>, Fault> {
+        self.call(|b, s| b.call_snapshot(s))
+    }
+
+    /// # Errors
+    /// The outer error is a fault; the inner one the plugin's own refusal.
+    pub fn restore(&mut self, state: &[u8]) -> Result<Result<(), String>, Fault> {
+        self.call(|b, s| b.call_restore(s, state))
+    }
+
+    /// The largest linear memory this instance has had, in bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.store.data().cap.peak_bytes
+    }
+
+    pub fn state(&self) -> &HostState {
+        self.store.data()
+    }
+
+    fn call<T>(
+        &mut self,
+        f: impl FnOnce(&Detector, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, Fault> {
+        self.store.set_epoch_deadline(self.ticks);
+        let result = f(&self.bindings, &mut self.store);
+        result.map_err(|e| classify(&self.store, e, self.deadline))
+    }
+}
+
+fn classify(store: &Store<HostState>, error: wasmtime::Error, deadline: Duration) -> Fault {
+    if store.data().cap.exceeded {
+        return Fault::OutOfMemory(store.data().cap.max_bytes);
+    }
+    if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
+        return Fault::Timeout(deadline);
+    }
+    let mut message = format!("{error:#}");
+    // Backtraces can run to many kilobytes; the first lines say what happened.
+    if message.len() > 600 {
+        message.truncate(message.char_indices().nth(600).map_or(message.len(), |(i, _)| i));
+        message.push('…');
+    }
+    Fault::Trap(message)
+}
+
+/// The host's event in the contract's shape, with this plugin's projected values.
+pub fn to_wit(event: &trailhound_sdk::Event, fields: Vec<Option<String>>, raw: Option<String>) -> wit::Event {
+    let actor = &event.actor;
+    wit::Event {
+        id: event.id.clone(),
+        time: event.time,
+        provider: event.provider.clone(),
+        source: event.source.clone(),
+        category: event.category.clone(),
+        service: event.service.clone(),
+        action: event.action.clone(),
+        access_level: event.access_level.clone(),
+        success: event.success,
+        error_code: event.error_code.clone(),
+        error_message: event.error_message.clone(),
+        read_only: event.read_only,
+        management: event.management,
+        account: event.account.clone(),
+        region: event.region.clone(),
+        actor: wit::Actor {
+            id: actor.id.clone(),
+            kind: actor.kind.clone(),
+            account: actor.account.clone(),
+            name: actor.name.clone(),
+            access_key: actor.access_key.clone(),
+            session_name: actor.session_name.clone(),
+            session_issuer: actor.session_issuer.clone(),
+            source_identity: actor.source_identity.clone(),
+            mfa: actor.mfa,
+            invoked_by: actor.invoked_by.clone(),
+        },
+        source_ip: event.source_ip.clone(),
+        user_agent: event.user_agent.clone(),
+        resources: event
+            .resources
+            .iter()
+            .map(|r| wit::Resource { kind: r.kind.clone(), id: r.id.clone(), account: r.account.clone() })
+            .collect(),
+        fields,
+        raw,
+    }
+}
+
+/// A plugin's finding in the SDK's shape.
+pub fn from_wit(finding: wit::Finding) -> trailhound_sdk::Finding {
+    use trailhound_sdk::Severity as S;
+    trailhound_sdk::Finding {
+        rule_id: finding.rule_id,
+        title: finding.title,
+        severity: match finding.severity {
+            wit::Severity::Info => S::Info,
+            wit::Severity::Low => S::Low,
+            wit::Severity::Medium => S::Medium,
+            wit::Severity::High => S::High,
+            wit::Severity::Critical => S::Critical,
+        },
+        summary: finding.summary,
+        actor: finding.actor,
+        event_ids: finding.event_ids,
+        techniques: finding.techniques,
+        tags: finding.tags,
+        evidence: finding
+            .evidence
+            .into_iter()
+            .map(|e| trailhound_sdk::Evidence { key: e.key, value: e.value })
+            .collect(),
+    }
+}
+
+/// Shared handle to a loaded plugin.
+pub type SharedPlugin = Arc<LoadedPlugin>;

@@ -1,0 +1,170 @@
+//! [`Engine`]: loads the plugins, starts the workers, shards and batches events to them, and
+//! collects their statistics when the input ends.
+
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
+use super::runtime::WasmRuntime;
+use super::shard::Sharder;
+use super::supervisor::PluginStats;
+use super::worker::{self, Job, Shared};
+use super::EngineSettings;
+use crate::findings::Detection;
+use crate::projection::{Projection, ProjectionError};
+use crate::record::Record;
+
+/// Batches queued per worker before `submit` blocks: enough to keep a worker busy while the
+/// reader decodes the next batch, small enough to bound memory.
+const QUEUED_BATCHES_PER_WORKER: usize = 4;
+
+/// Links remembered by the sharder (credentials and sessions → origin actor).
+const LINEAGE_CAPACITY: usize = 1_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot start the WebAssembly runtime: {0}")]
+    Runtime(String),
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    #[error("worker {0} stopped unexpectedly")]
+    WorkerDied(usize),
+}
+
+/// One plugin's totals over the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginReport {
+    pub name: String,
+    pub version: String,
+    /// The compiled component came from the on-disk cache.
+    pub from_cache: bool,
+    pub stats: PluginStats,
+}
+
+impl PluginReport {
+    pub fn quarantined(&self) -> bool {
+        self.stats.quarantines > 0
+    }
+}
+
+/// Totals over the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineReport {
+    pub plugins: Vec<PluginReport>,
+}
+
+/// The running engine.
+pub struct Engine {
+    // Declared before `runtime` so workers are joined before the epoch ticker stops.
+    workers: Vec<(Sender<Job>, std::thread::JoinHandle<Vec<PluginStats>>)>,
+    plugins: Vec<Arc<LoadedPlugin>>,
+    pending: Vec<Vec<Record>>,
+    sharder: Sharder,
+    batch_size: usize,
+    _runtime: Arc<WasmRuntime>,
+}
+
+impl Engine {
+    /// Loads every plugin and starts the workers; detections go to `out`.
+    ///
+    /// # Errors
+    /// A plugin cannot be loaded or configured, or its field paths are invalid.
+    pub fn start(settings: EngineSettings, specs: Vec<PluginSpec>, out: Sender<Detection>) -> Result<Self, EngineError> {
+        let runtime = Arc::new(WasmRuntime::new(&settings).map_err(|e| EngineError::Runtime(format!("{e:#}")))?);
+        let mut projection = Projection::default();
+        let mut plugins = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let plugin = LoadedPlugin::load(spec, &runtime, &settings)?;
+            let fields = projection.register(plugin.name(), &plugin.info.fields)?;
+            tracing::info!(
+                plugin = plugin.name(),
+                version = %plugin.info.version,
+                cached = plugin.from_cache,
+                fields = plugin.info.fields.len(),
+                "plugin loaded"
+            );
+            plugins.push((Arc::new(plugin), fields));
+        }
+        let workers_n = settings.workers.max(1);
+        let shared = Shared {
+            runtime: runtime.clone(),
+            plugins: plugins.clone().into(),
+            projection: Arc::new(projection),
+            settings: settings.clone(),
+            out,
+        };
+        let mut workers = Vec::with_capacity(workers_n);
+        for id in 0..workers_n {
+            let (tx, rx) = crossbeam_channel::bounded(QUEUED_BATCHES_PER_WORKER);
+            let handle = worker::spawn(id, shared.clone(), rx).map_err(|e| EngineError::Runtime(e.to_string()))?;
+            workers.push((tx, handle));
+        }
+        Ok(Engine {
+            workers,
+            plugins: plugins.into_iter().map(|(p, _)| p).collect(),
+            pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
+            sharder: Sharder::new(workers_n, LINEAGE_CAPACITY),
+            batch_size: settings.batch_size.max(1),
+            _runtime: runtime,
+        })
+    }
+
+    pub fn plugins(&self) -> &[Arc<LoadedPlugin>] {
+        &self.plugins
+    }
+
+    /// Queues one record for its actor's worker; blocks when that worker is behind.
+    ///
+    /// # Errors
+    /// The worker has died (a bug: plugin faults are contained inside it).
+    pub fn submit(&mut self, record: Record) -> Result<(), EngineError> {
+        let shard = self.sharder.assign(&record);
+        self.pending[shard].push(record);
+        if self.pending[shard].len() >= self.batch_size {
+            self.flush(shard)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, shard: usize) -> Result<(), EngineError> {
+        if self.pending[shard].is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.pending[shard], Vec::with_capacity(self.batch_size));
+        self.workers[shard].0.send(Job::Batch(batch)).map_err(|_| EngineError::WorkerDied(shard))
+    }
+
+    /// Sends what is pending, runs the final tick, waits for the workers and sums their stats.
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn finish(mut self) -> Result<EngineReport, EngineError> {
+        for shard in 0..self.workers.len() {
+            self.flush(shard)?;
+        }
+        let mut totals: Vec<PluginStats> = vec![PluginStats::default(); self.plugins.len()];
+        for (id, (tx, handle)) in self.workers.drain(..).enumerate() {
+            let _ = tx.send(Job::Finish);
+            drop(tx);
+            let stats = handle.join().map_err(|_| EngineError::WorkerDied(id))?;
+            for (total, s) in totals.iter_mut().zip(&stats) {
+                total.merge(s);
+            }
+        }
+        let plugins = self
+            .plugins
+            .iter()
+            .zip(totals)
+            .map(|(p, stats)| PluginReport {
+                name: p.name().to_string(),
+                version: p.info.version.clone(),
+                from_cache: p.from_cache,
+                stats,
+            })
+            .collect();
+        Ok(EngineReport { plugins })
+    }
+}

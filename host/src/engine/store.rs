@@ -1,0 +1,93 @@
+//! Per-instance host state: the memory cap, what the plugin logged and counted, and an empty
+//! WASI context for components whose language runtime imports WASI (CPython does).
+//!
+//! The WASI context grants nothing: no files, no environment, no arguments, no sockets, and
+//! clocks frozen at the epoch, so a detector stays deterministic and replayable.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::trailhound::detector::{host, types};
+use super::limits::MemoryCap;
+
+/// What one plugin instance's store holds.
+pub struct HostState {
+    pub plugin: String,
+    pub cap: MemoryCap,
+    pub counters: BTreeMap<String, u64>,
+    pub gauges: BTreeMap<String, f64>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    pub fn new(plugin: &str, memory_limit: usize) -> Self {
+        let wasi = WasiCtx::builder()
+            .wall_clock(FrozenClock)
+            .monotonic_clock(FrozenClock)
+            // Seeded so that hash-randomizing runtimes behave the same on every run.
+            .insecure_random_seed(0x7472_6169_6c68_6f75_6e64)
+            .build();
+        HostState {
+            plugin: plugin.to_string(),
+            cap: MemoryCap::new(memory_limit),
+            counters: BTreeMap::new(),
+            gauges: BTreeMap::new(),
+            wasi,
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl host::Host for HostState {
+    fn log(&mut self, level: types::LogLevel, message: String) {
+        let plugin = self.plugin.as_str();
+        match level {
+            types::LogLevel::Trace => tracing::trace!(plugin, "{message}"),
+            types::LogLevel::Debug => tracing::debug!(plugin, "{message}"),
+            types::LogLevel::Info => tracing::info!(plugin, "{message}"),
+            types::LogLevel::Warn => tracing::warn!(plugin, "{message}"),
+            types::LogLevel::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+
+    fn counter_add(&mut self, name: String, delta: u64) {
+        *self.counters.entry(name).or_default() += delta;
+    }
+
+    fn gauge_set(&mut self, name: String, value: f64) {
+        self.gauges.insert(name, value);
+    }
+}
+
+/// A clock that always reads the Unix epoch: detectors get time from events, not the host.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}

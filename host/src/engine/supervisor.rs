@@ -1,0 +1,168 @@
+//! Fault isolation for one plugin on one worker: a fault drops the instance, a fresh one
+//! retries the batch once, and a plugin whose batches keep failing is quarantined with a
+//! doubling backoff and reported.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::plugin::{Fault, LoadedPlugin, PluginError, PluginInstance};
+use super::runtime::WasmRuntime;
+use super::EngineSettings;
+
+/// Counters for one plugin on one worker; summed across workers for the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PluginStats {
+    pub batches: u64,
+    pub events: u64,
+    pub findings: u64,
+    pub timeouts: u64,
+    pub out_of_memory: u64,
+    pub traps: u64,
+    /// Faults after which the retry on a fresh instance succeeded.
+    pub recovered: u64,
+    pub quarantines: u64,
+    /// Events this plugin did not see because it was quarantined.
+    pub events_skipped: u64,
+    /// Events in batches that failed even on retry.
+    pub events_failed: u64,
+    pub peak_memory: usize,
+    /// The last fault, for the report.
+    pub last_fault: Option<String>,
+}
+
+impl PluginStats {
+    pub fn merge(&mut self, other: &PluginStats) {
+        self.batches += other.batches;
+        self.events += other.events;
+        self.findings += other.findings;
+        self.timeouts += other.timeouts;
+        self.out_of_memory += other.out_of_memory;
+        self.traps += other.traps;
+        self.recovered += other.recovered;
+        self.quarantines += other.quarantines;
+        self.events_skipped += other.events_skipped;
+        self.events_failed += other.events_failed;
+        self.peak_memory = self.peak_memory.max(other.peak_memory);
+        if other.last_fault.is_some() {
+            self.last_fault.clone_from(&other.last_fault);
+        }
+    }
+
+    fn record(&mut self, fault: &Fault) {
+        match fault {
+            Fault::Timeout(_) => self.timeouts += 1,
+            Fault::OutOfMemory(_) => self.out_of_memory += 1,
+            Fault::Trap(_) => self.traps += 1,
+        }
+        self.last_fault = Some(fault.to_string());
+    }
+}
+
+/// What happened to one call.
+pub enum Outcome<T> {
+    Done(T),
+    /// Quarantined: the call was not made.
+    Skipped,
+    /// Failed twice; `quarantined` says whether this failure put the plugin in quarantine.
+    Failed { fault: Fault, quarantined: Option<Duration> },
+}
+
+/// One plugin's instance on one worker, with its fault history.
+pub struct Supervised {
+    pub plugin: Arc<LoadedPlugin>,
+    pub stats: PluginStats,
+    instance: Option<PluginInstance>,
+    consecutive_failures: u32,
+    quarantined_until: Option<Instant>,
+    next_quarantine: Duration,
+}
+
+impl Supervised {
+    pub fn new(plugin: Arc<LoadedPlugin>, settings: &EngineSettings) -> Self {
+        Supervised {
+            plugin,
+            stats: PluginStats::default(),
+            instance: None,
+            consecutive_failures: 0,
+            quarantined_until: None,
+            next_quarantine: settings.quarantine,
+        }
+    }
+
+    pub fn is_quarantined(&mut self) -> bool {
+        match self.quarantined_until {
+            Some(until) if Instant::now() < until => true,
+            Some(_) => {
+                tracing::info!(plugin = self.plugin.name(), "quarantine over; the plugin gets a fresh instance");
+                self.quarantined_until = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Runs `call` on the live instance; on a fault, retries once on a fresh instance.
+    pub fn run<T>(
+        &mut self,
+        runtime: &WasmRuntime,
+        settings: &EngineSettings,
+        events: u64,
+        call: impl Fn(&mut PluginInstance) -> Result<T, Fault>,
+    ) -> Outcome<T> {
+        if self.is_quarantined() {
+            self.stats.events_skipped += events;
+            return Outcome::Skipped;
+        }
+        let mut last = None;
+        for attempt in 0..2 {
+            match self.attempt(runtime, settings, &call) {
+                Ok(value) => {
+                    if attempt > 0 {
+                        self.stats.recovered += 1;
+                    }
+                    self.consecutive_failures = 0;
+                    return Outcome::Done(value);
+                }
+                Err(fault) => {
+                    tracing::warn!(plugin = self.plugin.name(), attempt, %fault, "plugin call failed; recreating the instance");
+                    self.stats.record(&fault);
+                    self.instance = None;
+                    last = Some(fault);
+                }
+            }
+        }
+        let fault = last.expect("two failed attempts leave a fault");
+        self.stats.events_failed += events;
+        self.consecutive_failures += 1;
+        let mut quarantined = None;
+        if self.consecutive_failures >= settings.max_failures {
+            let period = self.next_quarantine;
+            self.quarantined_until = Some(Instant::now() + period);
+            self.next_quarantine = period.saturating_mul(2);
+            self.consecutive_failures = 0;
+            self.stats.quarantines += 1;
+            tracing::error!(plugin = self.plugin.name(), %fault, seconds = period.as_secs_f64(), "plugin quarantined");
+            quarantined = Some(period);
+        }
+        Outcome::Failed { fault, quarantined }
+    }
+
+    fn attempt<T>(
+        &mut self,
+        runtime: &WasmRuntime,
+        settings: &EngineSettings,
+        call: &impl Fn(&mut PluginInstance) -> Result<T, Fault>,
+    ) -> Result<T, Fault> {
+        if self.instance.is_none() {
+            let instance = PluginInstance::start(&self.plugin, runtime, settings).map_err(|e| match e {
+                PluginError::Start { fault, .. } => fault,
+                other => Fault::Trap(other.to_string()),
+            })?;
+            self.instance = Some(instance);
+        }
+        let instance = self.instance.as_mut().expect("instance was just created");
+        let result = call(instance);
+        self.stats.peak_memory = self.stats.peak_memory.max(instance.peak_memory());
+        result
+    }
+}

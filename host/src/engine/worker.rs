@@ -1,0 +1,245 @@
+//! One worker thread: its own instance of every plugin, fed batches of one shard in order.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use trailhound_sdk::{Finding, Severity};
+
+use super::bindings::wit;
+use super::plugin::{from_wit, to_wit, Fault, LoadedPlugin};
+use super::runtime::WasmRuntime;
+use super::supervisor::{Outcome, PluginStats, Supervised};
+use super::EngineSettings;
+use crate::findings::{Detection, RelatedEvent};
+use crate::projection::{FieldMap, Projection};
+use crate::record::Record;
+
+/// Work for a worker.
+pub enum Job {
+    Batch(Vec<Record>),
+    /// No more input: run the final tick and return the stats.
+    Finish,
+}
+
+/// What every worker shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub runtime: Arc<WasmRuntime>,
+    pub plugins: Arc<[(Arc<LoadedPlugin>, FieldMap)]>,
+    pub projection: Arc<Projection>,
+    pub settings: EngineSettings,
+    pub out: Sender<Detection>,
+}
+
+/// Starts worker `id`; its handle yields the stats of each plugin, in plugin order.
+///
+/// # Errors
+/// The OS refuses a new thread.
+pub fn spawn(
+    id: usize,
+    shared: Shared,
+    jobs: Receiver<Job>,
+) -> std::io::Result<std::thread::JoinHandle<Vec<PluginStats>>> {
+    std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || Worker::new(shared).run(jobs))
+}
+
+struct Worker {
+    shared: Shared,
+    plugins: Vec<(Supervised, FieldMap)>,
+    recent: RecentEvents,
+    stream_time: Option<i64>,
+    last_tick: Option<i64>,
+}
+
+impl Worker {
+    fn new(shared: Shared) -> Self {
+        let plugins = shared
+            .plugins
+            .iter()
+            .map(|(plugin, fields)| (Supervised::new(plugin.clone(), &shared.settings), fields.clone()))
+            .collect();
+        let recent = RecentEvents::new(shared.settings.recent_events);
+        Worker { shared, plugins, recent, stream_time: None, last_tick: None }
+    }
+
+    fn run(mut self, jobs: Receiver<Job>) -> Vec<PluginStats> {
+        for job in jobs {
+            match job {
+                Job::Batch(records) => {
+                    self.batch(&records);
+                    self.maybe_tick();
+                }
+                Job::Finish => break,
+            }
+        }
+        if let Some(now) = self.stream_time {
+            self.tick(now);
+        }
+        self.plugins.into_iter().map(|(s, _)| s.stats).collect()
+    }
+
+    fn batch(&mut self, records: &[Record]) {
+        let projection = &self.shared.projection;
+        let values: Vec<Vec<Option<String>>> = if projection.is_empty() {
+            Vec::new()
+        } else {
+            records.iter().map(|r| projection.evaluate(&r.raw)).collect()
+        };
+        let any_raw = self.plugins.iter().any(|(s, _)| s.plugin.info.wants_raw);
+        let raws: Vec<Option<String>> = if any_raw {
+            records.iter().map(|r| Some(r.raw.to_string())).collect()
+        } else {
+            Vec::new()
+        };
+        for record in records {
+            self.recent.remember(RelatedEvent::of(&record.event));
+            self.stream_time = Some(self.stream_time.map_or(record.event.time, |t| t.max(record.event.time)));
+        }
+
+        let shared = &self.shared;
+        let mut detections = Vec::new();
+        for (supervised, fields) in &mut self.plugins {
+            let plugin = supervised.plugin.clone();
+            let batch: Vec<wit::Event> = records
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| plugin.wants(&r.event.source))
+                .map(|(i, r)| {
+                    let projected = if fields.is_empty() { Vec::new() } else { fields.pick(&values[i]) };
+                    let raw = if plugin.info.wants_raw { raws[i].clone() } else { None };
+                    to_wit(&r.event, projected, raw)
+                })
+                .collect();
+            if batch.is_empty() {
+                continue;
+            }
+            let n = batch.len() as u64;
+            let outcome = supervised.run(&shared.runtime, &shared.settings, n, |i| i.on_events(&batch));
+            if !matches!(outcome, Outcome::Skipped) {
+                supervised.stats.batches += 1;
+                supervised.stats.events += n;
+            }
+            collect(outcome, supervised, n, &self.recent, self.stream_time, &mut detections);
+        }
+        self.send(detections);
+    }
+
+    fn maybe_tick(&mut self) {
+        let Some(now) = self.stream_time else { return };
+        let due = self.last_tick.is_none_or(|last| now - last >= self.shared.settings.tick_interval_ms);
+        if due {
+            self.tick(now);
+        }
+    }
+
+    fn tick(&mut self, now: i64) {
+        self.last_tick = Some(now);
+        let shared = &self.shared;
+        let mut detections = Vec::new();
+        for (supervised, _) in &mut self.plugins {
+            let outcome = supervised.run(&shared.runtime, &shared.settings, 0, |i| i.on_tick(now));
+            collect(outcome, supervised, 0, &self.recent, Some(now), &mut detections);
+        }
+        self.send(detections);
+    }
+
+    fn send(&self, detections: Vec<Detection>) {
+        for detection in detections {
+            // The receiver only goes away when the run is being torn down.
+            if self.shared.out.send(detection).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Turns a call's outcome into detections: the plugin's findings, or a health finding when
+/// the plugin was just quarantined.
+fn collect(
+    outcome: Outcome<Vec<wit::Finding>>,
+    supervised: &mut Supervised,
+    events: u64,
+    recent: &RecentEvents,
+    stream_time: Option<i64>,
+    out: &mut Vec<Detection>,
+) {
+    let plugin = &supervised.plugin;
+    match outcome {
+        Outcome::Done(findings) => {
+            supervised.stats.findings += findings.len() as u64;
+            for finding in findings {
+                let finding = from_wit(finding);
+                let related: Vec<RelatedEvent> =
+                    finding.event_ids.iter().filter_map(|id| recent.get(id).cloned()).collect();
+                let time = related.iter().map(|r| r.time).max().or(stream_time).unwrap_or_default();
+                out.push(Detection {
+                    plugin: plugin.name().to_string(),
+                    plugin_version: plugin.info.version.clone(),
+                    finding,
+                    related,
+                    time,
+                });
+            }
+        }
+        Outcome::Skipped => {}
+        Outcome::Failed { quarantined: None, .. } => {}
+        Outcome::Failed { fault, quarantined: Some(period) } => {
+            out.push(quarantine_finding(plugin, &fault, events, period, stream_time.unwrap_or_default()));
+        }
+    }
+}
+
+fn quarantine_finding(
+    plugin: &LoadedPlugin,
+    fault: &Fault,
+    events: u64,
+    period: std::time::Duration,
+    time: i64,
+) -> Detection {
+    let name = plugin.name();
+    let summary = format!(
+        "plugin {name:?} {fault} on a batch of {events} events, and again on a fresh instance, repeatedly; \
+         quarantined for {} s",
+        period.as_secs()
+    );
+    Detection {
+        plugin: "trailhound".into(),
+        plugin_version: env!("CARGO_PKG_VERSION").into(),
+        finding: Finding::new("trailhound.plugin-quarantined", format!("Plugin {name} quarantined"), Severity::High)
+            .summary(summary)
+            .tag("health")
+            .evidence("plugin", name)
+            .evidence("fault", fault.to_string())
+            .evidence("quarantine_secs", period.as_secs().to_string()),
+        related: Vec::new(),
+        time,
+    }
+}
+
+/// The last `capacity` events seen by this worker, by id, so findings can cite them.
+struct RecentEvents {
+    by_id: HashMap<String, RelatedEvent>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl RecentEvents {
+    fn new(capacity: usize) -> Self {
+        RecentEvents { by_id: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1) }
+    }
+
+    fn remember(&mut self, event: RelatedEvent) {
+        if self.order.len() >= self.capacity {
+            if let Some(oldest) = self.order.pop_front() {
+                self.by_id.remove(&oldest);
+            }
+        }
+        self.order.push_back(event.uid.clone());
+        self.by_id.insert(event.uid.clone(), event);
+    }
+
+    fn get(&self, id: &str) -> Option<&RelatedEvent> {
+        self.by_id.get(id)
+    }
+}

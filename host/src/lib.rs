@@ -1,0 +1,20 @@
+//! trailhound: cloud audit events in, sandboxed WebAssembly detectors, findings out.
+//!
+//! The modules follow the data flow:
+//! [`sources`] read files, folders and stdin → [`decode`] turns bytes into JSON records →
+//! [`normalize`] maps each record onto the event model → [`engine`] shards events by actor
+//! and runs the detector components → [`findings`] renders what they report as OCSF →
+//! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
+//! [`build`] turns plugin sources into components.
+
+pub mod build;
+pub mod config;
+pub mod decode;
+pub mod engine;
+pub mod findings;
+pub mod normalize;
+pub mod pipeline;
+pub mod projection;
+pub mod record;
+pub mod sinks;
+pub mod sources;

@@ -1,0 +1,2 @@
+//! The `trailhound` command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The pipeline: sources → normalize → engine → sinks, with the run's counters.

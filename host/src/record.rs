@@ -1,0 +1,72 @@
+//! The unit that flows through the pipeline: where a record came from, the raw JSON,
+//! and (after normalization) the event model; and what is kept of a record that failed.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Where one record came from, precise enough for a person to open the file and find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// File path, or `-` for stdin.
+    pub file: Arc<str>,
+    /// 1-based line, for line-oriented input (JSON lines).
+    pub line: Option<u64>,
+    /// 0-based index in a `{"Records":[...]}` array.
+    pub record: Option<u64>,
+}
+
+impl Origin {
+    pub fn line(file: Arc<str>, line: u64) -> Self {
+        Origin { file, line: Some(line), record: None }
+    }
+
+    pub fn record(file: Arc<str>, index: u64) -> Self {
+        Origin { file, line: None, record: Some(index) }
+    }
+
+    pub fn whole(file: Arc<str>) -> Self {
+        Origin { file, line: None, record: None }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(index) = self.record {
+            write!(f, " (Records[{index}])")?;
+        }
+        Ok(())
+    }
+}
+
+/// A decoded JSON record, not yet normalized.
+#[derive(Debug, Clone)]
+pub struct RawRecord {
+    pub origin: Origin,
+    pub value: serde_json::Value,
+}
+
+/// A normalized record: the event model plus the raw JSON it came from.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub origin: Origin,
+    /// The event as detectors see it; `fields` and `raw` are filled per plugin.
+    pub event: trailhound_sdk::Event,
+    pub raw: Arc<serde_json::Value>,
+}
+
+/// A record that could not be decoded or normalized. Counted and reported, never dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub origin: Origin,
+    pub reason: String,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.reason)
+    }
+}

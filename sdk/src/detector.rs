@@ -1,0 +1,95 @@
+//! The trait a detector implements, and the self-description it gives the host.
+
+use crate::{Event, Finding};
+
+/// What a detector tells the host about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Info {
+    pub name: String,
+    pub version: String,
+    /// Log sources wanted (e.g. `aws-cloudtrail`); empty means all.
+    pub sources: Vec<String>,
+    /// JSONPath expressions the host evaluates for every event; read them with [`Event::field`].
+    pub fields: Vec<String>,
+    /// Whether [`Event::raw`] should be filled.
+    pub wants_raw: bool,
+    /// A stateful detector sees every event of one actor, in order, on one instance.
+    pub stateful: bool,
+}
+
+impl Info {
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Info { name: name.into(), version: version.into(), ..Info::default() }
+    }
+
+    /// Only receive events from this log source (may be called several times).
+    pub fn source(mut self, source: impl Into<String>) -> Self {
+        self.sources.push(source.into());
+        self
+    }
+
+    /// Ask the host to project this JSONPath out of every event's raw record.
+    pub fn field(mut self, path: impl Into<String>) -> Self {
+        self.fields.push(path.into());
+        self
+    }
+
+    /// Ask for the raw record as JSON text on every event.
+    pub fn raw(mut self) -> Self {
+        self.wants_raw = true;
+        self
+    }
+
+    /// Declare that the detector keeps per-actor state.
+    pub fn stateful(mut self) -> Self {
+        self.stateful = true;
+        self
+    }
+}
+
+/// A detector's logic. Implement [`Detector::on_event`] (or [`Detector::on_events`] to see
+/// the whole batch), then export the type with [`crate::export_detector!`].
+pub trait Detector: Default {
+    /// Name, version, wanted sources and projected fields.
+    fn info() -> Info;
+
+    /// Receives the plugin's config (JSON; `null` when none is given) once, before any event.
+    ///
+    /// # Errors
+    /// A message naming the bad setting; the host refuses to load the plugin with it.
+    fn configure(&mut self, config: &serde_json::Value) -> Result<(), String> {
+        let _ = config;
+        Ok(())
+    }
+
+    /// Looks at one event and pushes what it finds.
+    fn on_event(&mut self, event: &Event, findings: &mut Vec<Finding>) {
+        let _ = (event, findings);
+    }
+
+    /// Looks at one batch; by default calls [`Detector::on_event`] for each event.
+    fn on_events(&mut self, events: &[Event], findings: &mut Vec<Finding>) {
+        for event in events {
+            self.on_event(event, findings);
+        }
+    }
+
+    /// Called periodically with the stream time (ms since the epoch) for window logic.
+    fn on_tick(&mut self, now: i64, findings: &mut Vec<Finding>) {
+        let _ = (now, findings);
+    }
+
+    /// Serializes state so it survives hot reloads and restarts.
+    fn snapshot(&self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Restores state written by [`Detector::snapshot`].
+    ///
+    /// # Errors
+    /// A message saying why the bytes cannot be restored.
+    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        let _ = state;
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! The Rust SDK for trailhound detector plugins.
+//!
+//! A detector is a type that implements [`Detector`] and is exported with
+//! [`export_detector!`]. Built for `wasm32` it becomes a component implementing the
+//! `trailhound:detector` world; built natively, the same logic runs under plain
+//! `cargo test` through [`testing::Harness`], with no WASM involved.
+//!
+//! ```
+//! use trailhound_sdk::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct RootActivity;
+//!
+//! impl Detector for RootActivity {
+//!     fn info() -> Info {
+//!         Info::new("root-activity", "0.1.0")
+//!     }
+//!     fn on_event(&mut self, event: &Event, findings: &mut Vec<Finding>) {
+//!         if event.actor.kind == "Root" {
+//!             findings.push(Finding::new("aws.root-activity", "Root account used", Severity::High).event(event));
+//!         }
+//!     }
+//! }
+//! trailhound_sdk::export_detector!(RootActivity);
+//! ```
+
+mod detector;
+mod event;
+mod fields;
+mod finding;
+pub mod host;
+pub mod testing;
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod glue;
+
+pub use detector::{Detector, Info};
+pub use event::{Actor, Event, Resource};
+pub use fields::declare_fields;
+pub use finding::{Evidence, Finding, Severity};
+
+/// Everything a detector usually needs, in one import.
+pub mod prelude {
+    pub use crate::host::{log, LogLevel};
+    pub use crate::{Actor, Detector, Event, Evidence, Finding, Info, Resource, Severity};
+}
+
+/// Exports a [`Detector`] type as the plugin's implementation of the `detector` world.
+///
+/// On `wasm32` this emits the component exports; natively it expands to nothing, so the
+/// same crate also builds as an ordinary library for tests and benchmarks.
+#[macro_export]
+macro_rules! export_detector {
+    ($detector:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct Exported;
+
+            ::std::thread_local! {
+                static STATE: ::std::cell::RefCell<$detector> =
+                    ::std::cell::RefCell::new(<$detector as ::std::default::Default>::default());
+            }
+
+            impl $crate::glue::Guest for Exported {
+                fn info() -> $crate::glue::types::Info {
+                    $crate::glue::info::<$detector>()
+                }
+                fn configure(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+                    STATE.with(|s| $crate::glue::configure(&mut *s.borrow_mut(), &config))
+                }
+                fn on_events(
+                    batch: ::std::vec::Vec<$crate::glue::types::Event>,
+                ) -> ::std::vec::Vec<$crate::glue::types::Finding> {
+                    STATE.with(|s| $crate::glue::on_events(&mut *s.borrow_mut(), batch))
+                }
+                fn on_tick(now: i64) -> ::std::vec::Vec<$crate::glue::types::Finding> {
+                    STATE.with(|s| $crate::glue::on_tick(&mut *s.borrow_mut(), now))
+                }
+                fn snapshot() -> ::std::vec::Vec<u8> {
+                    STATE.with(|s| $crate::Detector::snapshot(&*s.borrow()))
+                }
+                fn restore(state: ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::std::string::String> {
+                    STATE.with(|s| $crate::Detector::restore(&mut *s.borrow_mut(), &state))
+                }
+            }
+
+            $crate::glue::export!(Exported with_types_in $crate::glue::bindings);
+        };
+    };
+}

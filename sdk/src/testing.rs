@@ -1,0 +1,165 @@
+//! A native harness: run a detector's logic under plain `cargo test`, no WASM involved.
+//!
+//! ```
+//! use trailhound_sdk::{prelude::*, testing::{Harness, TestEvent}};
+//!
+//! #[derive(Default)]
+//! struct KeyCreated;
+//! impl Detector for KeyCreated {
+//!     fn info() -> Info { Info::new("key-created", "0.1.0").field("$.requestParameters.userName") }
+//!     fn on_event(&mut self, e: &Event, out: &mut Vec<Finding>) {
+//!         if e.action == "CreateAccessKey" {
+//!             let user = e.field("$.requestParameters.userName").unwrap_or("?");
+//!             out.push(Finding::new("key-created", "Access key created", Severity::Low).summary(user).event(e));
+//!         }
+//!     }
+//! }
+//!
+//! let mut harness = Harness::<KeyCreated>::new();
+//! let findings = harness.events(&[TestEvent::new("iam.amazonaws.com", "CreateAccessKey")
+//!     .field("$.requestParameters.userName", "alice")]);
+//! assert_eq!(findings[0].summary, "alice");
+//! ```
+
+use crate::{Actor, Detector, Event, Finding};
+
+/// Drives one detector instance the way the host does: configure, batches, ticks, snapshots.
+pub struct Harness<D: Detector> {
+    detector: D,
+    paths: Vec<String>,
+}
+
+impl<D: Detector> Default for Harness<D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D: Detector> Harness<D> {
+    /// A fresh instance, configured with `null`.
+    ///
+    /// # Panics
+    /// When the detector refuses a `null` config; use [`Harness::with_config`] then.
+    pub fn new() -> Self {
+        Self::with_config(serde_json::Value::Null).expect("detector refused a null config")
+    }
+
+    /// A fresh instance with the given config.
+    ///
+    /// # Errors
+    /// The detector's own message when it refuses the config.
+    pub fn with_config(config: serde_json::Value) -> Result<Self, String> {
+        let paths = D::info().fields;
+        crate::declare_fields(&paths);
+        let mut detector = D::default();
+        detector.configure(&config)?;
+        Ok(Harness { detector, paths })
+    }
+
+    /// Runs one batch and returns its findings.
+    pub fn events(&mut self, events: &[TestEvent]) -> Vec<Finding> {
+        let batch: Vec<Event> = events.iter().map(|e| e.project(&self.paths)).collect();
+        self.batch(&batch)
+    }
+
+    /// Runs one batch of already-projected events.
+    pub fn batch(&mut self, events: &[Event]) -> Vec<Finding> {
+        crate::declare_fields(&self.paths);
+        let mut findings = Vec::new();
+        self.detector.on_events(events, &mut findings);
+        findings
+    }
+
+    pub fn tick(&mut self, now: i64) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        self.detector.on_tick(now, &mut findings);
+        findings
+    }
+
+    /// Snapshots this instance and restores the bytes into a fresh one, as a hot reload does.
+    ///
+    /// # Errors
+    /// The detector's message when it cannot restore its own snapshot.
+    pub fn reload(&mut self) -> Result<(), String> {
+        let state = self.detector.snapshot();
+        let mut fresh = D::default();
+        fresh.configure(&serde_json::Value::Null)?;
+        fresh.restore(&state)?;
+        self.detector = fresh;
+        Ok(())
+    }
+
+    pub fn detector(&self) -> &D {
+        &self.detector
+    }
+}
+
+/// An event under construction for a test, with projected fields given by path.
+#[derive(Debug, Clone, Default)]
+pub struct TestEvent {
+    pub event: Event,
+    fields: Vec<(String, String)>,
+}
+
+impl TestEvent {
+    /// A successful AWS CloudTrail event for `service` / `action` by an IAM user.
+    pub fn new(service: &str, action: &str) -> Self {
+        TestEvent {
+            event: Event {
+                id: format!("test-{action}"),
+                provider: "aws".into(),
+                source: "aws-cloudtrail".into(),
+                service: service.into(),
+                action: action.into(),
+                success: true,
+                account: "111111111111".into(),
+                region: "us-east-1".into(),
+                actor: Actor {
+                    id: "arn:aws:iam::111111111111:user/test".into(),
+                    kind: "IAMUser".into(),
+                    account: "111111111111".into(),
+                    name: Some("test".into()),
+                    ..Actor::default()
+                },
+                ..Event::default()
+            },
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn id(mut self, id: &str) -> Self {
+        self.event.id = id.into();
+        self
+    }
+
+    pub fn time(mut self, ms: i64) -> Self {
+        self.event.time = ms;
+        self
+    }
+
+    pub fn actor(mut self, actor: Actor) -> Self {
+        self.event.actor = actor;
+        self
+    }
+
+    pub fn error(mut self, code: &str) -> Self {
+        self.event.success = false;
+        self.event.error_code = Some(code.into());
+        self
+    }
+
+    /// Sets the value the host would project for `path`.
+    pub fn field(mut self, path: &str, value: &str) -> Self {
+        self.fields.push((path.into(), value.into()));
+        self
+    }
+
+    fn project(&self, paths: &[String]) -> Event {
+        let mut event = self.event.clone();
+        event.fields = paths
+            .iter()
+            .map(|p| self.fields.iter().find(|(fp, _)| fp == p).map(|(_, v)| v.clone()))
+            .collect();
+        event
+    }
+}

@@ -1,0 +1,14 @@
+//! All integration tests, in one binary so the workspace links once.
+
+mod support;
+
+mod cli;
+mod config;
+mod engine;
+mod limits;
+mod normalize;
+mod ocsf;
+mod python;
+mod sinks;
+mod sources;
+mod stories;

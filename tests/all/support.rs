@@ -1,0 +1,1 @@
+//! Shared test support: guest components built once per test run.
