@@ -1,1 +1,216 @@
-//! The pipeline: sources → normalize → engine → sinks, with the run's counters.
+//! The pipeline: sources → normalize → engine → sinks, and the run's counters.
+//!
+//! The calling thread reads and normalizes; the engine's workers run the plugins; one
+//! delivery thread hands detections to the sinks, so a slow sink slows the run instead of
+//! growing a queue (the channel between them is bounded).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use trailhound_sdk::Severity;
+
+use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpec};
+use crate::findings::Detection;
+use crate::record::Malformed;
+use crate::sinks::Sink;
+use crate::sources::{self, Input, Item, SourceError};
+
+/// Detections in flight between the workers and the delivery thread.
+const DETECTION_QUEUE: usize = 4096;
+
+/// Malformed records kept verbatim for the summary; the rest are only counted (and logged).
+const MALFORMED_SAMPLES: usize = 20;
+
+/// Called with the running count of events read, for a progress display.
+pub type Progress<'a> = &'a mut dyn FnMut(u64);
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub events: u64,
+    pub malformed: u64,
+    /// The first malformed records, with file and line or record index.
+    pub malformed_samples: Vec<Malformed>,
+    /// Inputs that could not be read at all.
+    pub unreadable: Vec<String>,
+    pub findings_by_severity: BTreeMap<Severity, u64>,
+    /// Deliveries a sink refused.
+    pub sink_failures: u64,
+    /// The first of those errors, verbatim.
+    pub sink_errors: Vec<String>,
+    pub engine: EngineReport,
+    pub elapsed: Duration,
+}
+
+impl RunSummary {
+    pub fn findings(&self) -> u64 {
+        self.findings_by_severity.values().sum()
+    }
+
+    /// Events per second over the whole run.
+    pub fn rate(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Why a run could not take place at all. Per-record and per-input problems are not errors:
+/// they are counted in the [`RunSummary`].
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("the delivery thread stopped unexpectedly")]
+    Delivery,
+}
+
+/// Runs every input through the plugins into the sinks, then finishes.
+///
+/// # Errors
+/// The plugins cannot be loaded, or a worker dies.
+pub fn run(
+    inputs: &[Input],
+    settings: EngineSettings,
+    plugins: Vec<PluginSpec>,
+    sinks: Vec<Box<dyn Sink>>,
+    progress: Progress<'_>,
+) -> Result<RunSummary, RunError> {
+    let mut pipeline = Pipeline::start(settings, plugins, sinks)?;
+    for input in inputs {
+        pipeline.ingest(input, progress)?;
+    }
+    progress(pipeline.summary.events);
+    pipeline.finish()
+}
+
+/// A running pipeline: inputs can be ingested one after another (as a folder watcher finds
+/// them) until [`Pipeline::finish`].
+pub struct Pipeline {
+    engine: Engine,
+    delivery: std::thread::JoinHandle<Delivered>,
+    summary: RunSummary,
+    started: Instant,
+}
+
+impl Pipeline {
+    /// Loads the plugins and starts the workers and the delivery thread.
+    ///
+    /// # Errors
+    /// A plugin cannot be loaded.
+    pub fn start(settings: EngineSettings, plugins: Vec<PluginSpec>, sinks: Vec<Box<dyn Sink>>) -> Result<Self, RunError> {
+        let started = Instant::now();
+        let (tx, rx) = crossbeam_channel::bounded::<Detection>(DETECTION_QUEUE);
+        let engine = Engine::start(settings, plugins, tx)?;
+        let delivery = std::thread::Builder::new()
+            .name("delivery".into())
+            .spawn(move || deliver(rx, sinks))
+            .map_err(|_| RunError::Delivery)?;
+        Ok(Pipeline { engine, delivery, summary: RunSummary::default(), started })
+    }
+
+    /// Reads one input to its end. An unreadable input is counted in the summary, not an error.
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn ingest(&mut self, input: &Input, progress: Progress<'_>) -> Result<(), RunError> {
+        let summary = &mut self.summary;
+        let engine = &mut self.engine;
+        let mut failure: Option<EngineError> = None;
+        let result = sources::read(input, &mut |item| {
+            if failure.is_some() {
+                return;
+            }
+            let raw = match item {
+                Item::Record(raw) => raw,
+                Item::Malformed(bad) => return note_malformed(summary, bad),
+            };
+            match crate::normalize::normalize(raw) {
+                Ok(record) => {
+                    summary.events += 1;
+                    if summary.events % 4096 == 0 {
+                        progress(summary.events);
+                    }
+                    if let Err(e) = engine.submit(record) {
+                        failure = Some(e);
+                    }
+                }
+                Err(bad) => note_malformed(summary, bad),
+            }
+        });
+        if let Err(e) = result {
+            note_unreadable(summary, &e);
+        }
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// The counters so far.
+    pub fn summary(&self) -> &RunSummary {
+        &self.summary
+    }
+
+    /// Flushes pending batches, runs the final tick, waits for delivery, and reports.
+    ///
+    /// # Errors
+    /// A worker or the delivery thread died.
+    pub fn finish(mut self) -> Result<RunSummary, RunError> {
+        self.summary.engine = self.engine.finish()?;
+        let delivered = self.delivery.join().map_err(|_| RunError::Delivery)?;
+        self.summary.findings_by_severity = delivered.by_severity;
+        self.summary.sink_failures = delivered.failures;
+        self.summary.sink_errors = delivered.errors;
+        self.summary.elapsed = self.started.elapsed();
+        Ok(self.summary)
+    }
+}
+
+fn note_malformed(summary: &mut RunSummary, bad: Malformed) {
+    tracing::warn!(origin = %bad.origin, reason = %bad.reason, "malformed record");
+    summary.malformed += 1;
+    if summary.malformed_samples.len() < MALFORMED_SAMPLES {
+        summary.malformed_samples.push(bad);
+    }
+}
+
+fn note_unreadable(summary: &mut RunSummary, error: &SourceError) {
+    tracing::error!(%error, "input unreadable");
+    summary.unreadable.push(error.to_string());
+}
+
+#[derive(Default)]
+struct Delivered {
+    by_severity: BTreeMap<Severity, u64>,
+    failures: u64,
+    errors: Vec<String>,
+}
+
+impl Delivered {
+    fn failed(&mut self, error: &anyhow::Error) {
+        tracing::error!("sink failed: {error:#}");
+        self.failures += 1;
+        if self.errors.len() < MALFORMED_SAMPLES {
+            self.errors.push(format!("{error:#}"));
+        }
+    }
+}
+
+/// Hands each detection to every sink; counts by severity; keeps going past sink errors
+/// (counting and logging them) so one broken sink does not stop the others.
+fn deliver(rx: crossbeam_channel::Receiver<Detection>, mut sinks: Vec<Box<dyn Sink>>) -> Delivered {
+    let mut delivered = Delivered::default();
+    for detection in rx {
+        *delivered.by_severity.entry(detection.finding.severity).or_insert(0) += 1;
+        for sink in &mut sinks {
+            if let Err(e) = sink.deliver(&detection) {
+                delivered.failed(&e);
+            }
+        }
+    }
+    for sink in &mut sinks {
+        if let Err(e) = sink.flush() {
+            delivered.failed(&e);
+        }
+    }
+    delivered
+}

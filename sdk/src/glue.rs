@@ -29,6 +29,8 @@ pub fn info<D: Detector>() -> types::Info {
 }
 
 pub fn configure<D: Detector>(detector: &mut D, config: &str) -> Result<(), String> {
+    // A panic aborts the instance with a bare trap; send its message to the host's log first.
+    std::panic::set_hook(Box::new(|panic| host::log(types::LogLevel::Error, &panic.to_string())));
     crate::declare_fields(&D::info().fields);
     let value = if config.trim().is_empty() {
         serde_json::Value::Null

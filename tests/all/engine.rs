@@ -1,1 +1,144 @@
-//! Tests: engine.
+//! Tests: the engine end to end with real components — batching, projection, sharding by
+//! actor across AssumeRole hops, related-event resolution, and the compiled-component cache.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use trailhound::engine::{Engine, EngineReport, EngineSettings, PluginSpec};
+use trailhound::findings::Detection;
+use trailhound::record::{Origin, Record};
+use trailhound_sdk::{Actor, Event};
+
+use crate::support;
+
+/// Settings for tests: small batches, one worker unless a test says otherwise, and a cache
+/// shared by the whole test run.
+pub fn settings() -> EngineSettings {
+    EngineSettings {
+        workers: 1,
+        batch_size: 4,
+        cache_dir: std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("engine-cache"),
+        ..EngineSettings::default()
+    }
+}
+
+pub fn spec(name: &str, component: &str, config: serde_json::Value) -> PluginSpec {
+    PluginSpec { name: name.into(), path: support::component(component), config }
+}
+
+/// A CloudTrail-like record for `actor` doing `action`, event id `e<i>`.
+pub fn record(i: usize, actor: &str, action: &str) -> Record {
+    let raw = json!({
+        "eventID": format!("e{i}"),
+        "eventName": action,
+        "eventSource": "iam.amazonaws.com",
+        "userIdentity": {"type": "IAMUser", "arn": actor, "accessKeyId": format!("AKIA{actor}")},
+        "requestParameters": {"userName": format!("user{i}")},
+    });
+    Record {
+        origin: Origin::line(Arc::from("test.jsonl"), i as u64 + 1),
+        event: Event {
+            id: format!("e{i}"),
+            time: 1_700_000_000_000 + i as i64 * 1000,
+            provider: "aws".into(),
+            source: "aws-cloudtrail".into(),
+            service: "iam.amazonaws.com".into(),
+            action: action.into(),
+            success: true,
+            actor: Actor {
+                id: actor.into(),
+                kind: "IAMUser".into(),
+                access_key: Some(format!("AKIA{actor}")),
+                ..Actor::default()
+            },
+            ..Event::default()
+        },
+        raw: Arc::new(raw),
+    }
+}
+
+pub fn records(n: usize, action: impl Fn(usize) -> &'static str) -> Vec<Record> {
+    (0..n).map(|i| record(i, &format!("arn:aws:iam::1:user/u{}", i % 3), action(i))).collect()
+}
+
+/// Runs the records through an engine and returns its report and every detection.
+pub fn run(settings: EngineSettings, specs: Vec<PluginSpec>, records: Vec<Record>) -> (EngineReport, Vec<Detection>) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut engine = Engine::start(settings, specs, tx).expect("engine starts");
+    for record in records {
+        engine.submit(record).expect("submit");
+    }
+    let report = engine.finish().expect("finish");
+    (report, rx.into_iter().collect())
+}
+
+fn report<'a>(report: &'a EngineReport, name: &str) -> &'a trailhound::engine::PluginReport {
+    report.plugins.iter().find(|p| p.name == name).expect("plugin in report")
+}
+
+#[test]
+fn every_batch_reaches_the_plugin_and_findings_cite_their_events() {
+    let (rep, detections) = run(settings(), vec![spec("m", "misbehaving", json!({}))], records(10, |_| "ListUsers"));
+    let stats = &report(&rep, "m").stats;
+    assert_eq!((stats.events, stats.batches), (10, 3), "10 events in batches of 4");
+    assert_eq!(stats.findings, 3);
+    let first = detections.iter().find(|d| d.finding.event_ids == ["e0"]).expect("first batch finding");
+    assert_eq!(first.related.len(), 1, "related event resolved");
+    assert_eq!(first.related[0].action, "ListUsers");
+    assert_eq!(first.plugin, "m");
+}
+
+#[test]
+fn root_activity_example_fires_only_on_root() {
+    let mut recs = records(6, |_| "ListUsers");
+    recs[4].event.actor.kind = "Root".into();
+    let (_, detections) = run(settings(), vec![spec("root", "minimal-detector", json!(null))], recs);
+    assert_eq!(detections.len(), 1);
+    assert_eq!(detections[0].finding.rule_id, "aws.root-activity");
+    assert_eq!(detections[0].finding.event_ids, ["e4"]);
+    assert_eq!(detections[0].finding.techniques, ["T1078.004"]);
+}
+
+#[test]
+fn compiled_components_are_cached_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = EngineSettings { cache_dir: dir.path().to_path_buf(), ..settings() };
+    let (first, _) = run(settings.clone(), vec![spec("m", "misbehaving", json!({}))], records(1, |_| "X"));
+    let (second, _) = run(settings, vec![spec("m", "misbehaving", json!({}))], records(1, |_| "X"));
+    assert!(!report(&first, "m").from_cache);
+    assert!(report(&second, "m").from_cache);
+}
+
+#[test]
+fn a_plugin_that_refuses_its_config_is_not_loaded() {
+    let (tx, _rx) = crossbeam_channel::unbounded();
+    let err = Engine::start(settings(), vec![spec("picky", "misbehaving", json!("loud"))], tx).err().expect("refused");
+    let text = err.to_string();
+    assert!(text.contains("\"picky\" refused its config") && text.contains("must be a table"), "{text}");
+}
+
+#[test]
+fn a_missing_component_is_named_in_the_error() {
+    let (tx, _rx) = crossbeam_channel::unbounded();
+    let missing = PluginSpec { name: "gone".into(), path: "/nonexistent/x.wasm".into(), config: json!(null) };
+    let text = Engine::start(settings(), vec![missing], tx).err().expect("refused").to_string();
+    assert!(text.contains("\"gone\"") && text.contains("/nonexistent/x.wasm"), "{text}");
+}
+
+#[test]
+fn events_of_one_actor_stay_on_one_worker_across_assume_role_hops() {
+    // The caller assumes a role; the new session's calls use the issued key. With many workers,
+    // both must land on the same worker, which the misbehaving plugin shows by batching them together.
+    let mut assume = record(0, "arn:aws:iam::1:user/origin", "AssumeRole");
+    Arc::get_mut(&mut assume.raw).unwrap()["responseElements"] = json!({
+        "credentials": {"accessKeyId": "ASIAHOP1"},
+        "assumedRoleUser": {"arn": "arn:aws:sts::2:assumed-role/dev/s"}
+    });
+    let mut hop = record(1, "arn:aws:sts::2:assumed-role/dev/s", "CreateAccessKey");
+    hop.event.actor.access_key = Some("ASIAHOP1".into());
+    let mut sharder = trailhound::engine::shard::Sharder::new(64, 100);
+    let a = sharder.assign(&assume);
+    let b = sharder.assign(&hop);
+    assert_eq!(a, b, "hop keyed to its origin actor");
+    assert_eq!(sharder.origin(&hop), "arn:aws:iam::1:user/origin");
+}

@@ -1,1 +1,148 @@
-//! Tests: python.
+//! Tests: python — the Python example detector builds with componentize-py into a valid
+//! component, a rebuild comes from the cache, and it runs in the engine like a Rust plugin.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use trailhound::build::{self, BuildOptions, PluginKind};
+use trailhound::engine::{Engine, EngineSettings, PluginSpec};
+use trailhound::record::{Origin, Record};
+use trailhound_sdk::{Actor, Event};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::Component;
+
+use crate::support;
+
+const PLUGIN: &str = "python-detector";
+/// The WIT interface every detector imports.
+const HOST_INTERFACE: &str = "trailhound:detector/host@0.1.0";
+
+fn engine() -> wasmtime::Engine {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model(true);
+    wasmtime::Engine::new(&config).expect("wasmtime engine")
+}
+
+#[test]
+fn the_python_detector_is_a_component_that_imports_only_wasi_and_the_host() {
+    let path = support::component(PLUGIN);
+    let engine = engine();
+    let component = Component::from_file(&engine, &path)
+        .unwrap_or_else(|e| panic!("{} is not a loadable component: {e:#}", path.display()));
+    let ty = component.component_type();
+
+    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
+    eprintln!("{PLUGIN} imports:\n  {}", imports.join("\n  "));
+    assert!(imports.iter().any(|i| i == HOST_INTERFACE), "no {HOST_INTERFACE} import in {imports:?}");
+    let foreign: Vec<&String> =
+        imports.iter().filter(|i| *i != HOST_INTERFACE && !i.starts_with("wasi:")).collect();
+    assert!(foreign.is_empty(), "imports the host cannot provide: {foreign:?}");
+
+    let exports: Vec<(String, bool)> = ty
+        .exports(&engine)
+        .map(|(name, item)| (name.to_string(), matches!(item.ty, ComponentItem::ComponentFunc(_))))
+        .collect();
+    for wanted in ["info", "configure", "on-events", "on-tick", "snapshot", "restore"] {
+        assert!(
+            exports.iter().any(|(name, func)| name == wanted && *func),
+            "{wanted} not exported: {exports:?}"
+        );
+    }
+}
+
+#[test]
+fn a_second_build_of_the_python_detector_comes_from_the_cache() {
+    let first = std::fs::read(support::component(PLUGIN)).expect("component readable");
+    let out = tempfile::tempdir().expect("temp dir");
+    let options = BuildOptions {
+        out_dir: out.path().to_path_buf(),
+        only: vec![PLUGIN.into()],
+        ..support::build_options()
+    };
+    let built = build::build(&options).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(built.len(), 1, "{built:?}");
+    let plugin = &built[0];
+    assert_eq!((plugin.name.as_str(), plugin.kind, plugin.from_cache), (PLUGIN, PluginKind::Python, true));
+    assert_eq!(plugin.path, out.path().join(format!("{PLUGIN}.wasm")));
+    assert_eq!(std::fs::read(&plugin.path).expect("copy readable"), first, "the cached copy differs");
+}
+
+/// A CloudTrail `ConsoleLogin` record for IAM user `user`, normalized by hand so this test
+/// depends only on the engine; the detector reads the two projected fields from `raw`.
+fn console_login(i: u64, user: &str, success: bool, mfa: &str) -> Record {
+    let arn = format!("arn:aws:iam::111122223333:user/{user}");
+    let raw = json!({
+        "eventID": format!("login-{i}"),
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "userIdentity": {"type": "IAMUser", "arn": arn, "accountId": "111122223333", "userName": user},
+        "responseElements": {"ConsoleLogin": if success { "Success" } else { "Failure" }},
+        "additionalEventData": {"MFAUsed": mfa},
+    });
+    let event = Event {
+        id: format!("login-{i}"),
+        time: 1_709_287_200_000 + i as i64 * 60_000,
+        provider: "aws".into(),
+        source: "aws-cloudtrail".into(),
+        service: "signin.amazonaws.com".into(),
+        action: "ConsoleLogin".into(),
+        // CloudTrail gives a failed sign-in no errorCode, so it normalizes as a success.
+        success: true,
+        error_message: (!success).then(|| "Failed authentication".into()),
+        account: "111122223333".into(),
+        actor: Actor {
+            id: arn.clone(),
+            kind: "IAMUser".into(),
+            account: "111122223333".into(),
+            name: Some(user.into()),
+            ..Actor::default()
+        },
+        source_ip: Some("198.51.100.7".into()),
+        ..Event::default()
+    };
+    Record { origin: Origin::line(Arc::from("logins.jsonl"), i + 1), event, raw: Arc::new(raw) }
+}
+
+#[test]
+fn the_python_detector_runs_in_the_engine() {
+    let records = vec![
+        console_login(0, "alice", true, "Yes"),
+        console_login(1, "bob", true, "No"),
+        console_login(2, "carol", false, "No"),
+        console_login(3, "carol", false, "No"),
+        console_login(4, "carol", false, "No"),
+        console_login(5, "dave", false, "No"),
+    ];
+    let settings = EngineSettings {
+        workers: 1,
+        batch_size: 2,
+        cache_dir: std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("engine-cache"),
+        ..EngineSettings::default()
+    };
+    let spec =
+        PluginSpec { name: PLUGIN.into(), path: support::component(PLUGIN), config: json!({"threshold": 3}) };
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut engine = Engine::start(settings, vec![spec], tx).expect("engine starts");
+    for record in records {
+        engine.submit(record).expect("submit");
+    }
+    engine.finish().expect("engine finishes");
+
+    let mut found: Vec<(String, Vec<String>, Vec<String>)> = rx
+        .into_iter()
+        .map(|d| (d.finding.rule_id.clone(), d.finding.event_ids.clone(), d.finding.techniques.clone()))
+        .collect();
+    found.sort();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        found,
+        vec![
+            ("aws.console.login-without-mfa".to_string(), strings(&["login-1"]), strings(&["T1078.004"]),),
+            (
+                "aws.console.repeated-login-failures".to_string(),
+                strings(&["login-2", "login-3", "login-4"]),
+                strings(&["T1110"]),
+            ),
+        ]
+    );
+}

@@ -1,1 +1,58 @@
 //! Shared test support: guest components built once per test run.
+//!
+//! The first test that asks for a component builds every plugin in the workspace with
+//! [`trailhound::build`] (a cache hit when nothing changed) into the test target folder;
+//! later calls reuse that result.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use trailhound::build::{self, BuildOptions, BuiltPlugin};
+
+/// The workspace root: the host crate's parent folder.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+/// Build options for tests: output under cargo's test scratch folder, the user's cache.
+pub fn build_options() -> BuildOptions {
+    BuildOptions {
+        out_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugins"),
+        ..BuildOptions::new(workspace())
+    }
+}
+
+/// Every plugin, built once per test run; the build error text when the build failed.
+fn built() -> &'static Result<Vec<BuiltPlugin>, String> {
+    static BUILT: OnceLock<Result<Vec<BuiltPlugin>, String>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let started = std::time::Instant::now();
+        let result = build::build(&build_options()).map_err(|e| e.to_string());
+        if let Ok(plugins) = &result {
+            let cached = plugins.iter().filter(|p| p.from_cache).count();
+            eprintln!(
+                "built {} plugin components ({cached} from cache) in {:.1?}",
+                plugins.len(),
+                started.elapsed()
+            );
+        }
+        result
+    })
+}
+
+/// The component file of plugin `name` (a Rust package name or a Python plugin folder).
+///
+/// # Panics
+/// When the plugins do not build, or none is called `name`.
+pub fn component(name: &str) -> PathBuf {
+    match built() {
+        Ok(plugins) => match plugins.iter().find(|p| p.name == name) {
+            Some(plugin) => plugin.path.clone(),
+            None => {
+                let names: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
+                panic!("no plugin named {name:?}; built: {}", names.join(", "))
+            }
+        },
+        Err(error) => panic!("building the plugin components failed:\n{error}"),
+    }
+}

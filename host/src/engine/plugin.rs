@@ -206,12 +206,12 @@ fn classify(store: &Store<HostState>, error: wasmtime::Error, deadline: Duration
     if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
         return Fault::Timeout(deadline);
     }
-    let mut message = format!("{error:#}");
-    // Backtraces can run to many kilobytes; the first lines say what happened.
-    if message.len() > 600 {
-        message.truncate(message.char_indices().nth(600).map_or(message.len(), |(i, _)| i));
-        message.push('…');
-    }
+    tracing::debug!(plugin = store.data().plugin, "call failed: {error:?}");
+    // The trap code says what happened; the wasm backtrace that wraps it is for the debug log.
+    let message = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => format!("wasm trap: {trap}"),
+        None => error.root_cause().to_string(),
+    };
     Fault::Trap(message)
 }
 

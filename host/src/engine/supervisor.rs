@@ -75,6 +75,7 @@ pub struct Supervised {
     consecutive_failures: u32,
     quarantined_until: Option<Instant>,
     next_quarantine: Duration,
+    max_failures: u32,
 }
 
 impl Supervised {
@@ -86,7 +87,13 @@ impl Supervised {
             consecutive_failures: 0,
             quarantined_until: None,
             next_quarantine: settings.quarantine,
+            max_failures: settings.max_failures,
         }
+    }
+
+    /// Consecutive failed batches that lead to quarantine.
+    pub fn max_failures(&self) -> u32 {
+        self.max_failures
     }
 
     pub fn is_quarantined(&mut self) -> bool {
@@ -120,7 +127,11 @@ impl Supervised {
                     if attempt > 0 {
                         self.stats.recovered += 1;
                     }
-                    self.consecutive_failures = 0;
+                    // Only event batches count: a plugin that fails every batch but survives
+                    // ticks is still failing repeatedly.
+                    if events > 0 {
+                        self.consecutive_failures = 0;
+                    }
                     return Outcome::Done(value);
                 }
                 Err(fault) => {
@@ -135,7 +146,7 @@ impl Supervised {
         self.stats.events_failed += events;
         self.consecutive_failures += 1;
         let mut quarantined = None;
-        if self.consecutive_failures >= settings.max_failures {
+        if self.consecutive_failures >= self.max_failures {
             let period = self.next_quarantine;
             self.quarantined_until = Some(Instant::now() + period);
             self.next_quarantine = period.saturating_mul(2);

@@ -164,6 +164,7 @@ fn collect(
     stream_time: Option<i64>,
     out: &mut Vec<Detection>,
 ) {
+    let max_failures = supervised.max_failures();
     let plugin = &supervised.plugin;
     match outcome {
         Outcome::Done(findings) => {
@@ -185,13 +186,14 @@ fn collect(
         Outcome::Skipped => {}
         Outcome::Failed { quarantined: None, .. } => {}
         Outcome::Failed { fault, quarantined: Some(period) } => {
-            out.push(quarantine_finding(plugin, &fault, events, period, stream_time.unwrap_or_default()));
+            out.push(quarantine_finding(plugin, max_failures, &fault, events, period, stream_time.unwrap_or_default()));
         }
     }
 }
 
 fn quarantine_finding(
     plugin: &LoadedPlugin,
+    plugin_failures: u32,
     fault: &Fault,
     events: u64,
     period: std::time::Duration,
@@ -199,8 +201,9 @@ fn quarantine_finding(
 ) -> Detection {
     let name = plugin.name();
     let summary = format!(
-        "plugin {name:?} {fault} on a batch of {events} events, and again on a fresh instance, repeatedly; \
-         quarantined for {} s",
+        "plugin {name:?} {fault} on a batch of {events} event(s), and again on a fresh instance, \
+         {} batches in a row; quarantined for {} s",
+        plugin_failures,
         period.as_secs()
     );
     Detection {

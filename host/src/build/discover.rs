@@ -1,0 +1,227 @@
+//! Finding the plugins in a workspace.
+//!
+//! A Rust plugin is a workspace package with a `cdylib` target that depends on
+//! `trailhound-sdk` (found through `cargo metadata`, wherever the crate lives). A Python
+//! plugin is a folder under `plugins/` or `examples/` holding a `detector.py`; its name
+//! is the folder name unless a `plugin.toml` next to it says `name = "..."`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+use super::{process, BuildError, PluginKind};
+
+/// The crate every Rust plugin depends on.
+const SDK_CRATE: &str = "trailhound-sdk";
+/// The module componentize-py loads; the file that marks a folder as a Python plugin.
+pub(crate) const PYTHON_ENTRY: &str = "detector.py";
+/// Folders searched for Python plugins.
+const PYTHON_ROOTS: [&str; 2] = ["plugins", "examples"];
+
+/// A plugin's sources, before it is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginSource {
+    /// Cargo package name, or the Python plugin's name.
+    pub name: String,
+    pub kind: PluginKind,
+    /// The crate folder (with `Cargo.toml`) or the folder holding `detector.py`.
+    pub dir: PathBuf,
+    /// The module the build produces: the Rust library target's name (the core module is
+    /// `<module>.wasm`), or the Python module componentize-py loads.
+    pub module: String,
+    /// Folders of the local crates a Rust plugin depends on, directly or not (the SDK).
+    pub path_deps: Vec<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<Package>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    manifest_path: PathBuf,
+    targets: Vec<Target>,
+    dependencies: Vec<Dependency>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+    crate_types: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Dependency {
+    name: String,
+    path: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct PluginToml {
+    name: Option<String>,
+}
+
+/// Every plugin in `workspace`, Rust and Python, sorted by name.
+///
+/// # Errors
+/// Fails when `cargo metadata` fails, a `plugin.toml` is unreadable, or two plugins
+/// share a name.
+pub fn discover(workspace: &Path) -> Result<Vec<PluginSource>, BuildError> {
+    let mut plugins = rust_plugins(workspace)?;
+    plugins.extend(python_plugins(workspace)?);
+    let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
+    for plugin in &plugins {
+        if let Some(first) = seen.insert(&plugin.name, &plugin.dir) {
+            return Err(BuildError::DuplicatePlugin {
+                name: plugin.name.clone(),
+                first: first.to_path_buf(),
+                second: plugin.dir.clone(),
+            });
+        }
+    }
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(plugins)
+}
+
+fn rust_plugins(workspace: &Path) -> Result<Vec<PluginSource>, BuildError> {
+    let mut cmd = Command::new(process::cargo());
+    cmd.args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
+        .arg(workspace.join("Cargo.toml"))
+        .current_dir(workspace);
+    let out = process::run(&mut cmd).map_err(|detail| BuildError::Workspace {
+        workspace: workspace.to_path_buf(),
+        detail: format!("cargo metadata failed: {detail}"),
+    })?;
+    let metadata: Metadata = serde_json::from_slice(&out).map_err(|e| BuildError::Workspace {
+        workspace: workspace.to_path_buf(),
+        detail: format!("unexpected `cargo metadata` output: {e}"),
+    })?;
+    Ok(plugins_in(&metadata))
+}
+
+fn plugins_in(metadata: &Metadata) -> Vec<PluginSource> {
+    let by_dir: BTreeMap<PathBuf, &Package> = metadata.packages.iter().map(|p| (package_dir(p), p)).collect();
+    metadata
+        .packages
+        .iter()
+        .filter(|p| p.dependencies.iter().any(|d| d.name == SDK_CRATE))
+        .filter_map(|p| {
+            let cdylib = p.targets.iter().find(|t| t.crate_types.iter().any(|c| c == "cdylib"))?;
+            Some(PluginSource {
+                name: p.name.clone(),
+                kind: PluginKind::Rust,
+                dir: package_dir(p),
+                // rustc names the artifact after the target, with `-` turned into `_`.
+                module: cdylib.name.replace('-', "_"),
+                path_deps: path_deps(p, &by_dir),
+            })
+        })
+        .collect()
+}
+
+/// The local crates `package` depends on, following workspace members transitively.
+fn path_deps(package: &Package, by_dir: &BTreeMap<PathBuf, &Package>) -> Vec<PathBuf> {
+    let mut found = BTreeSet::new();
+    let mut todo: Vec<&Package> = vec![package];
+    while let Some(p) = todo.pop() {
+        for dir in p.dependencies.iter().filter_map(|d| d.path.clone()) {
+            if found.insert(dir.clone()) {
+                if let Some(dep) = by_dir.get(&dir) {
+                    todo.push(dep);
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+fn package_dir(package: &Package) -> PathBuf {
+    package.manifest_path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn python_plugins(workspace: &Path) -> Result<Vec<PluginSource>, BuildError> {
+    let mut plugins = Vec::new();
+    for root in PYTHON_ROOTS {
+        let Ok(entries) = std::fs::read_dir(workspace.join(root)) else { continue };
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            if !dir.join(PYTHON_ENTRY).is_file() {
+                continue;
+            }
+            let name = python_name(&dir)?;
+            let module = PYTHON_ENTRY.trim_end_matches(".py").to_string();
+            plugins.push(PluginSource { name, kind: PluginKind::Python, dir, module, path_deps: Vec::new() });
+        }
+    }
+    Ok(plugins)
+}
+
+fn python_name(dir: &Path) -> Result<String, BuildError> {
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let manifest = dir.join("plugin.toml");
+    if !manifest.is_file() {
+        return Ok(folder);
+    }
+    let text = std::fs::read_to_string(&manifest).map_err(|e| BuildError::io(&manifest, e))?;
+    let parsed: PluginToml = toml::from_str(&text).map_err(|e| BuildError::Workspace {
+        workspace: manifest.clone(),
+        detail: format!("invalid plugin.toml: {e}"),
+    })?;
+    Ok(parsed.name.unwrap_or(folder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_is_a_cdylib_that_uses_the_sdk() {
+        let json = r#"{"packages": [
+            {"name": "trailhound-sdk", "manifest_path": "/w/sdk/Cargo.toml",
+             "targets": [{"name": "trailhound_sdk", "crate_types": ["lib"]}], "dependencies": [{"name": "serde"}]},
+            {"name": "trailhound", "manifest_path": "/w/host/Cargo.toml",
+             "targets": [{"name": "trailhound", "crate_types": ["lib"]}, {"name": "trailhound", "crate_types": ["bin"]}],
+             "dependencies": [{"name": "trailhound-sdk", "path": "/w/sdk"}]},
+            {"name": "helper", "manifest_path": "/w/plugins/helper/Cargo.toml",
+             "targets": [{"name": "helper", "crate_types": ["cdylib"]}], "dependencies": []},
+            {"name": "iam-risk", "manifest_path": "/w/plugins/iam-risk/Cargo.toml",
+             "targets": [{"name": "iam-risk", "crate_types": ["cdylib", "rlib"]}],
+             "dependencies": [{"name": "trailhound-sdk", "path": "/w/sdk"},
+                              {"name": "shared", "path": "/w/plugins/shared"}]},
+            {"name": "shared", "manifest_path": "/w/plugins/shared/Cargo.toml",
+             "targets": [{"name": "shared", "crate_types": ["lib"]}],
+             "dependencies": [{"name": "util", "path": "/w/util"}]}
+        ]}"#;
+        let metadata: Metadata = serde_json::from_str(json).unwrap();
+        let plugins = plugins_in(&metadata);
+        assert_eq!(plugins.len(), 1, "{plugins:?}");
+        assert_eq!(plugins[0].name, "iam-risk");
+        assert_eq!(plugins[0].dir, PathBuf::from("/w/plugins/iam-risk"));
+        assert_eq!(plugins[0].module, "iam_risk");
+        let deps: Vec<_> = plugins[0].path_deps.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(deps, ["/w/plugins/shared", "/w/sdk", "/w/util"]);
+    }
+
+    #[test]
+    fn python_plugins_are_folders_with_detector_py_named_by_plugin_toml() {
+        let ws = tempfile::tempdir().unwrap();
+        let plain = ws.path().join("examples/py-one");
+        let named = ws.path().join("plugins/py-two");
+        let not_plugin = ws.path().join("plugins/notes");
+        for dir in [&plain, &named, &not_plugin] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(plain.join(PYTHON_ENTRY), "").unwrap();
+        std::fs::write(named.join(PYTHON_ENTRY), "").unwrap();
+        std::fs::write(named.join("plugin.toml"), "name = \"renamed\"\n").unwrap();
+        std::fs::write(not_plugin.join("README.md"), "").unwrap();
+
+        let mut names: Vec<_> = python_plugins(ws.path()).unwrap().into_iter().map(|p| p.name).collect();
+        names.sort();
+        assert_eq!(names, ["py-one", "renamed"]);
+    }
+}

@@ -1,0 +1,131 @@
+//! Choosing the guest toolchains, and installing them through `scripts/setup.sh` when
+//! they are missing.
+//!
+//! Rust: a rustup toolchain with a wasm target is used as is. Without one, Debian's
+//! `rustc-web`/`cargo-web` build std for `wasm32-unknown-unknown` from `rust-web-src`
+//! (`-Zbuild-std`, allowed on a stable compiler by `RUSTC_BOOTSTRAP=1`) and link with
+//! `wasm-ld` from `lld`. Python: componentize-py, importable by `python3`.
+//! Each toolchain carries a version string that goes into the cache key.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use super::{process, BuildError};
+
+/// rustup targets that work, best first. `wasm32-unknown-unknown` yields a core module
+/// with no imports beyond the detector world. `wasm32-wasip2` yields a component
+/// directly. `wasm32-wasip1` is not used: its modules import `wasi_snapshot_preview1`,
+/// which needs an adapter module the project does not ship.
+const RUSTUP_TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
+
+/// Where Debian's `cargo-web` and `rustc-web` put their binaries.
+const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+
+/// The componentize-py entry point, run through `python3 -c` so it works wherever pip
+/// put the console script (user site, pyenv, /usr/local) as long as python3 imports it.
+const COMPONENTIZE_PY: &str =
+    "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())";
+
+/// setup.sh may call apt-get, which allows one caller at a time; Rust and Python
+/// builds run in parallel, so their installs take turns.
+static SETUP: Mutex<()> = Mutex::new(());
+
+/// How Rust guests are compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RustGuest {
+    /// A rustup toolchain with a prebuilt std for `target`.
+    Rustup { target: &'static str },
+    /// Debian's compiler, with std built from source for `wasm32-unknown-unknown`.
+    BuildStd { cargo: PathBuf, rustc: PathBuf },
+}
+
+impl RustGuest {
+    pub(crate) fn target(&self) -> &'static str {
+        match self {
+            RustGuest::Rustup { target } => target,
+            RustGuest::BuildStd { .. } => "wasm32-unknown-unknown",
+        }
+    }
+}
+
+/// A guest toolchain and the version text that identifies its output.
+#[derive(Debug, Clone)]
+pub(crate) struct Toolchain<T> {
+    pub(crate) tool: T,
+    pub(crate) version: String,
+}
+
+/// The Rust guest toolchain, installed first when the machine has none.
+pub(crate) fn rust(workspace: &Path) -> Result<Toolchain<RustGuest>, BuildError> {
+    if let Some(found) = find_rust(workspace) {
+        return Ok(found);
+    }
+    setup(workspace, "guest-rust")?;
+    find_rust(workspace).ok_or_else(|| BuildError::Toolchain {
+        what: format!(
+            "scripts/setup.sh guest-rust finished, but neither rustup has one of {} nor do {DEBIAN_CARGO}, \
+             {DEBIAN_RUSTC} and wasm-ld work",
+            RUSTUP_TARGETS.join(", ")
+        ),
+        tail: String::new(),
+    })
+}
+
+fn find_rust(workspace: &Path) -> Option<Toolchain<RustGuest>> {
+    if let Some(target) = rustup_target(workspace) {
+        // `rustc` is rustup's proxy here, so it answers for the toolchain cargo will use.
+        let version = process::run(Command::new("rustc").arg("-vV").current_dir(workspace)).ok()?;
+        let version = format!("{target}\n{}", String::from_utf8_lossy(&version));
+        return Some(Toolchain { tool: RustGuest::Rustup { target }, version });
+    }
+    let (cargo, rustc) = (PathBuf::from(DEBIAN_CARGO), PathBuf::from(DEBIAN_RUSTC));
+    let rustc_version = process::run(Command::new(&rustc).arg("-vV")).ok()?;
+    let cargo_version = process::first_line(Command::new(&cargo).arg("-V")).ok()?;
+    process::run(Command::new("wasm-ld").arg("--version")).ok()?;
+    let version = format!("build-std\n{cargo_version}\n{}", String::from_utf8_lossy(&rustc_version));
+    Some(Toolchain { tool: RustGuest::BuildStd { cargo, rustc }, version })
+}
+
+/// The first usable wasm target rustup has installed, if rustup exists at all.
+fn rustup_target(workspace: &Path) -> Option<&'static str> {
+    let out =
+        process::run(Command::new("rustup").args(["target", "list", "--installed"]).current_dir(workspace))
+            .ok()?;
+    let installed = String::from_utf8_lossy(&out);
+    RUSTUP_TARGETS.into_iter().find(|t| installed.lines().any(|l| l.trim() == *t))
+}
+
+/// A command that runs componentize-py.
+pub(crate) fn componentize_py() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", COMPONENTIZE_PY]);
+    cmd
+}
+
+/// componentize-py, installed first when python3 cannot import it.
+pub(crate) fn python(workspace: &Path) -> Result<Toolchain<()>, BuildError> {
+    let version = || process::first_line(componentize_py().arg("--version"));
+    if let Ok(version) = version() {
+        return Ok(Toolchain { tool: (), version });
+    }
+    setup(workspace, "python")?;
+    let version = version().map_err(|tail| BuildError::Toolchain {
+        what: "scripts/setup.sh python finished, but python3 still cannot run componentize-py".into(),
+        tail,
+    })?;
+    Ok(Toolchain { tool: (), version })
+}
+
+fn setup(workspace: &Path, what: &str) -> Result<(), BuildError> {
+    let _turn = SETUP.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let script = workspace.join("scripts").join("setup.sh");
+    tracing::info!("guest toolchain for {what} missing; running {} {what}", script.display());
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script).arg(what).current_dir(workspace).env("DEBIAN_FRONTEND", "noninteractive");
+    process::run(&mut cmd).map(drop).map_err(|tail| BuildError::Toolchain {
+        what: format!("installing the {what} toolchain with {} {what} failed:", script.display()),
+        tail,
+    })
+}

@@ -1,0 +1,74 @@
+//! Command-line parsing and dispatch; each subcommand lives in its own module.
+
+mod logging;
+mod plugin_build;
+mod plugin_test;
+mod progress;
+mod run;
+mod scan;
+mod summary;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Cloud audit events in, sandboxed WebAssembly detectors, findings out.
+#[derive(Debug, Parser)]
+#[command(name = "trailhound", version, about)]
+struct Cli {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan files, folders or stdin (`-`) once with the given plugins and print the findings.
+    Scan(scan::Args),
+    /// Run as a service from a config file.
+    Run {
+        /// The TOML config (see examples/trailhound.toml).
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Check a config file; errors name the line and column.
+    Validate {
+        config: PathBuf,
+    },
+    /// Build and test plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Build every plugin in the workspace (Rust crates and Python modules) into components.
+    Build(plugin_build::Args),
+    /// Run declarative test cases (YAML: events in, findings expected) against plugins.
+    Test(plugin_test::Args),
+}
+
+/// Exit codes: 0 success, 1 the run finished but something must be looked at (unreadable
+/// input, failed test case, invalid config), 2 the command could not run.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.verbose);
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Run { config } => run::run(&config),
+        Command::Validate { config } => validate::run(&config),
+        Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args),
+        Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! `trailhound plugin test`: declarative test cases for plugins — CloudTrail records in,
+//! findings expected — run through the real host (normalize, projection, the component).
+//!
+//! ```yaml
+//! plugin: root-activity        # a name (looked up in --plugins-dir) or a path to a .wasm
+//! config: {}                   # optional, passed to `configure`
+//! cases:
+//!   - name: root console login fires
+//!     events:                  # raw CloudTrail records
+//!       - {eventID: "1", eventName: ConsoleLogin, ...}
+//!     expect:
+//!       - rule_id: aws.root-activity
+//!         severity: high       # optional
+//!         events: ["1"]        # optional: exactly these event ids
+//!   - name: an IAM user does not
+//!     events_file: ../data/user.json   # records from a file, relative to this YAML
+//!     expect: []               # no finding at all
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use trailhound::engine::{Engine, EngineSettings, PluginSpec};
+use trailhound::findings::Detection;
+use trailhound::record::{Origin, RawRecord};
+use trailhound::sources::{self, Input, Item};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// YAML files of test cases.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Where plugins named by `plugin:` are found (default: the `plugin build` output folder).
+    #[arg(long)]
+    plugins_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Suite {
+    plugin: String,
+    #[serde(default)]
+    config: serde_json::Value,
+    cases: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    #[serde(default)]
+    events: Vec<serde_json::Value>,
+    events_file: Option<PathBuf>,
+    expect: Vec<Expected>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    rule_id: String,
+    severity: Option<String>,
+    events: Option<Vec<String>>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let plugins_dir = args.plugins_dir.unwrap_or_else(default_plugins_dir);
+    let (mut passed, mut failed) = (0, 0);
+    for file in &args.files {
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let suite: Suite = serde_yaml_ng::from_str(&text).map_err(|e| match e.location() {
+            Some(at) => anyhow::anyhow!("{}:{}:{}: {e}", file.display(), at.line(), at.column()),
+            None => anyhow::anyhow!("{}: {e}", file.display()),
+        })?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        let plugin = resolve_plugin(&suite.plugin, base, &plugins_dir);
+        for case in &suite.cases {
+            match run_case(file, base, &plugin, &suite, case) {
+                Ok(()) => {
+                    passed += 1;
+                    println!("ok    {} :: {}", file.display(), case.name);
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("FAIL  {} :: {}\n      {e:#}", file.display(), case.name);
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn default_plugins_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target")).join("plugins")
+}
+
+fn resolve_plugin(plugin: &str, base: &Path, plugins_dir: &Path) -> PluginSpec {
+    let path = if plugin.ends_with(".wasm") { base.join(plugin) } else { plugins_dir.join(format!("{plugin}.wasm")) };
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    PluginSpec { name, path, config: serde_json::Value::Null }
+}
+
+fn run_case(file: &Path, base: &Path, plugin: &PluginSpec, suite: &Suite, case: &Case) -> anyhow::Result<()> {
+    let mut raws: Vec<RawRecord> = case
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, value)| RawRecord {
+            origin: Origin::record(Arc::from(format!("{} case {:?}", file.display(), case.name)), i as u64),
+            value: value.clone(),
+        })
+        .collect();
+    if let Some(events_file) = &case.events_file {
+        let path = base.join(events_file);
+        let mut problems = Vec::new();
+        sources::read(&Input::File(path.clone()), &mut |item| match item {
+            Item::Record(raw) => raws.push(raw),
+            Item::Malformed(bad) => problems.push(bad.to_string()),
+        })?;
+        if !problems.is_empty() {
+            bail!("malformed records in {}: {}", path.display(), problems.join("; "));
+        }
+    }
+
+    let settings = EngineSettings { workers: 1, ..EngineSettings::default() };
+    let spec = PluginSpec { config: suite.config.clone(), ..plugin.clone() };
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut engine = Engine::start(settings, vec![spec], tx)?;
+    for raw in raws {
+        let record = trailhound::normalize::normalize(raw).map_err(|bad| anyhow::anyhow!("{bad}"))?;
+        engine.submit(record)?;
+    }
+    let report = engine.finish()?;
+    if let Some(fault) = report.plugins.iter().find_map(|p| p.stats.last_fault.clone()) {
+        bail!("the plugin faulted: {fault}");
+    }
+    let actual: Vec<Detection> = rx.into_iter().collect();
+    compare(&case.expect, &actual)
+}
+
+/// Every expected finding must match its own actual finding, and nothing else may be reported.
+fn compare(expected: &[Expected], actual: &[Detection]) -> anyhow::Result<()> {
+    let mut unmatched: Vec<&Detection> = actual.iter().collect();
+    for want in expected {
+        let position = unmatched.iter().position(|d| {
+            let f = &d.finding;
+            f.rule_id == want.rule_id
+                && want.severity.as_deref().is_none_or(|s| f.severity.as_str().eq_ignore_ascii_case(s))
+                && want.events.as_ref().is_none_or(|ids| *ids == f.event_ids)
+        });
+        match position {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None => bail!("expected a finding {want:?}, got {}", describe(&unmatched)),
+        }
+    }
+    if !unmatched.is_empty() {
+        bail!("unexpected findings: {}", describe(&unmatched));
+    }
+    Ok(())
+}
+
+fn describe(detections: &[&Detection]) -> String {
+    if detections.is_empty() {
+        return "none".into();
+    }
+    detections
+        .iter()
+        .map(|d| format!("{} ({}, events {:?})", d.finding.rule_id, d.finding.severity, d.finding.event_ids))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,1 @@
+//! `trailhound run`: service mode from a config file.

@@ -1,0 +1,118 @@
+//! `trailhound scan`: one pass over files, folders or stdin with the given plugins.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use trailhound::engine::{EngineSettings, PluginSpec};
+use trailhound::sinks::Sink;
+
+use super::{progress, summary};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// CloudTrail files (`{"Records":[...]}`, JSON lines, .gz) or folders (read recursively); `-` for stdin.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// A plugin component (.wasm), or a folder of them. Repeatable.
+    #[arg(short, long = "plugin", required = true)]
+    plugins: Vec<PathBuf>,
+    /// Config for one plugin, as NAME=JSON (the name is the file name without .wasm). Repeatable.
+    #[arg(long = "plugin-config", value_name = "NAME=JSON")]
+    plugin_configs: Vec<String>,
+    /// How findings are printed on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also append findings as OCSF JSON lines to this file.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Events per plugin call.
+    #[arg(long, default_value_t = 512)]
+    batch_size: usize,
+    /// Deadline for one plugin call, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    deadline_ms: u64,
+    /// Memory cap per plugin instance, in MiB.
+    #[arg(long, default_value_t = 256)]
+    memory_limit_mb: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// One readable line per finding.
+    Text,
+    /// OCSF Detection Finding JSON, one per line.
+    Json,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let plugins = plugin_specs(&args.plugins, &args.plugin_configs)?;
+    let inputs = trailhound::sources::expand(&args.paths)?;
+    let defaults = EngineSettings::default();
+    let settings = EngineSettings {
+        workers: args.workers.unwrap_or(defaults.workers),
+        batch_size: args.batch_size,
+        deadline: Duration::from_millis(args.deadline_ms),
+        memory_limit: args.memory_limit_mb << 20,
+        ..defaults
+    };
+    let mut sinks: Vec<Box<dyn Sink>> = vec![match args.format {
+        Format::Text => Box::new(trailhound::sinks::stdout::StdoutSink::text()),
+        Format::Json => Box::new(trailhound::sinks::stdout::StdoutSink::json()),
+    }];
+    if let Some(path) = &args.output {
+        sinks.push(Box::new(trailhound::sinks::file::FileSink::open(path)?));
+    }
+
+    let bar = progress::events_spinner();
+    let summary = trailhound::pipeline::run(&inputs, settings, plugins, sinks, &mut |n| {
+        if let Some(bar) = &bar {
+            bar.set_position(n);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    summary::print(&summary);
+    Ok(if summary.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Plugin files from the given files and folders, with configs from `NAME=JSON` pairs.
+fn plugin_specs(paths: &[PathBuf], configs: &[String]) -> anyhow::Result<Vec<PluginSpec>> {
+    let mut specs = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot list plugin folder {}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                bail!("plugin folder {} holds no .wasm components", path.display());
+            }
+            specs.extend(found.iter().map(|p| spec(p)));
+        } else {
+            specs.push(spec(path));
+        }
+    }
+    for pair in configs {
+        let (name, json) = pair.split_once('=').with_context(|| format!("--plugin-config {pair:?}: expected NAME=JSON"))?;
+        let value: serde_json::Value =
+            serde_json::from_str(json).with_context(|| format!("--plugin-config {name}: invalid JSON"))?;
+        let Some(spec) = specs.iter_mut().find(|s| s.name == name) else {
+            bail!("--plugin-config names {name:?}, but no plugin of that name was given");
+        };
+        spec.config = value;
+    }
+    Ok(specs)
+}
+
+fn spec(path: &Path) -> PluginSpec {
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    PluginSpec { name, path: path.to_path_buf(), config: serde_json::Value::Null }
+}

@@ -1,0 +1,1 @@
+//! `trailhound validate`: check a config file without running it.

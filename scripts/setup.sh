@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Installs the toolchains that build trailhound's guest plugins, idempotently.
+#
+#   scripts/setup.sh [guest-rust|python|all]     (default: all)
+#
+# guest-rust: a Rust compiler that can target wasm32. When rustup already has a wasm
+#             target nothing is installed; otherwise Debian's rustc-web, cargo-web,
+#             rust-web-src and lld are installed, whose std is built for wasm with
+#             -Zbuild-std (see DESIGN.md, "Building guest plugins ...").
+# python:     componentize-py, pinned, through `python3 -m pip`.
+#
+# It never prompts (CI runs it as root with no stdin) and returns quickly when
+# everything is already there. `trailhound plugin build` runs it by itself when a
+# toolchain is missing.
+set -euo pipefail
+
+COMPONENTIZE_PY_VERSION="0.25.1"
+DEBIAN_RUST_PACKAGES=(rustc-web cargo-web rust-web-src lld)
+WASM_TARGETS=(wasm32-unknown-unknown wasm32-wasip2)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# Runs a command as root: directly when we are root, through passwordless sudo otherwise.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo -n "$@"
+    else
+        die "need root (or passwordless sudo) to run: $*"
+    fi
+}
+
+rustup_has_wasm_target() {
+    command -v rustup >/dev/null 2>&1 || return 1
+    local installed
+    installed="$(rustup target list --installed 2>/dev/null)" || return 1
+    local target
+    for target in "${WASM_TARGETS[@]}"; do
+        if grep -qx "$target" <<<"$installed"; then
+            say "rustup has $target; nothing to install for Rust guests"
+            return 0
+        fi
+    done
+    return 1
+}
+
+deb_installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# apt-get update is slow, so it only runs when apt does not know a package we need.
+apt_knows() {
+    local policy
+    policy="$(apt-cache policy "$1" 2>/dev/null)"
+    [ -n "$policy" ] && ! grep -q 'Candidate: (none)' <<<"$policy"
+}
+
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
+    local pkg needs_update=0
+    for pkg in "$@"; do
+        apt_knows "$pkg" || needs_update=1
+    done
+    if [ "$needs_update" -eq 1 ]; then
+        say "apt-get update (package lists do not know all of: $*)"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
+    fi
+    say "apt-get install -y $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" </dev/null
+}
+
+setup_guest_rust() {
+    if rustup_has_wasm_target; then
+        return 0
+    fi
+    local missing=() pkg
+    for pkg in "${DEBIAN_RUST_PACKAGES[@]}"; do
+        deb_installed "$pkg" || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        say "Debian Rust for wasm guests already installed ($(/usr/bin/rustc -V))"
+    else
+        say "rustup has no wasm target; installing Debian's ${missing[*]}"
+        apt_install "${missing[@]}"
+    fi
+    [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] || die "/usr/bin/cargo or /usr/bin/rustc missing after install"
+    command -v wasm-ld >/dev/null 2>&1 || die "wasm-ld missing after installing lld"
+}
+
+pip_version() {
+    # importlib.metadata answers in milliseconds; `pip show` takes seconds.
+    python3 -c 'import importlib.metadata as m; print(m.version("componentize-py"))' 2>/dev/null || true
+}
+
+setup_python() {
+    if ! command -v python3 >/dev/null 2>&1; then
+        say "python3 not found; installing it"
+        apt_install python3 python3-pip
+    elif ! python3 -m pip --version >/dev/null 2>&1; then
+        say "pip not found; installing python3-pip"
+        apt_install python3-pip
+    fi
+    local have
+    have="$(pip_version)"
+    if [ "$have" = "$COMPONENTIZE_PY_VERSION" ]; then
+        say "componentize-py $have already installed"
+        return 0
+    fi
+    say "python3 -m pip install componentize-py==$COMPONENTIZE_PY_VERSION${have:+ (found $have)}"
+    local args=(install --no-input --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION")
+    # Debian's system Python refuses pip installs (PEP 668) unless told otherwise; the
+    # package only adds a self-contained binary module, so it cannot break system tools.
+    local stdlib
+    stdlib="$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"
+    if [ -f "$stdlib/EXTERNALLY-MANAGED" ]; then
+        args+=(--break-system-packages)
+    fi
+    python3 -m pip "${args[@]}" </dev/null
+    have="$(pip_version)"
+    [ "$have" = "$COMPONENTIZE_PY_VERSION" ] || die "componentize-py $COMPONENTIZE_PY_VERSION not importable by python3 after install"
+}
+
+main() {
+    local what="${1:-all}"
+    case "$what" in
+        guest-rust) setup_guest_rust ;;
+        python) setup_python ;;
+        all)
+            setup_guest_rust
+            setup_python
+            ;;
+        -h | --help)
+            sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+            ;;
+        *) die "unknown subcommand '$what' (expected guest-rust, python or all)" ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,77 @@
+//! A detector that misbehaves on purpose, chosen by its config, so the host's deadline,
+//! memory cap and fault isolation can be tested both ways:
+//!
+//! - `{"spin": N}`: burns N loop iterations per batch; `{"spin": "forever"}` never returns.
+//! - `{"alloc_mib": N}`: keeps N more MiB alive per batch; `{"alloc_mib": "forever"}` allocates without end.
+//! - `{"trap_on": "Action"}`: panics (a trap) on any event with that action.
+//!
+//! Every batch it survives yields one `test.batch-seen` finding citing the batch's first event.
+use trailhound_sdk::prelude::*;
+
+#[derive(Default)]
+pub struct Misbehaving {
+    spin: Option<u64>,
+    spin_forever: bool,
+    alloc_mib: Option<usize>,
+    alloc_forever: bool,
+    trap_on: Option<String>,
+    kept: Vec<Vec<u8>>,
+}
+
+impl Detector for Misbehaving {
+    fn info() -> Info {
+        Info::new("misbehaving", "0.1.0")
+    }
+
+    fn configure(&mut self, config: &serde_json::Value) -> Result<(), String> {
+        if !(config.is_object() || config.is_null()) {
+            return Err(format!("config must be a table, got {config}"));
+        }
+        let forever = |v: &serde_json::Value| v.as_str() == Some("forever");
+        self.spin_forever = forever(&config["spin"]);
+        self.spin = config["spin"].as_u64();
+        self.alloc_forever = forever(&config["alloc_mib"]);
+        self.alloc_mib = config["alloc_mib"].as_u64().map(|n| n as usize);
+        self.trap_on = config["trap_on"].as_str().map(String::from);
+        Ok(())
+    }
+
+    fn on_events(&mut self, events: &[Event], findings: &mut Vec<Finding>) {
+        if let Some(action) = &self.trap_on {
+            if let Some(e) = events.iter().find(|e| &e.action == action) {
+                panic!("asked to trap on {} (event {})", e.action, e.id);
+            }
+        }
+        let mut counter = 0u64;
+        if self.spin_forever {
+            loop {
+                counter = std::hint::black_box(counter.wrapping_add(1));
+            }
+        }
+        for _ in 0..self.spin.unwrap_or(0) {
+            counter = std::hint::black_box(counter.wrapping_add(1));
+        }
+        if self.alloc_forever {
+            loop {
+                self.kept.push(touched(1 << 20));
+            }
+        }
+        if let Some(mib) = self.alloc_mib {
+            self.kept.push(touched(mib << 20));
+        }
+        if let Some(first) = events.first() {
+            findings.push(Finding::new("test.batch-seen", "Batch seen", Severity::Info).event(first));
+        }
+    }
+}
+
+/// A buffer whose pages are really written, so the allocation cannot be optimized away.
+fn touched(bytes: usize) -> Vec<u8> {
+    let mut buffer = vec![0u8; bytes];
+    for page in buffer.chunks_mut(4096) {
+        page[0] = 1;
+    }
+    std::hint::black_box(buffer)
+}
+
+trailhound_sdk::export_detector!(Misbehaving);
