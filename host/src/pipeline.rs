@@ -96,7 +96,11 @@ impl Pipeline {
     ///
     /// # Errors
     /// A plugin cannot be loaded.
-    pub fn start(settings: EngineSettings, plugins: Vec<PluginSpec>, sinks: Vec<Box<dyn Sink>>) -> Result<Self, RunError> {
+    pub fn start(
+        settings: EngineSettings,
+        plugins: Vec<PluginSpec>,
+        sinks: Vec<Box<dyn Sink>>,
+    ) -> Result<Self, RunError> {
         let started = Instant::now();
         let (tx, rx) = crossbeam_channel::bounded::<Detection>(DETECTION_QUEUE);
         let engine = Engine::start(settings, plugins, tx)?;
@@ -126,7 +130,7 @@ impl Pipeline {
             match crate::normalize::normalize(raw) {
                 Ok(record) => {
                     summary.events += 1;
-                    if summary.events % 4096 == 0 {
+                    if summary.events.is_multiple_of(4096) {
                         progress(summary.events);
                     }
                     if let Err(e) = engine.submit(record) {

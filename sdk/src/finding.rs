@@ -17,7 +17,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,7 +42,10 @@ impl std::str::FromStr for Severity {
     fn from_str(s: &str) -> Result<Self, String> {
         Severity::ALL
             .into_iter()
-            .find(|sev| sev.as_str().eq_ignore_ascii_case(s) || (s.eq_ignore_ascii_case("informational") && *sev == Severity::Info))
+            .find(|sev| {
+                sev.as_str().eq_ignore_ascii_case(s)
+                    || (s.eq_ignore_ascii_case("informational") && *sev == Severity::Info)
+            })
             .ok_or_else(|| format!("unknown severity {s:?}: expected info, low, medium, high or critical"))
     }
 }

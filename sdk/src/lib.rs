@@ -51,10 +51,14 @@ pub mod prelude {
 /// On `wasm32` this emits the component exports; natively it expands to nothing, so the
 /// same crate also builds as an ordinary library for tests and benchmarks.
 #[macro_export]
+// rustfmt does not settle on one layout for the nested `export!` call.
+#[rustfmt::skip]
 macro_rules! export_detector {
     ($detector:ty) => {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
+            use ::std::{result::Result, string::String, vec::Vec};
+
             struct Exported;
 
             ::std::thread_local! {
@@ -66,21 +70,19 @@ macro_rules! export_detector {
                 fn info() -> $crate::glue::types::Info {
                     $crate::glue::info::<$detector>()
                 }
-                fn configure(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+                fn configure(config: String) -> Result<(), String> {
                     STATE.with(|s| $crate::glue::configure(&mut *s.borrow_mut(), &config))
                 }
-                fn on_events(
-                    batch: ::std::vec::Vec<$crate::glue::types::Event>,
-                ) -> ::std::vec::Vec<$crate::glue::types::Finding> {
+                fn on_events(batch: Vec<$crate::glue::types::Event>) -> Vec<$crate::glue::types::Finding> {
                     STATE.with(|s| $crate::glue::on_events(&mut *s.borrow_mut(), batch))
                 }
-                fn on_tick(now: i64) -> ::std::vec::Vec<$crate::glue::types::Finding> {
+                fn on_tick(now: i64) -> Vec<$crate::glue::types::Finding> {
                     STATE.with(|s| $crate::glue::on_tick(&mut *s.borrow_mut(), now))
                 }
-                fn snapshot() -> ::std::vec::Vec<u8> {
+                fn snapshot() -> Vec<u8> {
                     STATE.with(|s| $crate::Detector::snapshot(&*s.borrow()))
                 }
-                fn restore(state: ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::std::string::String> {
+                fn restore(state: Vec<u8>) -> Result<(), String> {
                     STATE.with(|s| $crate::Detector::restore(&mut *s.borrow_mut(), &state))
                 }
             }

@@ -46,7 +46,11 @@ fn cloudtrail(id: &str, kind: &str, action: &str) -> Value {
 fn sample(dir: &Path) {
     let records = json!({"Records": [cloudtrail("r-1", "Root", "CreateUser"), cloudtrail("r-2", "IAMUser", "ListUsers")]});
     std::fs::write(dir.join("trail.json"), records.to_string()).unwrap();
-    let lines = [cloudtrail("l-1", "IAMUser", "GetUser").to_string(), "{not json".into(), cloudtrail("l-3", "IAMUser", "ListRoles").to_string()];
+    let lines = [
+        cloudtrail("l-1", "IAMUser", "GetUser").to_string(),
+        "{not json".into(),
+        cloudtrail("l-3", "IAMUser", "ListRoles").to_string(),
+    ];
     std::fs::write(dir.join("more.jsonl"), lines.join("\n")).unwrap();
 }
 
@@ -71,9 +75,17 @@ fn scan_json_output_is_ocsf_detection_findings() {
     let dir = tempfile::tempdir().unwrap();
     sample(dir.path());
     let plugin = support::component("minimal-detector");
-    let out = trailhound(&["scan", dir.path().to_str().unwrap(), "--plugin", plugin.to_str().unwrap(), "--format", "json"]);
+    let out = trailhound(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--plugin",
+        plugin.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let findings: Vec<Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let findings: Vec<Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     assert_eq!(findings.len(), 1);
     let f = &findings[0];
     assert_eq!(f["class_uid"], 2004);
@@ -115,5 +127,10 @@ fn plugin_test_runs_declarative_cases() {
     let out = trailhound(&["plugin", "test", failing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("FAIL") && stdout.contains("a user does not") && stdout.contains("1 passed, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL")
+            && stdout.contains("a user does not")
+            && stdout.contains("1 passed, 1 failed"),
+        "{stdout}"
+    );
 }

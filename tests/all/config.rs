@@ -1,1 +1,237 @@
-//! Tests: config.
+//! Tests: the service config file — the bundled example parses to the expected values, and
+//! each broken config under `tests/data/config/` fails with the file, the exact line and
+//! column, and the field. Expected messages are also kept as golden files next to each
+//! config (`NAME.err`); `BLESS=1` rewrites them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+use trailhound::config::{Config, ConfigError, FilesSource, SourceConfig};
+use trailhound::sinks::file::FileConfig;
+use trailhound::sinks::stdout::{Format, StdoutConfig};
+use trailhound::sinks::SinkConfig;
+
+use crate::support;
+
+#[test]
+fn example_config_parses_to_expected_values() {
+    let path = support::workspace().join("examples/trailhound.toml");
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let base = path.parent().unwrap();
+
+    assert_eq!(config.engine.workers, Some(2));
+    assert_eq!(config.engine.batch_size, 512);
+    assert_eq!(config.engine.deadline_ms, 2000);
+    assert_eq!(config.engine.memory_limit_mb, 256);
+    assert_eq!(config.engine.max_failures, 3);
+    assert_eq!(config.engine.quarantine_secs, 30);
+    assert_eq!(config.engine.cache_dir, None);
+
+    assert_eq!(
+        config.sources,
+        vec![SourceConfig::Files(FilesSource { paths: vec![base.join("data")], watch: false })]
+    );
+
+    let names: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["actor-trail", "iam-risk-signals", "s3-exposure"]);
+    assert_eq!(config.plugins[0].path, base.join("../target/plugins/actor-trail.wasm"));
+    assert_eq!(config.plugins[0].config, json!({ "threshold": 100 }));
+    assert_eq!(config.plugins[1].config, json!({}), "no config table means an empty object");
+    assert!(config.plugins.iter().all(|p| p.enabled));
+
+    assert_eq!(
+        config.sinks,
+        vec![
+            SinkConfig::Stdout(StdoutConfig { format: Format::Text }),
+            SinkConfig::File(FileConfig { path: base.join("../target/findings.jsonl") }),
+        ]
+    );
+
+    let settings = config.engine_settings();
+    assert_eq!(settings.workers, 2);
+    assert_eq!(settings.batch_size, 512);
+    assert_eq!(settings.deadline, Duration::from_millis(2000));
+    assert_eq!(settings.memory_limit, 256 << 20);
+    assert_eq!(settings.quarantine, Duration::from_secs(30));
+    let specs = config.plugin_specs();
+    assert_eq!(specs.len(), 3);
+    assert_eq!(specs[0].config, json!({ "threshold": 100 }));
+}
+
+/// `(config file, line, column, field, a fragment of the message)`.
+const BROKEN: &[(&str, usize, usize, &str, &str)] = &[
+    ("unknown-engine-key.toml", 4, 1, "engine.batchsize", "unknown field `batchsize`, expected one of"),
+    ("unknown-sink-key.toml", 13, 1, "sinks[1].pth", "unknown field `pth`, expected `path`"),
+    ("unknown-sink-type.toml", 9, 8, "sinks[0].type", "unknown variant `kafka`, expected `stdout` or `file`"),
+    ("bad-format.toml", 10, 10, "sinks[0].format", "unknown variant `yaml`, expected `text` or `json`"),
+    ("wrong-type.toml", 2, 11, "engine.workers", "invalid type: string \"four\""),
+    ("zero-batch-size.toml", 2, 14, "engine.batch_size", "0 is out of range: must be 1 to"),
+    ("memory-too-large.toml", 2, 19, "engine.memory_limit_mb", "8192 is out of range: must be 1 to 4096"),
+    ("duplicate-plugin.toml", 9, 8, "plugins[1].name", "duplicate plugin name \"actor-trail\": plugins[0]"),
+    ("empty-paths.toml", 3, 9, "sources[0].paths", "must name at least one file or folder"),
+    ("no-plugin.toml", 1, 1, "plugins", "no plugin"),
+    ("syntax-error.toml", 6, 6, "", "expected `=`"),
+];
+
+#[test]
+fn broken_configs_name_file_line_column_and_field() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut failures = Vec::new();
+    for &(name, line, column, field, fragment) in BROKEN {
+        let shown = format!("tests/data/config/{name}");
+        let error = match parse_data_file(name, &shown) {
+            Ok(_) => {
+                failures.push(format!("{name}: parsed, expected an error"));
+                continue;
+            }
+            Err(error) => error,
+        };
+        let text = error.to_string();
+        let at = error.location().expect("a parse error has a location");
+        if (at.line, at.column) != (line, column) {
+            failures.push(format!("{name}: at {}:{}, expected {line}:{column}: {text}", at.line, at.column));
+        }
+        let prefix = format!("{shown}:{line}:{column}: ");
+        if !text.starts_with(&prefix) {
+            failures.push(format!("{name}: {text:?} does not start with {prefix:?}"));
+        }
+        if !field.is_empty() && error.field().map(|f| f.to_string()).as_deref() != Some(field) {
+            failures.push(format!(
+                "{name}: field {:?}, expected {field:?}",
+                error.field().map(|f| f.to_string())
+            ));
+        }
+        if !text.contains(field) || !text.contains(fragment) {
+            failures.push(format!("{name}: {text:?} lacks {field:?} or {fragment:?}"));
+        }
+        let golden = data_dir().join(name).with_extension("err");
+        if bless {
+            std::fs::write(&golden, format!("{text}\n")).unwrap();
+        } else {
+            match std::fs::read_to_string(&golden) {
+                Ok(expected) if expected.trim_end() == text => {}
+                Ok(expected) => failures.push(format!(
+                    "{name}: golden mismatch\n  got:      {text}\n  expected: {}",
+                    expected.trim_end()
+                )),
+                Err(e) => {
+                    failures.push(format!("{name}: cannot read {} ({e}); run with BLESS=1", golden.display()))
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn unknown_key_in_an_inline_sink_table_points_at_the_key() {
+    // Top-level keys come before the first table header, or they would belong to it.
+    let text = "sinks = [{ type = \"file\", pth = \"x\" }]\n\
+                [[sources]]\ntype = \"stdin\"\n[[plugins]]\nname = \"a\"\npath = \"a.wasm\"\n";
+    let error = Config::parse(text, Path::new("inline.toml")).unwrap_err();
+    assert_eq!(error.to_string(), "inline.toml:1:27: sinks[0].pth: unknown field `pth`, expected `path`");
+}
+
+#[test]
+fn defaults_apply_and_paths_resolve_against_the_config_folder() {
+    let text = r#"
+[[sources]]
+type = "files"
+paths = ["logs", "/var/log/trail"]
+watch = true
+
+[[plugins]]
+name = "one"
+path = "one.wasm"
+config = { since = 2026-11-03T00:00:00Z, regions = ["eu-west-1"], nested = { deep = 1.5 } }
+
+[[plugins]]
+name = "two"
+path = "/opt/two.wasm"
+enabled = false
+
+[[sinks]]
+type = "file"
+path = "out/findings.jsonl"
+"#;
+    let config =
+        Config::parse(text, Path::new("/etc/trailhound/service.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let defaults = trailhound::engine::EngineSettings::default();
+    let settings = config.engine_settings();
+    assert_eq!(settings.workers, defaults.workers);
+    assert_eq!(settings.batch_size, defaults.batch_size);
+    assert_eq!(settings.deadline, defaults.deadline);
+    assert_eq!(settings.memory_limit, defaults.memory_limit);
+    assert_eq!(settings.cache_dir, defaults.cache_dir);
+    assert_eq!(
+        config.sources,
+        vec![SourceConfig::Files(FilesSource {
+            paths: vec![PathBuf::from("/etc/trailhound/logs"), PathBuf::from("/var/log/trail")],
+            watch: true,
+        })]
+    );
+    assert_eq!(
+        config.plugins[0].config,
+        json!({ "since": "2026-11-03T00:00:00Z", "regions": ["eu-west-1"], "nested": { "deep": 1.5 } })
+    );
+    let specs = config.plugin_specs();
+    assert_eq!(specs.len(), 1, "the disabled plugin is not loaded");
+    assert_eq!(specs[0].path, PathBuf::from("/etc/trailhound/one.wasm"));
+    assert_eq!(
+        config.sinks,
+        vec![SinkConfig::File(FileConfig { path: PathBuf::from("/etc/trailhound/out/findings.jsonl") })]
+    );
+}
+
+#[test]
+fn semantic_checks_point_at_their_field() {
+    let base = "[[sources]]\ntype = \"stdin\"\n[[plugins]]\nname = \"a\"\npath = \"a.wasm\"\n";
+    let cases = [
+        (
+            format!("{base}enabled = false\n[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:6:11: plugins[0].enabled: every plugin is disabled",
+        ),
+        (
+            format!("{base}[[sinks]]\ntype = \"stdout\"\n[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:9:8: sinks[1].type: only one stdout sink",
+        ),
+        (
+            format!("{base}[[sinks]]\ntype = \"file\"\npath = \"\"\n"),
+            "t.toml:8:8: sinks[0].path: must name a file",
+        ),
+        (base.to_string(), "t.toml:1:1: sinks: no sink"),
+        (
+            format!("[engine]\ndeadline_ms = 5\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:2:15: engine.deadline_ms: must be at least 10",
+        ),
+        (format!("{base}name2 = 1\n"), "t.toml:6:1: plugins[0].name2: unknown field `name2`"),
+        (
+            format!("[[sources]]\ntype = \"stdin\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:4:8: sources[1].type: stdin can be read once",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = Config::parse(&text, Path::new("t.toml")).expect_err(expected).to_string();
+        assert!(
+            error.starts_with(expected),
+            "got {error:?}\nexpected it to start with {expected:?}\nconfig:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn unreadable_config_names_the_file() {
+    let error = Config::load(Path::new("no/such/trailhound.toml")).unwrap_err();
+    assert!(matches!(error, ConfigError::Read { .. }));
+    assert!(error.to_string().contains("no/such/trailhound.toml"), "{error}");
+}
+
+fn data_dir() -> PathBuf {
+    support::workspace().join("tests/data/config")
+}
+
+fn parse_data_file(name: &str, shown: &str) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(data_dir().join(name)).unwrap();
+    Config::parse(&text, Path::new(shown))
+}

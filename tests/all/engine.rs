@@ -62,7 +62,11 @@ pub fn records(n: usize, action: impl Fn(usize) -> &'static str) -> Vec<Record> 
 }
 
 /// Runs the records through an engine and returns its report and every detection.
-pub fn run(settings: EngineSettings, specs: Vec<PluginSpec>, records: Vec<Record>) -> (EngineReport, Vec<Detection>) {
+pub fn run(
+    settings: EngineSettings,
+    specs: Vec<PluginSpec>,
+    records: Vec<Record>,
+) -> (EngineReport, Vec<Detection>) {
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut engine = Engine::start(settings, specs, tx).expect("engine starts");
     for record in records {
@@ -78,7 +82,8 @@ fn report<'a>(report: &'a EngineReport, name: &str) -> &'a trailhound::engine::P
 
 #[test]
 fn every_batch_reaches_the_plugin_and_findings_cite_their_events() {
-    let (rep, detections) = run(settings(), vec![spec("m", "misbehaving", json!({}))], records(10, |_| "ListUsers"));
+    let (rep, detections) =
+        run(settings(), vec![spec("m", "misbehaving", json!({}))], records(10, |_| "ListUsers"));
     let stats = &report(&rep, "m").stats;
     assert_eq!((stats.events, stats.batches), (10, 3), "10 events in batches of 4");
     assert_eq!(stats.findings, 3);
@@ -112,7 +117,9 @@ fn compiled_components_are_cached_on_disk() {
 #[test]
 fn a_plugin_that_refuses_its_config_is_not_loaded() {
     let (tx, _rx) = crossbeam_channel::unbounded();
-    let err = Engine::start(settings(), vec![spec("picky", "misbehaving", json!("loud"))], tx).err().expect("refused");
+    let err = Engine::start(settings(), vec![spec("picky", "misbehaving", json!("loud"))], tx)
+        .err()
+        .expect("refused");
     let text = err.to_string();
     assert!(text.contains("\"picky\" refused its config") && text.contains("must be a table"), "{text}");
 }
@@ -141,4 +148,38 @@ fn events_of_one_actor_stay_on_one_worker_across_assume_role_hops() {
     let b = sharder.assign(&hop);
     assert_eq!(a, b, "hop keyed to its origin actor");
     assert_eq!(sharder.origin(&hop), "arn:aws:iam::1:user/origin");
+}
+
+#[test]
+fn python_detector_runs_in_the_sandbox_with_projected_fields() {
+    let login = |i: usize, actor: &str, mfa: &str, result: &str| {
+        let mut r = record(i, actor, "ConsoleLogin");
+        r.event.actor.name = Some(actor.rsplit('/').next().unwrap().into());
+        r.event.source_ip = Some("203.0.113.9".into());
+        let raw = Arc::get_mut(&mut r.raw).unwrap();
+        raw["additionalEventData"] = json!({"MFAUsed": mfa});
+        raw["responseElements"] = json!({"ConsoleLogin": result});
+        r
+    };
+    let records = vec![
+        login(0, "arn:aws:iam::1:user/with-mfa", "Yes", "Success"),
+        login(1, "arn:aws:iam::1:user/no-mfa", "No", "Success"),
+        login(2, "arn:aws:iam::1:user/guess", "No", "Failure"),
+        login(3, "arn:aws:iam::1:user/guess", "No", "Failure"),
+        login(4, "arn:aws:iam::1:user/guess", "No", "Failure"),
+    ];
+    let (rep, detections) =
+        run(settings(), vec![spec("py", "python-detector", json!({"threshold": 3}))], records);
+    let py = &rep.plugins[0];
+    assert_eq!((py.stats.events, py.stats.traps), (5, 0), "{:?}", py.stats.last_fault);
+    let mut rules: Vec<(&str, Vec<String>)> =
+        detections.iter().map(|d| (d.finding.rule_id.as_str(), d.finding.event_ids.clone())).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec![
+            ("aws.console.login-without-mfa", vec!["e1".to_string()]),
+            ("aws.console.repeated-login-failures", vec!["e2".into(), "e3".into(), "e4".into()]),
+        ]
+    );
 }

@@ -32,7 +32,8 @@ fn strict(settings: EngineSettings) -> EngineSettings {
 #[test]
 fn deadline_obeyed_by_a_plugin_doing_bounded_work() {
     let settings = EngineSettings { deadline: Duration::from_secs(5), ..strict(settings()) };
-    let (rep, _) = run(settings, vec![spec("busy", "misbehaving", json!({"spin": 200_000}))], records(12, |_| "X"));
+    let (rep, _) =
+        run(settings, vec![spec("busy", "misbehaving", json!({"spin": 200_000}))], records(12, |_| "X"));
     let stats = &plugin(&rep, "busy").stats;
     assert_eq!((stats.events, stats.findings, stats.timeouts), (12, 3, 0));
     assert!(!plugin(&rep, "busy").quarantined());
@@ -41,7 +42,10 @@ fn deadline_obeyed_by_a_plugin_doing_bounded_work() {
 #[test]
 fn deadline_violated_by_a_plugin_that_loops_forever() {
     let settings = EngineSettings { deadline: Duration::from_millis(200), ..strict(settings()) };
-    let plugins = vec![spec("spinner", "misbehaving", json!({"spin": "forever"})), spec("fine", "misbehaving", json!({}))];
+    let plugins = vec![
+        spec("spinner", "misbehaving", json!({"spin": "forever"})),
+        spec("fine", "misbehaving", json!({})),
+    ];
     let (rep, detections) = run(settings, plugins, records(20, |_| "X"));
 
     let spinner = &plugin(&rep, "spinner").stats;
@@ -60,7 +64,8 @@ fn deadline_violated_by_a_plugin_that_loops_forever() {
 #[test]
 fn memory_cap_obeyed_by_a_plugin_that_allocates_within_it() {
     let settings = EngineSettings { memory_limit: 64 << 20, ..strict(settings()) };
-    let (rep, _) = run(settings, vec![spec("grower", "misbehaving", json!({"alloc_mib": 4}))], records(20, |_| "X"));
+    let (rep, _) =
+        run(settings, vec![spec("grower", "misbehaving", json!({"alloc_mib": 4}))], records(20, |_| "X"));
     let stats = &plugin(&rep, "grower").stats;
     assert_eq!((stats.events, stats.out_of_memory), (20, 0));
     assert!(stats.peak_memory >= 20 << 20, "5 batches × 4 MiB kept: peak {} B", stats.peak_memory);
@@ -70,7 +75,10 @@ fn memory_cap_obeyed_by_a_plugin_that_allocates_within_it() {
 #[test]
 fn memory_cap_violated_by_a_plugin_that_allocates_without_end() {
     let settings = EngineSettings { memory_limit: 32 << 20, ..strict(settings()) };
-    let plugins = vec![spec("hog", "misbehaving", json!({"alloc_mib": "forever"})), spec("fine", "misbehaving", json!({}))];
+    let plugins = vec![
+        spec("hog", "misbehaving", json!({"alloc_mib": "forever"})),
+        spec("fine", "misbehaving", json!({})),
+    ];
     let (rep, detections) = run(settings, plugins, records(20, |_| "X"));
     let hog = &plugin(&rep, "hog").stats;
     assert_eq!(hog.out_of_memory, 4);
@@ -83,8 +91,12 @@ fn memory_cap_violated_by_a_plugin_that_allocates_without_end() {
 #[test]
 fn a_trapping_plugin_does_not_stop_the_others() {
     // Event 5 is in the second batch of four; only that batch fails, and the retry fails too.
-    let plugins = vec![spec("fragile", "misbehaving", json!({"trap_on": "Explode"})), spec("fine", "misbehaving", json!({}))];
-    let (rep, detections) = run(strict(settings()), plugins, records(12, |i| if i == 5 { "Explode" } else { "X" }));
+    let plugins = vec![
+        spec("fragile", "misbehaving", json!({"trap_on": "Explode"})),
+        spec("fine", "misbehaving", json!({})),
+    ];
+    let (rep, detections) =
+        run(strict(settings()), plugins, records(12, |i| if i == 5 { "Explode" } else { "X" }));
     let fragile = &plugin(&rep, "fragile").stats;
     assert_eq!((fragile.traps, fragile.events_failed, fragile.findings), (2, 4, 2));
     assert_eq!(fragile.quarantines, 0, "one failed batch is not repeated failure");

@@ -1,1 +1,217 @@
-//! Tests: ocsf.
+//! Tests: OCSF rendering — a detection becomes a Detection Finding (class_uid 2004) with the
+//! required fields, the proving event ids in `finding_info.related_events`, MITRE techniques
+//! in `attacks`, a stable finding uid; and one readable line for terminals.
+
+use serde_json::{json, Value};
+use trailhound::findings::ocsf;
+use trailhound::findings::{Detection, RelatedEvent};
+use trailhound_sdk::{Finding, Severity};
+
+const ACTOR: &str = "arn:aws:sts::418295730164:assumed-role/dev-admin/m.hollis";
+
+fn related(uid: &str, time: i64, action: &str, region: &str) -> RelatedEvent {
+    RelatedEvent {
+        uid: uid.into(),
+        time,
+        service: "iam.amazonaws.com".into(),
+        action: action.into(),
+        account: "418295730164".into(),
+        region: region.into(),
+        actor: ACTOR.into(),
+        source_ip: Some("198.51.100.7".into()),
+    }
+}
+
+/// A detection with three proving events, two resolved by the host.
+pub fn detection() -> Detection {
+    let finding =
+        Finding::new("aws.iam.policy-version-changed", "Default policy version changed", Severity::High)
+            .summary("dev-admin made version v2 of policy ci-deploy the default")
+            .actor(ACTOR)
+            .events(["ev-3", "ev-1", "ev-2"])
+            .technique("T1098.003")
+            .technique("T1078")
+            .tag("iam")
+            .tag("privilege-escalation")
+            .evidence("policy", "arn:aws:iam::418295730164:policy/ci-deploy")
+            .evidence("version", "v2")
+            .evidence("version", "v3");
+    Detection {
+        plugin: "actor-trail".into(),
+        plugin_version: "0.3.1".into(),
+        finding,
+        related: vec![
+            related("ev-3", 1_793_700_000_000, "SetDefaultPolicyVersion", "us-east-1"),
+            related("ev-1", 1_793_699_000_000, "CreatePolicyVersion", "us-east-1"),
+        ],
+        time: 1_793_700_000_000,
+    }
+}
+
+#[test]
+fn detection_finding_has_the_required_fields() {
+    let out = ocsf::to_json(&detection());
+    for (field, expected) in [
+        ("class_uid", json!(2004)),
+        ("category_uid", json!(2)),
+        ("activity_id", json!(1)),
+        ("type_uid", json!(200401)),
+        ("severity_id", json!(4)),
+        ("severity", json!("High")),
+        ("status_id", json!(1)),
+        ("status", json!("New")),
+        ("time", json!(1_793_700_000_000_i64)),
+        ("start_time", json!(1_793_699_000_000_i64)),
+        ("end_time", json!(1_793_700_000_000_i64)),
+        ("message", json!("dev-admin made version v2 of policy ci-deploy the default")),
+    ] {
+        assert_eq!(out[field], expected, "{field} in {out:#}");
+    }
+    let metadata = &out["metadata"];
+    assert_eq!(metadata["version"], "1.3.0");
+    assert_eq!(metadata["product"]["name"], "trailhound");
+    assert_eq!(metadata["product"]["vendor_name"], "trailhound");
+    assert_eq!(metadata["product"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(out["unmapped"], json!({ "plugin": "actor-trail", "plugin_version": "0.3.1" }));
+}
+
+#[test]
+fn finding_info_names_rule_events_techniques_and_tags() {
+    let out = ocsf::to_json(&detection());
+    let info = &out["finding_info"];
+    assert_eq!(info["title"], "Default policy version changed");
+    assert_eq!(info["desc"], "dev-admin made version v2 of policy ci-deploy the default");
+    assert_eq!(
+        info["analytic"],
+        json!({ "uid": "aws.iam.policy-version-changed", "name": "Default policy version changed", "type_id": 1, "type": "Rule" })
+    );
+    let uids: Vec<&str> =
+        info["related_events"].as_array().unwrap().iter().map(|e| e["uid"].as_str().unwrap()).collect();
+    assert_eq!(uids, ["ev-3", "ev-1", "ev-2"], "every proving event id, in the plugin's order");
+    assert_eq!(info["related_events"][0]["type"], "iam:SetDefaultPolicyVersion");
+    assert_eq!(info["related_events"][2], json!({ "uid": "ev-2" }), "an unresolved id is still listed");
+    assert_eq!(info["related_events_count"], 3);
+    assert_eq!(info["types"], json!(["iam", "privilege-escalation"]));
+    assert_eq!(info["created_time"], 1_793_700_000_000_i64);
+    assert_eq!(info["first_seen_time"], 1_793_699_000_000_i64);
+
+    let expected_attacks = json!([
+        { "technique": { "uid": "T1098", "name": "Account Manipulation" },
+          "sub_technique": { "uid": "T1098.003", "name": "Additional Cloud Roles" } },
+        { "technique": { "uid": "T1078", "name": "Valid Accounts" } },
+    ]);
+    assert_eq!(info["attacks"], expected_attacks);
+    assert_eq!(out["attacks"], expected_attacks);
+}
+
+#[test]
+fn actor_cloud_resources_and_evidence_are_derived() {
+    let out = ocsf::to_json(&detection());
+    assert_eq!(out["actor"]["user"]["uid"], ACTOR);
+    assert_eq!(out["actor"]["user"]["name"], "m.hollis");
+    assert_eq!(out["actor"]["user"]["account"]["uid"], "418295730164");
+    assert_eq!(out["cloud"]["provider"], "AWS");
+    assert_eq!(out["cloud"]["account"]["uid"], "418295730164");
+    assert_eq!(out["cloud"]["region"], "us-east-1");
+    assert_eq!(out["metadata"]["profiles"], json!(["cloud"]));
+
+    let resources = out["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 1, "{resources:?}");
+    assert_eq!(resources[0]["uid"], "arn:aws:iam::418295730164:policy/ci-deploy");
+    assert_eq!(resources[0]["type"], "AWS::IAM::ManagedPolicy");
+    assert_eq!(resources[0]["name"], "ci-deploy");
+
+    let evidences = out["evidences"].as_array().unwrap();
+    assert_eq!(
+        evidences[0]["data"],
+        json!({ "policy": "arn:aws:iam::418295730164:policy/ci-deploy", "version": ["v2", "v3"] })
+    );
+    assert_eq!(evidences.len(), 3, "the key/value evidence, then one per resolved event");
+    assert_eq!(evidences[1]["api"]["operation"], "SetDefaultPolicyVersion");
+    assert_eq!(evidences[1]["src_endpoint"]["ip"], "198.51.100.7");
+    assert_eq!(evidences[1]["data"]["event_uid"], "ev-3");
+}
+
+#[test]
+fn without_related_events_optional_objects_are_left_out() {
+    let detection = Detection {
+        plugin: "p".into(),
+        plugin_version: "1".into(),
+        finding: Finding::new("r", "Title only", Severity::Info),
+        related: Vec::new(),
+        time: 5,
+    };
+    let out = ocsf::to_json(&detection);
+    let fields = out.as_object().unwrap();
+    for absent in ["actor", "cloud", "resources", "start_time", "end_time"] {
+        assert!(!fields.contains_key(absent), "{absent} in {out:#}");
+    }
+    assert_eq!(out["message"], "Title only", "the title stands in for an empty summary");
+    assert_eq!(out["severity_id"], 1);
+    assert_eq!(out["severity"], "Informational");
+    assert_eq!(out["finding_info"]["related_events"], json!([]));
+}
+
+#[test]
+fn severities_map_onto_ocsf_ids() {
+    let expected = [
+        (Severity::Info, 1, "Informational"),
+        (Severity::Low, 2, "Low"),
+        (Severity::Medium, 3, "Medium"),
+        (Severity::High, 4, "High"),
+        (Severity::Critical, 5, "Critical"),
+    ];
+    for (severity, id, name) in expected {
+        let mut detection = detection();
+        detection.finding.severity = severity;
+        let out = ocsf::to_json(&detection);
+        assert_eq!((out["severity_id"].clone(), out["severity"].clone()), (json!(id), json!(name)));
+    }
+}
+
+#[test]
+fn finding_uid_is_stable_and_discriminating() {
+    let base = detection();
+    let uid = |d: &Detection| ocsf::to_json(d)["finding_info"]["uid"].as_str().unwrap().to_string();
+    let first = uid(&base);
+    assert_eq!(first.len(), 64);
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()));
+
+    let mut reordered = base.clone();
+    reordered.finding.event_ids.reverse();
+    reordered.time += 1000;
+    reordered.finding.title = "Reworded".into();
+    assert_eq!(uid(&reordered), first, "event order, time and title do not change the identity");
+
+    let mut other_rule = base.clone();
+    other_rule.finding.rule_id.push('x');
+    let mut other_plugin = base.clone();
+    other_plugin.plugin.push('x');
+    let mut other_events = base.clone();
+    other_events.finding.event_ids.push("ev-4".into());
+    for changed in [other_rule, other_plugin, other_events] {
+        assert_ne!(uid(&changed), first);
+    }
+}
+
+#[test]
+fn to_line_is_one_readable_line() {
+    let line = ocsf::to_line(&detection());
+    assert_eq!(
+        line,
+        format!("HIGH      aws.iam.policy-version-changed  Default policy version changed  actor={ACTOR}  events=3  (plugin actor-trail)")
+    );
+    let mut hostile = detection();
+    hostile.finding.title = "evil\x1b[2J\ntitle".into();
+    hostile.finding.actor = None;
+    let line = ocsf::to_line(&hostile);
+    assert!(!line.contains('\x1b') && !line.contains('\n'), "{line:?}");
+    assert!(line.contains("evil\\u{1b}[2J\\ntitle  events=3"), "{line:?}");
+}
+
+#[test]
+fn output_is_valid_json_text() {
+    let text = serde_json::to_string(&ocsf::to_json(&detection())).unwrap();
+    let back: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(back["class_uid"], 2004);
+}

@@ -1,11 +1,14 @@
 //! Tests: python — the Python example detector builds with componentize-py into a valid
-//! component, a rebuild comes from the cache, and it runs in the engine like a Rust plugin.
+//! component that imports only WASI and the detector contract, a rebuild comes from the
+//! cache, and it runs in the engine like a Rust plugin.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::json;
 use trailhound::build::{self, BuildOptions, PluginKind};
-use trailhound::engine::{Engine, EngineSettings, PluginSpec};
+use trailhound::engine::runtime::WasmRuntime;
+use trailhound::engine::{cache, Engine, EngineSettings, PluginSpec};
 use trailhound::record::{Origin, Record};
 use trailhound_sdk::{Actor, Event};
 use wasmtime::component::types::ComponentItem;
@@ -14,32 +17,52 @@ use wasmtime::component::Component;
 use crate::support;
 
 const PLUGIN: &str = "python-detector";
-/// The WIT interface every detector imports.
-const HOST_INTERFACE: &str = "trailhound:detector/host@0.1.0";
+/// The package every detector's own imports come from (its `host` interface and types).
+const CONTRACT: &str = "trailhound:detector/";
 
-fn engine() -> wasmtime::Engine {
-    let mut config = wasmtime::Config::new();
-    config.wasm_component_model(true);
-    wasmtime::Engine::new(&config).expect("wasmtime engine")
+/// Engine settings for these tests: one worker, small batches, the test run's compiled cache.
+fn settings() -> EngineSettings {
+    EngineSettings {
+        workers: 1,
+        batch_size: 2,
+        cache_dir: std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("engine-cache"),
+        ..EngineSettings::default()
+    }
+}
+
+/// The Python component compiled by the host's own wasmtime configuration, once per test
+/// run. Compiling CPython takes a while, so this also fills the engine's compiled-component
+/// cache before the engine test loads the same bytes.
+fn compiled() -> &'static (wasmtime::Engine, Component, PathBuf) {
+    static COMPILED: OnceLock<(wasmtime::Engine, Component, PathBuf)> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let path = support::component(PLUGIN);
+        let settings = settings();
+        let runtime = WasmRuntime::new(&settings).expect("wasmtime engine");
+        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (component, _) = cache::load(&runtime.engine, &wasm, &settings.cache_dir)
+            .unwrap_or_else(|e| panic!("{} is not a loadable component: {e:#}", path.display()));
+        (runtime.engine.clone(), component, path)
+    })
 }
 
 #[test]
-fn the_python_detector_is_a_component_that_imports_only_wasi_and_the_host() {
-    let path = support::component(PLUGIN);
-    let engine = engine();
-    let component = Component::from_file(&engine, &path)
-        .unwrap_or_else(|e| panic!("{} is not a loadable component: {e:#}", path.display()));
+fn the_python_detector_is_a_component_that_imports_only_wasi_and_the_contract() {
+    let (engine, component, path) = compiled();
     let ty = component.component_type();
 
-    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
-    eprintln!("{PLUGIN} imports:\n  {}", imports.join("\n  "));
-    assert!(imports.iter().any(|i| i == HOST_INTERFACE), "no {HOST_INTERFACE} import in {imports:?}");
+    let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
+    eprintln!("{} imports:\n  {}", path.display(), imports.join("\n  "));
+    assert!(
+        imports.iter().any(|i| i.starts_with(CONTRACT) && i.contains("/host@")),
+        "no host import: {imports:?}"
+    );
     let foreign: Vec<&String> =
-        imports.iter().filter(|i| *i != HOST_INTERFACE && !i.starts_with("wasi:")).collect();
+        imports.iter().filter(|i| !i.starts_with(CONTRACT) && !i.starts_with("wasi:")).collect();
     assert!(foreign.is_empty(), "imports the host cannot provide: {foreign:?}");
 
     let exports: Vec<(String, bool)> = ty
-        .exports(&engine)
+        .exports(engine)
         .map(|(name, item)| (name.to_string(), matches!(item.ty, ComponentItem::ComponentFunc(_))))
         .collect();
     for wanted in ["info", "configure", "on-events", "on-tick", "snapshot", "restore"] {
@@ -113,16 +136,12 @@ fn the_python_detector_runs_in_the_engine() {
         console_login(4, "carol", false, "No"),
         console_login(5, "dave", false, "No"),
     ];
-    let settings = EngineSettings {
-        workers: 1,
-        batch_size: 2,
-        cache_dir: std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("engine-cache"),
-        ..EngineSettings::default()
-    };
+    // Compile once, through the cache the engine reads, rather than twice in parallel.
+    compiled();
     let spec =
         PluginSpec { name: PLUGIN.into(), path: support::component(PLUGIN), config: json!({"threshold": 3}) };
     let (tx, rx) = crossbeam_channel::unbounded();
-    let mut engine = Engine::start(settings, vec![spec], tx).expect("engine starts");
+    let mut engine = Engine::start(settings(), vec![spec], tx).expect("engine starts");
     for record in records {
         engine.submit(record).expect("submit");
     }
@@ -145,4 +164,35 @@ fn the_python_detector_runs_in_the_engine() {
             ),
         ]
     );
+}
+
+#[test]
+fn a_broken_python_plugin_fails_with_its_name_and_pythons_error() {
+    let ws = tempfile::tempdir().expect("temp dir");
+    let root = ws.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"empty\"\nversion = \"0.0.0\"\n[lib]\npath = \"lib.rs\"\n",
+    )
+    .expect("manifest");
+    std::fs::write(root.join("lib.rs"), "").expect("lib.rs");
+    std::fs::create_dir_all(root.join("wit")).expect("wit dir");
+    for file in ["types.wit", "world.wit"] {
+        std::fs::copy(support::workspace().join("wit").join(file), root.join("wit").join(file))
+            .expect("copy wit");
+    }
+    let plugin = root.join("examples/broken-py");
+    std::fs::create_dir_all(&plugin).expect("plugin dir");
+    std::fs::write(plugin.join("detector.py"), "class WitWorld:\n    def info(self)\n").expect("detector.py");
+
+    let options = BuildOptions {
+        workspace: root.to_path_buf(),
+        out_dir: root.join("out"),
+        only: Vec::new(),
+        cache_dir: root.join("cache"),
+    };
+    let error = build::build(&options).expect_err("a syntax error must fail the build").to_string();
+    assert!(error.contains("\"broken-py\""), "the error does not name the plugin: {error}");
+    assert!(error.contains("SyntaxError"), "the error does not show Python's message: {error}");
+    assert!(!root.join("out/broken-py.wasm").exists(), "a failed build left a component behind");
 }

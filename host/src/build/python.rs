@@ -1,7 +1,7 @@
 //! Building Python plugins with componentize-py: the plugin folder's `detector.py`
 //! (class `WitWorld`) is bundled with CPython into a component of the `detector` world.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::cache::{Cache, Key, KeyBuilder};
@@ -53,13 +53,14 @@ fn componentize(
     plugin: &PluginSource,
     key: &Key,
     out_dir: &Path,
-) -> Result<std::path::PathBuf, BuildError> {
+) -> Result<PathBuf, BuildError> {
     tracing::info!("componentizing Python plugin {}", plugin.name);
     let scratch = out_dir.join(format!(".{}.{}.py.wasm", plugin.name, std::process::id()));
     let mut cmd = toolchain::componentize_py();
     cmd.current_dir(ws)
-        // Byte code written into the plugin folder would only clutter the checkout.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
+        // Its own Rust backtraces would push Python's error out of the shown tail.
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0")
         .arg("--quiet")
         .arg("-d")
         .arg(ws.join("wit"))
@@ -74,7 +75,7 @@ fn componentize(
         dir: plugin.dir.clone(),
         tail,
     })?;
-    componentize::check(&plugin.name, &plugin.dir.join(&plugin.module), &component)?;
+    componentize::check(&plugin.name, &plugin.dir, &component)?;
     cache.put(key, &component)
 }
 

@@ -36,9 +36,7 @@ enum Command {
         config: PathBuf,
     },
     /// Check a config file; errors name the line and column.
-    Validate {
-        config: PathBuf,
-    },
+    Validate { config: PathBuf },
     /// Build and test plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),

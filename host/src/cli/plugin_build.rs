@@ -47,5 +47,7 @@ fn find_workspace(start: &Path) -> anyhow::Result<PathBuf> {
                 && std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
         })
         .map(Path::to_path_buf)
-        .with_context(|| format!("no trailhound workspace found at or above {}; pass --workspace", start.display()))
+        .with_context(|| {
+            format!("no trailhound workspace found at or above {}; pass --workspace", start.display())
+        })
 }

@@ -69,7 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plugins_dir = args.plugins_dir.unwrap_or_else(default_plugins_dir);
     let (mut passed, mut failed) = (0, 0);
     for file in &args.files {
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
         let suite: Suite = serde_yaml_ng::from_str(&text).map_err(|e| match e.location() {
             Some(at) => anyhow::anyhow!("{}:{}:{}: {e}", file.display(), at.line(), at.column()),
             None => anyhow::anyhow!("{}: {e}", file.display()),
@@ -94,11 +95,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn default_plugins_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target")).join("plugins")
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("plugins")
 }
 
 fn resolve_plugin(plugin: &str, base: &Path, plugins_dir: &Path) -> PluginSpec {
-    let path = if plugin.ends_with(".wasm") { base.join(plugin) } else { plugins_dir.join(format!("{plugin}.wasm")) };
+    let path = if plugin.ends_with(".wasm") {
+        base.join(plugin)
+    } else {
+        plugins_dir.join(format!("{plugin}.wasm"))
+    };
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     PluginSpec { name, path, config: serde_json::Value::Null }
 }

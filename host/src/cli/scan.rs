@@ -101,7 +101,8 @@ fn plugin_specs(paths: &[PathBuf], configs: &[String]) -> anyhow::Result<Vec<Plu
         }
     }
     for pair in configs {
-        let (name, json) = pair.split_once('=').with_context(|| format!("--plugin-config {pair:?}: expected NAME=JSON"))?;
+        let (name, json) =
+            pair.split_once('=').with_context(|| format!("--plugin-config {pair:?}: expected NAME=JSON"))?;
         let value: serde_json::Value =
             serde_json::from_str(json).with_context(|| format!("--plugin-config {name}: invalid JSON"))?;
         let Some(spec) = specs.iter_mut().find(|s| s.name == name) else {

@@ -24,7 +24,10 @@ pub fn print(summary: &RunSummary) {
         eprintln!("malformed: {bad}");
     }
     if summary.malformed > summary.malformed_samples.len() as u64 {
-        eprintln!("malformed: … and {} more (see the log)", summary.malformed - summary.malformed_samples.len() as u64);
+        eprintln!(
+            "malformed: … and {} more (see the log)",
+            summary.malformed - summary.malformed_samples.len() as u64
+        );
     }
     for input in &summary.unreadable {
         eprintln!("unreadable: {input}");
@@ -49,7 +52,10 @@ pub fn print(summary: &RunSummary) {
             ));
         }
         if plugin.quarantined() {
-            line.push_str(&format!("; QUARANTINED {} time(s), {} events skipped", s.quarantines, s.events_skipped));
+            line.push_str(&format!(
+                "; QUARANTINED {} time(s), {} events skipped",
+                s.quarantines, s.events_skipped
+            ));
         }
         if let Some(fault) = &s.last_fault {
             line.push_str(&format!("; last fault: {fault}"));

@@ -21,7 +21,9 @@ pub fn load(engine: &wasmtime::Engine, wasm: &[u8], cache_dir: &Path) -> wasmtim
         // A corrupt or foreign file fails the deserializer's header checks and is recompiled.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => return Ok((component, true)),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached component"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached component")
+            }
         }
     }
     let component = Component::new(engine, wasm)?;

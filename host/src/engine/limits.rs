@@ -19,18 +19,32 @@ impl MemoryCap {
 }
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.exceeded = true;
             // An error (not `Ok(false)`) traps at once: a guest allocator that sees a failed
             // grow may otherwise loop or abort with a less clear message.
-            wasmtime::bail!("memory limit of {} MiB exceeded (wanted {} MiB)", self.max_bytes >> 20, desired >> 20);
+            wasmtime::bail!(
+                "memory limit of {} MiB exceeded (wanted {} MiB)",
+                self.max_bytes >> 20,
+                desired >> 20
+            );
         }
         self.peak_bytes = self.peak_bytes.max(desired);
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // Tables hold function references; a million is far beyond any real detector.
         Ok(desired <= 1_000_000)
     }

@@ -62,7 +62,11 @@ impl LoadedPlugin {
     ///
     /// # Errors
     /// The file is unreadable, not a detector component, or the plugin refuses its config.
-    pub fn load(spec: PluginSpec, runtime: &WasmRuntime, settings: &EngineSettings) -> Result<Self, PluginError> {
+    pub fn load(
+        spec: PluginSpec,
+        runtime: &WasmRuntime,
+        settings: &EngineSettings,
+    ) -> Result<Self, PluginError> {
         let invalid = |reason: String| PluginError::Invalid {
             name: spec.name.clone(),
             path: spec.path.clone(),
@@ -73,8 +77,8 @@ impl LoadedPlugin {
             path: spec.path.clone(),
             source,
         })?;
-        let (component, from_cache) =
-            cache::load(&runtime.engine, &wasm, &settings.cache_dir).map_err(|e| invalid(format!("{e:#}")))?;
+        let (component, from_cache) = cache::load(&runtime.engine, &wasm, &settings.cache_dir)
+            .map_err(|e| invalid(format!("{e:#}")))?;
         let linker = linker(&runtime.engine).map_err(|e| invalid(format!("{e:#}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| invalid(format!("{e:#}")))?;
         let pre = DetectorPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?;
@@ -82,11 +86,12 @@ impl LoadedPlugin {
             serde_json::Value::Null => String::new(),
             config => config.to_string(),
         };
-        let mut plugin = LoadedPlugin { info: trailhound_sdk::Info::default(), from_cache, config_text, pre, spec };
+        let mut plugin =
+            LoadedPlugin { info: trailhound_sdk::Info::default(), from_cache, config_text, pre, spec };
         let mut probe = PluginInstance::start(&plugin, runtime, settings)?;
-        plugin.info = probe.info(runtime.ticks(settings.deadline), settings.deadline).map_err(|fault| {
-            PluginError::Start { name: plugin.spec.name.clone(), fault }
-        })?;
+        plugin.info = probe
+            .info(runtime.ticks(settings.deadline), settings.deadline)
+            .map_err(|fault| PluginError::Start { name: plugin.spec.name.clone(), fault })?;
         Ok(plugin)
     }
 
@@ -121,7 +126,11 @@ impl PluginInstance {
     ///
     /// # Errors
     /// The instance faults while starting, or refuses its config.
-    pub fn start(plugin: &LoadedPlugin, runtime: &WasmRuntime, settings: &EngineSettings) -> Result<Self, PluginError> {
+    pub fn start(
+        plugin: &LoadedPlugin,
+        runtime: &WasmRuntime,
+        settings: &EngineSettings,
+    ) -> Result<Self, PluginError> {
         let start = |fault| PluginError::Start { name: plugin.spec.name.clone(), fault };
         let mut store = Store::new(&runtime.engine, HostState::new(&plugin.spec.name, settings.memory_limit));
         store.limiter(|state| &mut state.cap);

@@ -72,8 +72,13 @@ impl Engine {
     ///
     /// # Errors
     /// A plugin cannot be loaded or configured, or its field paths are invalid.
-    pub fn start(settings: EngineSettings, specs: Vec<PluginSpec>, out: Sender<Detection>) -> Result<Self, EngineError> {
-        let runtime = Arc::new(WasmRuntime::new(&settings).map_err(|e| EngineError::Runtime(format!("{e:#}")))?);
+    pub fn start(
+        settings: EngineSettings,
+        specs: Vec<PluginSpec>,
+        out: Sender<Detection>,
+    ) -> Result<Self, EngineError> {
+        let runtime =
+            Arc::new(WasmRuntime::new(&settings).map_err(|e| EngineError::Runtime(format!("{e:#}")))?);
         let mut projection = Projection::default();
         let mut plugins = Vec::with_capacity(specs.len());
         for spec in specs {
@@ -99,7 +104,8 @@ impl Engine {
         let mut workers = Vec::with_capacity(workers_n);
         for id in 0..workers_n {
             let (tx, rx) = crossbeam_channel::bounded(QUEUED_BATCHES_PER_WORKER);
-            let handle = worker::spawn(id, shared.clone(), rx).map_err(|e| EngineError::Runtime(e.to_string()))?;
+            let handle =
+                worker::spawn(id, shared.clone(), rx).map_err(|e| EngineError::Runtime(e.to_string()))?;
             workers.push((tx, handle));
         }
         Ok(Engine {

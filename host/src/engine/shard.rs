@@ -9,7 +9,7 @@
 //! instance's role session are keyed to the same origin actor.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use crate::record::Record;
 
@@ -43,9 +43,7 @@ impl Sharder {
         if self.workers == 1 {
             return 0;
         }
-        let mut hasher = self.hasher.build_hasher();
-        origin.hash(&mut hasher);
-        (hasher.finish() % self.workers as u64) as usize
+        (self.hasher.hash_one(&origin) % self.workers as u64) as usize
     }
 
     /// The origin actor key of the record's actor.
@@ -64,12 +62,18 @@ impl Sharder {
 
     fn learn(&mut self, record: &Record, origin: &str) {
         let event = &record.event;
-        if !event.success {
+        // A service assuming roles on behalf of many callers (Lambda, ECS) is not one story;
+        // linking all its sessions to it would funnel them onto a single worker.
+        if !event.success || event.actor.kind == "AWSService" {
             return;
         }
         let raw = &record.raw;
         match event.action.as_str() {
-            "AssumeRole" | "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity" | "GetFederationToken" | "GetSessionToken" => {
+            "AssumeRole"
+            | "AssumeRoleWithSAML"
+            | "AssumeRoleWithWebIdentity"
+            | "GetFederationToken"
+            | "GetSessionToken" => {
                 let response = &raw["responseElements"];
                 for issued in [
                     &response["credentials"]["accessKeyId"],
@@ -83,7 +87,8 @@ impl Sharder {
             }
             "StartSession" | "SendSSHPublicKey" | "SendSerialConsoleSSHPublicKey" => {
                 let request = &raw["requestParameters"];
-                if let Some(instance) = request["target"].as_str().or_else(|| request["instanceId"].as_str()) {
+                if let Some(instance) = request["target"].as_str().or_else(|| request["instanceId"].as_str())
+                {
                     self.link(instance_key(instance), origin);
                 }
             }

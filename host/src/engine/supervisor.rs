@@ -64,7 +64,10 @@ pub enum Outcome<T> {
     /// Quarantined: the call was not made.
     Skipped,
     /// Failed twice; `quarantined` says whether this failure put the plugin in quarantine.
-    Failed { fault: Fault, quarantined: Option<Duration> },
+    Failed {
+        fault: Fault,
+        quarantined: Option<Duration>,
+    },
 }
 
 /// One plugin's instance on one worker, with its fault history.
@@ -100,7 +103,10 @@ impl Supervised {
         match self.quarantined_until {
             Some(until) if Instant::now() < until => true,
             Some(_) => {
-                tracing::info!(plugin = self.plugin.name(), "quarantine over; the plugin gets a fresh instance");
+                tracing::info!(
+                    plugin = self.plugin.name(),
+                    "quarantine over; the plugin gets a fresh instance"
+                );
                 self.quarantined_until = None;
                 false
             }

@@ -87,11 +87,8 @@ impl Worker {
             records.iter().map(|r| projection.evaluate(&r.raw)).collect()
         };
         let any_raw = self.plugins.iter().any(|(s, _)| s.plugin.info.wants_raw);
-        let raws: Vec<Option<String>> = if any_raw {
-            records.iter().map(|r| Some(r.raw.to_string())).collect()
-        } else {
-            Vec::new()
-        };
+        let raws: Vec<Option<String>> =
+            if any_raw { records.iter().map(|r| Some(r.raw.to_string())).collect() } else { Vec::new() };
         for record in records {
             self.recent.remember(RelatedEvent::of(&record.event));
             self.stream_time = Some(self.stream_time.map_or(record.event.time, |t| t.max(record.event.time)));
@@ -186,7 +183,14 @@ fn collect(
         Outcome::Skipped => {}
         Outcome::Failed { quarantined: None, .. } => {}
         Outcome::Failed { fault, quarantined: Some(period) } => {
-            out.push(quarantine_finding(plugin, max_failures, &fault, events, period, stream_time.unwrap_or_default()));
+            out.push(quarantine_finding(
+                plugin,
+                max_failures,
+                &fault,
+                events,
+                period,
+                stream_time.unwrap_or_default(),
+            ));
         }
     }
 }
@@ -209,12 +213,16 @@ fn quarantine_finding(
     Detection {
         plugin: "trailhound".into(),
         plugin_version: env!("CARGO_PKG_VERSION").into(),
-        finding: Finding::new("trailhound.plugin-quarantined", format!("Plugin {name} quarantined"), Severity::High)
-            .summary(summary)
-            .tag("health")
-            .evidence("plugin", name)
-            .evidence("fault", fault.to_string())
-            .evidence("quarantine_secs", period.as_secs().to_string()),
+        finding: Finding::new(
+            "trailhound.plugin-quarantined",
+            format!("Plugin {name} quarantined"),
+            Severity::High,
+        )
+        .summary(summary)
+        .tag("health")
+        .evidence("plugin", name)
+        .evidence("fault", fault.to_string())
+        .evidence("quarantine_secs", period.as_secs().to_string()),
         related: Vec::new(),
         time,
     }

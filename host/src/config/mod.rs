@@ -1,0 +1,280 @@
+//! The service config file (TOML): engine settings, sources, plugins with their config, sinks.
+//!
+//! ```toml
+//! [engine]
+//! workers = 2
+//! [[sources]]
+//! type = "files"
+//! paths = ["data"]
+//! [[plugins]]
+//! name = "actor-trail"
+//! path = "plugins/actor-trail.wasm"
+//! config = { threshold = 60 }
+//! [[sinks]]
+//! type = "stdout"
+//! ```
+//!
+//! Unknown keys are errors everywhere, so a typo cannot silently fall back to a default.
+//! The `type` key of a source or sink table picks its kind. Relative paths are relative to
+//! the config file's folder, so a config works from any working directory. Every error names
+//! the file, line, column and field ([`ConfigError`]). `examples/trailhound.toml` is a
+//! complete, commented example.
+//!
+//! Modules: [`locate`] (field paths and spans), [`error`], `validate` (the checks serde
+//! cannot express).
+
+pub mod error;
+pub mod locate;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::engine::{EngineSettings, PluginSpec};
+pub use crate::sinks::SinkConfig;
+
+pub use error::{ConfigError, Location, Problem};
+pub use locate::FieldPath;
+
+/// A parsed, validated config, with relative paths resolved against its folder.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// How plugins run. Every key is optional.
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// Where events come from; at least one.
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    /// The detectors; at least one enabled.
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+    /// Where findings go; at least one.
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// `[engine]`: how plugins run. Defaults come from [`EngineSettings::default`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Worker threads, each with its own instance of every plugin. Default: available cores.
+    pub workers: Option<usize>,
+    /// Events per plugin call. Default: 512.
+    #[serde(default = "defaults::batch_size")]
+    pub batch_size: usize,
+    /// Wall-clock budget for one plugin call (enforced by epoch interruption), in
+    /// milliseconds. Default: 2000.
+    #[serde(default = "defaults::deadline_ms")]
+    pub deadline_ms: u64,
+    /// Cap on one plugin instance's linear memory, in MiB. Default: 256 (a CPython component
+    /// starts near 40 MiB; Rust detectors need a few).
+    #[serde(default = "defaults::memory_limit_mb")]
+    pub memory_limit_mb: usize,
+    /// Consecutive failed batches (each retried once) before a plugin is quarantined. Default: 3.
+    #[serde(default = "defaults::max_failures")]
+    pub max_failures: u32,
+    /// First quarantine period in seconds; doubles each time the plugin fails again. Default: 30.
+    #[serde(default = "defaults::quarantine_secs")]
+    pub quarantine_secs: u64,
+    /// Where compiled components are cached. Default: `$XDG_CACHE_HOME/trailhound`, else
+    /// `~/.cache/trailhound`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            workers: None,
+            batch_size: defaults::batch_size(),
+            deadline_ms: defaults::deadline_ms(),
+            memory_limit_mb: defaults::memory_limit_mb(),
+            max_failures: defaults::max_failures(),
+            quarantine_secs: defaults::quarantine_secs(),
+            cache_dir: None,
+        }
+    }
+}
+
+/// One source of events (`[[sources]]`); `type` picks the kind.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// `type = "files"`: files and folders (read recursively).
+    Files(FilesSource),
+    /// `type = "stdin"`: records on standard input.
+    Stdin(StdinSource),
+}
+
+/// `type = "files"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesSource {
+    /// Files and folders; relative to the config file's folder. Required, not empty.
+    pub paths: Vec<PathBuf>,
+    /// After reading, keep watching the folders and read each new or rewritten file.
+    /// Default: false.
+    #[serde(default)]
+    pub watch: bool,
+}
+
+/// `type = "stdin"`: no settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdinSource {}
+
+/// One detector (`[[plugins]]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Unique name, used in findings, logs and metrics: letters, digits, `-`, `_`, `.`.
+    pub name: String,
+    /// The component (`.wasm`); relative to the config file's folder. Required.
+    pub path: PathBuf,
+    /// Any TOML table; handed to the plugin's `configure` as JSON. Default: `{}`.
+    #[serde(default = "empty_object", deserialize_with = "table_as_json")]
+    pub config: serde_json::Value,
+    /// A disabled plugin is checked but not loaded. Default: true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Config {
+    /// Reads and parses the config file at `path`.
+    ///
+    /// # Errors
+    /// The file cannot be read, is not valid TOML, has unknown or mistyped keys, or fails
+    /// [`Config::validate`].
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses config `text` read from `path` (used for messages and to resolve relative paths).
+    ///
+    /// # Errors
+    /// As for [`Config::load`], except reading.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::syntax(path, text, &e, TAGGED))?;
+        config.validate().map_err(|problem| ConfigError::invalid(path, text, problem))?;
+        config.resolve_paths(path.parent().unwrap_or(Path::new("")));
+        Ok(config)
+    }
+
+    /// The engine settings this config asks for; the rest from [`EngineSettings::default`].
+    pub fn engine_settings(&self) -> EngineSettings {
+        let engine = &self.engine;
+        let defaults = EngineSettings::default();
+        EngineSettings {
+            workers: engine.workers.unwrap_or(defaults.workers),
+            batch_size: engine.batch_size,
+            deadline: Duration::from_millis(engine.deadline_ms),
+            memory_limit: engine.memory_limit_mb << 20,
+            max_failures: engine.max_failures,
+            quarantine: Duration::from_secs(engine.quarantine_secs),
+            cache_dir: engine.cache_dir.clone().unwrap_or(defaults.cache_dir),
+            ..defaults
+        }
+    }
+
+    /// The enabled plugins, in config order.
+    pub fn plugin_specs(&self) -> Vec<PluginSpec> {
+        self.plugins
+            .iter()
+            .filter(|plugin| plugin.enabled)
+            .map(|plugin| PluginSpec {
+                name: plugin.name.clone(),
+                path: plugin.path.clone(),
+                config: plugin.config.clone(),
+            })
+            .collect()
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        };
+        if let Some(cache_dir) = &mut self.engine.cache_dir {
+            resolve(cache_dir);
+        }
+        for source in &mut self.sources {
+            if let SourceConfig::Files(files) = source {
+                files.paths.iter_mut().for_each(resolve);
+            }
+        }
+        for plugin in &mut self.plugins {
+            resolve(&mut plugin.path);
+        }
+        for sink in &mut self.sinks {
+            sink.resolve_paths(base);
+        }
+    }
+}
+
+/// The arrays whose tables are picked by their `type` key, so errors inside them can be
+/// pinned to one element (see [`locate::refine`]).
+const TAGGED: &[(&str, locate::ElementCheck)] =
+    &[("sources", check::<SourceConfig>), ("sinks", check::<SinkConfig>)];
+
+fn check<T: serde::de::DeserializeOwned>(
+    value: toml::Spanned<toml::de::DeValue<'_>>,
+) -> Result<(), toml::de::Error> {
+    T::deserialize(toml::de::ValueDeserializer::from(value)).map(drop)
+}
+
+/// The `[engine]` defaults, read from [`EngineSettings::default`] so they are stated once.
+mod defaults {
+    use crate::engine::EngineSettings;
+
+    pub fn batch_size() -> usize {
+        EngineSettings::default().batch_size
+    }
+    pub fn deadline_ms() -> u64 {
+        EngineSettings::default().deadline.as_millis() as u64
+    }
+    pub fn memory_limit_mb() -> usize {
+        EngineSettings::default().memory_limit >> 20
+    }
+    pub fn max_failures() -> u32 {
+        EngineSettings::default().max_failures
+    }
+    pub fn quarantine_secs() -> u64 {
+        EngineSettings::default().quarantine.as_secs()
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// A TOML table as JSON; datetimes become their TOML text (JSON has no datetime).
+fn table_as_json<'de, D: Deserializer<'de>>(deserializer: D) -> Result<serde_json::Value, D::Error> {
+    let table = toml::Table::deserialize(deserializer)?;
+    Ok(toml_to_json(toml::Value::Table(table)))
+}
+
+fn toml_to_json(value: toml::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        toml::Value::String(s) => Json::String(s),
+        toml::Value::Integer(i) => Json::from(i),
+        // NaN and infinities have no JSON form.
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        toml::Value::Boolean(b) => Json::Bool(b),
+        toml::Value::Datetime(d) => Json::String(d.to_string()),
+        toml::Value::Array(items) => Json::Array(items.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => {
+            Json::Object(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}

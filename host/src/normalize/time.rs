@@ -1,0 +1,57 @@
+//! Event timestamps: CloudTrail's ISO-8601 `eventTime` and the variants exports produce.
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Milliseconds since the Unix epoch for an `eventTime` value: RFC 3339
+/// (`2026-03-01T12:00:00Z`, with or without fraction or offset), the space-separated form
+/// (`2026-03-01 12:00:00`, read as UTC), or a number of seconds or milliseconds.
+pub fn parse_event_time(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::String(text) => parse_text(text.trim()),
+        serde_json::Value::Number(n) => {
+            let n = n.as_f64()?;
+            // Seconds until the year 5138; anything larger is milliseconds.
+            Some(if n.abs() < 1e11 { (n * 1000.0) as i64 } else { n as i64 })
+        }
+        _ => None,
+    }
+}
+
+fn parse_text(text: &str) -> Option<i64> {
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Some(millis(t));
+    }
+    // `2026-03-01 12:00:00[.fff][Z]`: make it RFC 3339, defaulting to UTC.
+    let date_time = text.get(..10).zip(text.get(11..))?;
+    let mut candidate = format!("{}T{}", date_time.0, date_time.1);
+    let has_offset = candidate.ends_with('Z') || candidate[11..].contains(['+', '-']);
+    if !has_offset {
+        candidate.push('Z');
+    }
+    OffsetDateTime::parse(&candidate, &Rfc3339).ok().map(millis)
+}
+
+fn millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_event_time;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_forms_found_in_the_wild() {
+        let at = 1_735_732_800_000; // 2025-01-01T12:00:00Z
+        assert_eq!(parse_event_time(&json!("2025-01-01T12:00:00Z")), Some(at));
+        assert_eq!(parse_event_time(&json!("2025-01-01T12:00:00.250Z")), Some(at + 250));
+        assert_eq!(parse_event_time(&json!("2025-01-01T14:00:00+02:00")), Some(at));
+        assert_eq!(parse_event_time(&json!("2025-01-01 12:00:00")), Some(at));
+        assert_eq!(parse_event_time(&json!("2025-01-01 12:00:00Z")), Some(at));
+        assert_eq!(parse_event_time(&json!(1_735_732_800)), Some(at));
+        assert_eq!(parse_event_time(&json!(at)), Some(at));
+        assert_eq!(parse_event_time(&json!("redacted")), None);
+        assert_eq!(parse_event_time(&json!("...")), None);
+    }
+}

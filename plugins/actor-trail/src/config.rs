@@ -1,0 +1,163 @@
+//! The detector's settings: signal weights, the reporting threshold, and the bounds on memory.
+
+use serde::Deserialize;
+
+/// Risk added by each signal. A weak signal alone never reaches the default threshold; an
+/// actor must combine several, which is what an intrusion looks like and routine work does not.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Weights {
+    /// Several distinct List/Describe/Get calls on more than one service in a short window.
+    pub recon_burst: u32,
+    /// Discovery calls in several regions.
+    pub multi_region_discovery: u32,
+    /// Reading what roles and users may do (ListRolePolicies, GetAccountAuthorizationDetails, ...).
+    pub permission_discovery: u32,
+    /// AssumeRole of a privileged role with neither MFA nor an external id.
+    pub unguarded_assume: u32,
+    pub policy_default_version: u32,
+    pub access_key_for_other_user: u32,
+    pub snapshot_shared_externally: u32,
+    pub cross_account_assume: u32,
+    pub cross_account_assume_denied: u32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            recon_burst: 10,
+            multi_region_discovery: 10,
+            permission_discovery: 10,
+            unguarded_assume: 15,
+            policy_default_version: 30,
+            access_key_for_other_user: 25,
+            snapshot_shared_externally: 35,
+            cross_account_assume: 15,
+            cross_account_assume_denied: 10,
+        }
+    }
+}
+
+/// Everything `configure` accepts; every key is optional.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Report a trail once its risk reaches this.
+    pub threshold: u32,
+    pub weights: Weights,
+    /// How often one repeatable signal (say, a denied cross-account assume) counts on one trail,
+    /// so a retry loop cannot reach the threshold on its own.
+    pub max_repeats: u32,
+    /// Case-insensitive substrings of role names that mark a role as privileged.
+    pub privileged_role_patterns: Vec<String>,
+    /// Accounts that are not foreign (besides the event's own account): an organization's
+    /// other accounts, a backup account.
+    pub trusted_accounts: Vec<String>,
+    pub recon_window_minutes: i64,
+    /// Distinct discovery actions, and distinct services among them, that make a burst.
+    pub recon_min_actions: usize,
+    pub recon_min_services: usize,
+    /// Distinct regions with discovery calls that make multi-region discovery.
+    pub multi_region_min: usize,
+    /// A trail with no activity for this long (stream time) is forgotten.
+    pub ttl_hours: i64,
+    /// At most this many trails are kept; the least recently active one goes first.
+    pub max_trails: usize,
+    /// At most this many credential and session links are kept; the oldest goes first.
+    pub max_links: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            threshold: 100,
+            weights: Weights::default(),
+            max_repeats: 3,
+            privileged_role_patterns: [
+                "admin",
+                "poweruser",
+                "fullaccess",
+                "privileged",
+                "breakglass",
+                "owner",
+            ]
+            .map(String::from)
+            .to_vec(),
+            trusted_accounts: Vec::new(),
+            recon_window_minutes: 15,
+            recon_min_actions: 5,
+            recon_min_services: 2,
+            multi_region_min: 3,
+            ttl_hours: 24,
+            // A trail is a few KiB at most (its lists are capped), so 5000 stay within ~20 MiB.
+            max_trails: 5000,
+            max_links: 20_000,
+        }
+    }
+}
+
+impl Config {
+    /// Parses the plugin config; `null` means all defaults.
+    ///
+    /// # Errors
+    /// An unknown key, a value of the wrong type, or a zero threshold or bound.
+    pub fn from_json(value: &serde_json::Value) -> Result<Config, String> {
+        if value.is_null() {
+            return Ok(Config::default());
+        }
+        let config: Config =
+            serde_json::from_value(value.clone()).map_err(|e| format!("actor-trail config: {e}"))?;
+        for (name, n) in [
+            ("threshold", config.threshold as usize),
+            ("max_trails", config.max_trails),
+            ("max_links", config.max_links),
+            ("recon_min_actions", config.recon_min_actions),
+        ] {
+            if n == 0 {
+                return Err(format!("actor-trail config: {name} must be greater than 0"));
+            }
+        }
+        if config.ttl_hours <= 0 || config.recon_window_minutes <= 0 {
+            return Err("actor-trail config: ttl_hours and recon_window_minutes must be positive".into());
+        }
+        Ok(config)
+    }
+
+    pub fn is_privileged(&self, role_arn: &str) -> bool {
+        let name = role_arn.rsplit('/').next().unwrap_or(role_arn).to_ascii_lowercase();
+        self.privileged_role_patterns.iter().any(|p| name.contains(&p.to_ascii_lowercase()))
+    }
+
+    /// Neither the event's own account nor a trusted one.
+    pub fn is_foreign(&self, account: &str, own: &str) -> bool {
+        account != own && !self.trusted_accounts.iter().any(|t| t == account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn null_means_defaults_and_keys_override() {
+        assert_eq!(Config::from_json(&serde_json::Value::Null).unwrap(), Config::default());
+        let c = Config::from_json(&json!({"threshold": 40, "weights": {"recon_burst": 1}})).unwrap();
+        assert_eq!((c.threshold, c.weights.recon_burst, c.weights.unguarded_assume), (40, 1, 15));
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_zero_bounds() {
+        assert!(Config::from_json(&json!({"treshold": 40})).unwrap_err().contains("treshold"));
+        assert!(Config::from_json(&json!({"max_trails": 0})).unwrap_err().contains("max_trails"));
+        assert!(Config::from_json(&json!({"weights": {"nope": 1}})).is_err());
+    }
+
+    #[test]
+    fn privileged_and_foreign() {
+        let c = Config { trusted_accounts: vec!["222".into()], ..Config::default() };
+        assert!(c.is_privileged("arn:aws:iam::1:role/dev-platform-ADMIN"));
+        assert!(!c.is_privileged("arn:aws:iam::1:role/readonly"));
+        assert!(c.is_foreign("333", "111") && !c.is_foreign("222", "111") && !c.is_foreign("111", "111"));
+    }
+}

@@ -1,0 +1,262 @@
+//! What one event says about its actor: the links it creates (new credentials, sessions on
+//! instances) and the single-event risk signals it carries. Window-based signals
+//! (reconnaissance bursts) need the trail and live in [`crate::trail`].
+
+use serde::{Deserialize, Serialize};
+use trailhound_sdk::Event;
+
+use crate::config::{Config, Weights};
+
+pub const KEY: &str = "$.responseElements.credentials.accessKeyId";
+pub const SESSION_ARN: &str = "$.responseElements.assumedRoleUser.arn";
+pub const ROLE_ARN: &str = "$.requestParameters.roleArn";
+pub const EXTERNAL_ID: &str = "$.requestParameters.externalId";
+pub const MFA_SERIAL: &str = "$.requestParameters.serialNumber";
+pub const SSM_TARGET: &str = "$.requestParameters.target";
+pub const INSTANCE_ID: &str = "$.requestParameters.instanceId";
+pub const USER_NAME: &str = "$.requestParameters.userName";
+pub const SET_AS_DEFAULT: &str = "$.requestParameters.setAsDefault";
+pub const SNAPSHOT_ADD: &str = "$.requestParameters.createVolumePermission.add";
+pub const DB_SNAPSHOT_ADD: &str = "$.requestParameters.valuesToAdd";
+
+/// Every projected path, in declaration order.
+pub const FIELDS: [&str; 11] = [
+    KEY,
+    SESSION_ARN,
+    ROLE_ARN,
+    EXTERNAL_ID,
+    MFA_SERIAL,
+    SSM_TARGET,
+    INSTANCE_ID,
+    USER_NAME,
+    SET_AS_DEFAULT,
+    SNAPSHOT_ADD,
+    DB_SNAPSHOT_ADD,
+];
+
+/// The kinds of risk a trail accumulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signal {
+    ReconBurst,
+    MultiRegionDiscovery,
+    PermissionDiscovery,
+    UnguardedAssume,
+    PolicyDefaultVersion,
+    AccessKeyForOtherUser,
+    SnapshotSharedExternally,
+    CrossAccountAssume,
+    CrossAccountAssumeDenied,
+}
+
+impl Signal {
+    pub fn weight(self, w: &Weights) -> u32 {
+        match self {
+            Signal::ReconBurst => w.recon_burst,
+            Signal::MultiRegionDiscovery => w.multi_region_discovery,
+            Signal::PermissionDiscovery => w.permission_discovery,
+            Signal::UnguardedAssume => w.unguarded_assume,
+            Signal::PolicyDefaultVersion => w.policy_default_version,
+            Signal::AccessKeyForOtherUser => w.access_key_for_other_user,
+            Signal::SnapshotSharedExternally => w.snapshot_shared_externally,
+            Signal::CrossAccountAssume => w.cross_account_assume,
+            Signal::CrossAccountAssumeDenied => w.cross_account_assume_denied,
+        }
+    }
+
+    /// Discovery counts once per trail: doing more of it is not more suspicious.
+    pub fn once_per_trail(self) -> bool {
+        matches!(self, Signal::ReconBurst | Signal::MultiRegionDiscovery | Signal::PermissionDiscovery)
+    }
+
+    /// Strong signals change something or move data; the rest only look around or knock.
+    pub fn strong(self) -> bool {
+        matches!(
+            self,
+            Signal::PolicyDefaultVersion | Signal::AccessKeyForOtherUser | Signal::SnapshotSharedExternally
+        )
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Signal::ReconBurst => "reconnaissance burst",
+            Signal::MultiRegionDiscovery => "discovery across regions",
+            Signal::PermissionDiscovery => "permission discovery",
+            Signal::UnguardedAssume => "privileged role assumed without MFA or external id",
+            Signal::PolicyDefaultVersion => "IAM policy default version changed",
+            Signal::AccessKeyForOtherUser => "access key created for another user",
+            Signal::SnapshotSharedExternally => "snapshot shared with a foreign account",
+            Signal::CrossAccountAssume => "cross-account role assumed",
+            Signal::CrossAccountAssumeDenied => "cross-account AssumeRole denied",
+        }
+    }
+
+    pub fn techniques(self) -> &'static [&'static str] {
+        match self {
+            Signal::ReconBurst => &["T1087.004", "T1580"],
+            Signal::MultiRegionDiscovery => &["T1580"],
+            Signal::PermissionDiscovery => &["T1069.003"],
+            Signal::UnguardedAssume => &["T1078.004"],
+            Signal::PolicyDefaultVersion => &["T1098.003"],
+            Signal::AccessKeyForOtherUser => &["T1098.001"],
+            Signal::SnapshotSharedExternally => &["T1537"],
+            Signal::CrossAccountAssume => &["T1550.001", "T1078.004"],
+            Signal::CrossAccountAssumeDenied => &["T1078.004"],
+        }
+    }
+}
+
+/// A link an event creates from its actor to a new identity the actor now controls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// AssumeRole (and friends): the issued access key and session ARN.
+    Credentials { key: Option<String>, session: Option<String>, role: Option<String> },
+    /// A shell on an instance (SSM session, EC2 Instance Connect): that instance's role
+    /// sessions, named after the instance id, are the actor's from now on.
+    Instance { instance: String },
+}
+
+/// The link a successful event creates, if any. Services assuming their own roles (Lambda,
+/// ECS tasks, EC2 instance profiles) are not an actor moving: they are skipped.
+pub fn link(event: &Event) -> Option<Link> {
+    if !event.success || event.actor.kind == "AWSService" {
+        return None;
+    }
+    match event.action.as_str() {
+        "AssumeRole"
+        | "AssumeRoleWithSAML"
+        | "AssumeRoleWithWebIdentity"
+        | "GetFederationToken"
+        | "GetSessionToken" => {
+            let key = event.field(KEY).map(str::to_string);
+            let session = event.field(SESSION_ARN).map(str::to_string);
+            (key.is_some() || session.is_some()).then(|| Link::Credentials {
+                key,
+                session,
+                role: event.field(ROLE_ARN).map(str::to_string),
+            })
+        }
+        "StartSession" => event
+            .field(SSM_TARGET)
+            .filter(|t| is_instance_id(t))
+            .map(|t| Link::Instance { instance: t.into() }),
+        "SendSSHPublicKey" | "SendSerialConsoleSSHPublicKey" => {
+            event.field(INSTANCE_ID).map(|i| Link::Instance { instance: i.into() })
+        }
+        _ => None,
+    }
+}
+
+pub fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-").is_some_and(|hex| hex.len() >= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The account in an ARN (`arn:aws:iam::ACCOUNT:role/x`).
+pub fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// Permission discovery: reading what principals may do.
+const PERMISSION_DISCOVERY: [&str; 13] = [
+    "ListRolePolicies",
+    "ListAttachedRolePolicies",
+    "GetRolePolicy",
+    "ListUserPolicies",
+    "ListAttachedUserPolicies",
+    "GetUserPolicy",
+    "ListGroupPolicies",
+    "ListAttachedGroupPolicies",
+    "GetGroupPolicy",
+    "GetAccountAuthorizationDetails",
+    "ListPolicyVersions",
+    "GetPolicyVersion",
+    "SimulatePrincipalPolicy",
+];
+
+pub fn is_permission_discovery(event: &Event) -> bool {
+    event.service == "iam.amazonaws.com" && PERMISSION_DISCOVERY.contains(&event.action.as_str())
+}
+
+/// A management-plane read that maps the environment. Denied attempts count too: probing is
+/// what reconnaissance looks like from the outside.
+pub fn is_discovery(event: &Event) -> bool {
+    let a = event.action.as_str();
+    event.management
+        && (a.starts_with("List") || a.starts_with("Describe") || a.starts_with("Get"))
+        && a != "GetMetricData"
+}
+
+/// The single-event signals of one event (window signals excepted).
+pub fn single(event: &Event, config: &Config) -> Vec<Signal> {
+    let mut out = Vec::new();
+    if event.actor.kind == "AWSService" {
+        return out;
+    }
+    if is_permission_discovery(event) {
+        out.push(Signal::PermissionDiscovery);
+    }
+    match event.action.as_str() {
+        "AssumeRole" => {
+            let role = event.field(ROLE_ARN).unwrap_or_default();
+            let cross = arn_account(role).is_some_and(|a| a != event.actor.account);
+            if event.success {
+                let guarded = event.field(EXTERNAL_ID).is_some()
+                    || event.field(MFA_SERIAL).is_some()
+                    || event.actor.mfa;
+                if !guarded && config.is_privileged(role) {
+                    out.push(Signal::UnguardedAssume);
+                }
+                if cross {
+                    out.push(Signal::CrossAccountAssume);
+                }
+            } else if cross && event.denied() {
+                out.push(Signal::CrossAccountAssumeDenied);
+            }
+        }
+        _ if !event.success => {}
+        "SetDefaultPolicyVersion" => out.push(Signal::PolicyDefaultVersion),
+        "CreatePolicyVersion" if event.field(SET_AS_DEFAULT) == Some("true") => {
+            out.push(Signal::PolicyDefaultVersion)
+        }
+        "CreateAccessKey" => {
+            let target = event.field(USER_NAME);
+            let own = event.actor.kind == "IAMUser"
+                && target.is_none_or(|t| Some(t) == event.actor.name.as_deref());
+            if target.is_some() && !own {
+                out.push(Signal::AccessKeyForOtherUser);
+            }
+        }
+        "ModifySnapshotAttribute" | "ModifyDBSnapshotAttribute" | "ModifyDBClusterSnapshotAttribute"
+            if shared_with(event).iter().any(|a| a == "all" || config.is_foreign(a, &event.account)) =>
+        {
+            out.push(Signal::SnapshotSharedExternally);
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Accounts (or `all`) a snapshot-attribute change adds: EC2's `createVolumePermission.add`
+/// items (`userId` / `group`), RDS's `valuesToAdd`.
+pub fn shared_with(event: &Event) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(add) =
+        event.field(SNAPSHOT_ADD).and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+    {
+        for item in add["items"].as_array().into_iter().flatten() {
+            if let Some(user) = item["userId"].as_str() {
+                out.push(user.to_string());
+            }
+            if item["group"].as_str() == Some("all") {
+                out.push("all".into());
+            }
+        }
+    }
+    if let Some(values) = event.field(DB_SNAPSHOT_ADD) {
+        match serde_json::from_str::<Vec<String>>(values) {
+            Ok(list) => out.extend(list),
+            Err(_) => out.push(values.to_string()),
+        }
+    }
+    out
+}

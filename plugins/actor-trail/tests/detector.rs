@@ -1,0 +1,276 @@
+//! The detector driven through the SDK harness: which trails fire, which do not, and that
+//! state survives a reload and stays bounded.
+
+use actor_trail::{report::RULE_ID, signals, ActorTrail};
+use serde_json::json;
+use trailhound_sdk::testing::{Harness, TestEvent};
+use trailhound_sdk::{Actor, Severity};
+
+const ACCT: &str = "111111111111";
+const INSIDER: &str = "arn:aws:iam::111111111111:user/mallory";
+const MIN: i64 = 60_000;
+
+fn user(name: &str) -> Actor {
+    Actor {
+        id: format!("arn:aws:iam::{ACCT}:user/{name}"),
+        kind: "IAMUser".into(),
+        account: ACCT.into(),
+        name: Some(name.into()),
+        access_key: Some(format!("AKIA{}", name.to_uppercase())),
+        ..Actor::default()
+    }
+}
+
+fn session(account: &str, role: &str, name: &str, key: &str) -> Actor {
+    Actor {
+        id: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}"),
+        kind: "AssumedRole".into(),
+        account: account.into(),
+        name: Some(role.into()),
+        access_key: Some(key.into()),
+        session_name: Some(name.into()),
+        session_issuer: Some(format!("arn:aws:iam::{account}:role/{role}")),
+        ..Actor::default()
+    }
+}
+
+fn ev(id: &str, minute: i64, actor: &Actor, service: &str, action: &str) -> TestEvent {
+    let mut e = TestEvent::new(service, action).id(id).time(1_000 * MIN + minute * MIN).actor(actor.clone());
+    e.event.management = true;
+    e
+}
+
+fn assume(
+    id: &str,
+    minute: i64,
+    caller: &Actor,
+    role_arn: &str,
+    issued_key: &str,
+    session_arn: &str,
+) -> TestEvent {
+    ev(id, minute, caller, "sts.amazonaws.com", "AssumeRole")
+        .field(signals::ROLE_ARN, role_arn)
+        .field(signals::KEY, issued_key)
+        .field(signals::SESSION_ARN, session_arn)
+}
+
+/// The insider's whole path: shell on an instance, recon with its role, bastion, unguarded
+/// privileged AssumeRole, then escalation, persistence and exfiltration with the new session.
+fn insider_story() -> Vec<TestEvent> {
+    let insider = user("mallory");
+    let ws = session(ACCT, "workstation-role", "i-0aaaabbbbcccc1111", "ASIAWORKSTATION");
+    let bastion = session(ACCT, "bastion-role", "i-0ddddeeeeffff2222", "ASIABASTION");
+    let dev = session(ACCT, "dev-admin", "botocore-session-1", "ASIADEV");
+    vec![
+        ev("start", 0, &insider, "ssm.amazonaws.com", "StartSession")
+            .field(signals::SSM_TARGET, "i-0aaaabbbbcccc1111"),
+        ev("r1", 2, &ws, "sts.amazonaws.com", "GetCallerIdentity"),
+        ev("r2", 3, &ws, "iam.amazonaws.com", "ListUsers"),
+        ev("r3", 3, &ws, "iam.amazonaws.com", "ListRoles"),
+        ev("r4", 4, &ws, "s3.amazonaws.com", "ListBuckets"),
+        ev("r5", 5, &ws, "ec2.amazonaws.com", "DescribeInstances"),
+        ev("ssh", 10, &ws, "ec2-instance-connect.amazonaws.com", "SendSSHPublicKey")
+            .field(signals::INSTANCE_ID, "i-0ddddeeeeffff2222"),
+        ev("p1", 12, &bastion, "iam.amazonaws.com", "ListRolePolicies"),
+        ev("p2", 13, &bastion, "iam.amazonaws.com", "GetRolePolicy"),
+        assume("assume-dev", 15, &bastion, "arn:aws:iam::111111111111:role/dev-admin", "ASIADEV", &dev.id),
+        ev("policy", 18, &dev, "iam.amazonaws.com", "SetDefaultPolicyVersion"),
+        ev("key", 20, &dev, "iam.amazonaws.com", "CreateAccessKey").field(signals::USER_NAME, "svc-deploy"),
+        ev("share", 25, &dev, "ec2.amazonaws.com", "ModifySnapshotAttribute")
+            .field(signals::SNAPSHOT_ADD, r#"{"items":[{"userId":"999999999999"}]}"#),
+    ]
+}
+
+#[test]
+fn follows_the_insider_across_hops_and_reports_once() {
+    let mut harness = Harness::<ActorTrail>::new();
+    let findings = harness.events(&insider_story());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f.rule_id, RULE_ID);
+    assert_eq!(f.actor.as_deref(), Some(INSIDER), "the finding is about the origin, not the last session");
+    assert_eq!(f.severity, Severity::Critical, "escalation, persistence and exfiltration together");
+    for id in ["start", "r1", "r5", "ssh", "p1", "assume-dev", "policy", "key", "share"] {
+        assert!(f.event_ids.contains(&id.to_string()), "missing {id} in {:?}", f.event_ids);
+    }
+    assert_eq!(f.event_ids.first().map(String::as_str), Some("start"), "trail order");
+    for t in [
+        "T1021.007",
+        "T1552.005",
+        "T1021.004",
+        "T1550.001",
+        "T1087.004",
+        "T1069.003",
+        "T1078.004",
+        "T1098.003",
+        "T1098.001",
+        "T1537",
+    ] {
+        assert!(f.techniques.contains(&t.to_string()), "missing {t} in {:?}", f.techniques);
+    }
+    let hops: Vec<&str> =
+        f.evidence.iter().filter(|e| e.key.starts_with("hop.")).map(|e| e.value.as_str()).collect();
+    assert_eq!(hops.len(), 5, "{hops:#?}");
+    assert!(hops[0].starts_with("ssm:StartSession") && hops[0].contains("i-0aaaabbbbcccc1111"));
+    assert!(hops[1].starts_with("instance role") && hops[1].contains("workstation-role"));
+    assert!(hops[2].starts_with("ec2-instance-connect:SendSSHPublicKey"));
+    assert!(hops[3].starts_with("instance role") && hops[3].contains("bastion-role"));
+    assert!(hops[4].starts_with("sts:AssumeRole") && hops[4].contains("dev-admin/botocore-session-1"));
+
+    // More risk on an already reported trail does not repeat the finding.
+    let dev = session(ACCT, "dev-admin", "botocore-session-1", "ASIADEV");
+    let more =
+        ev("later", 40, &dev, "iam.amazonaws.com", "CreateAccessKey").field(signals::USER_NAME, "another");
+    assert!(harness.events(&[more]).is_empty());
+}
+
+#[test]
+fn routine_work_stays_below_the_threshold() {
+    let mut harness = Harness::<ActorTrail>::new();
+    let auditor = session(ACCT, "secops-scanner", "nightly", "ASIASCAN");
+    let audit = session("222222222222", "OrganizationAuditRole", "nightly", "ASIAAUDIT");
+    let mut events = vec![assume(
+        "a",
+        0,
+        &auditor,
+        "arn:aws:iam::222222222222:role/OrganizationAuditRole",
+        "ASIAAUDIT",
+        &audit.id,
+    )
+    .field(signals::EXTERNAL_ID, "secops")];
+    // A thorough audit: a burst, many regions, permission reads.
+    for (i, (service, action, region)) in [
+        ("iam.amazonaws.com", "ListUsers", "us-east-1"),
+        ("iam.amazonaws.com", "ListRolePolicies", "us-east-1"),
+        ("iam.amazonaws.com", "GetAccountAuthorizationDetails", "us-east-1"),
+        ("ec2.amazonaws.com", "DescribeInstances", "eu-west-1"),
+        ("ec2.amazonaws.com", "DescribeSnapshots", "us-west-2"),
+        ("s3.amazonaws.com", "ListBuckets", "us-east-1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut e = ev(&format!("d{i}"), 1 + i as i64, &audit, service, action);
+        e.event.region = region.into();
+        events.push(e);
+    }
+    // An engineer assumes an admin role with MFA: not unguarded.
+    let frank = user("frank");
+    let admin = session(ACCT, "dev-admin", "frank", "ASIAFRANK");
+    events.push(
+        assume("mfa", 30, &frank, "arn:aws:iam::111111111111:role/dev-admin", "ASIAFRANK", &admin.id)
+            .field(signals::MFA_SERIAL, "arn:aws:iam::111111111111:mfa/frank"),
+    );
+    // A user rotating their own key.
+    events.push(
+        ev("own-key", 31, &frank, "iam.amazonaws.com", "CreateAccessKey").field(signals::USER_NAME, "frank"),
+    );
+    // A retry loop of denied cross-account assumes counts only max_repeats times.
+    for i in 0..20 {
+        events.push(
+            ev(&format!("deny{i}"), 40 + i, &frank, "sts.amazonaws.com", "AssumeRole")
+                .field(signals::ROLE_ARN, "arn:aws:iam::333333333333:role/Admin")
+                .error("AccessDenied"),
+        );
+    }
+    assert_eq!(harness.events(&events), vec![]);
+    let trails = &harness.detector().state().trails;
+    assert_eq!(trails[&auditor.id].risk, 10 + 10 + 10 + 15, "burst, regions, permissions, cross-account");
+    assert_eq!(trails[&frank.id].risk, 30, "three denied assumes count, the other seventeen do not");
+}
+
+#[test]
+fn service_assumed_roles_are_not_hops() {
+    let mut harness = Harness::<ActorTrail>::new();
+    let lambda = Actor {
+        id: "lambda.amazonaws.com".into(),
+        kind: "AWSService".into(),
+        invoked_by: Some("lambda.amazonaws.com".into()),
+        ..Actor::default()
+    };
+    let fn_role = session(ACCT, "orders-fn", "orders-fn", "ASIAFN");
+    harness.events(&[assume(
+        "svc",
+        0,
+        &lambda,
+        "arn:aws:iam::111111111111:role/orders-fn",
+        "ASIAFN",
+        &fn_role.id,
+    )]);
+    let state = harness.detector().state();
+    assert!(state.links.is_empty() && state.trails.is_empty());
+    let mut event = ev("x", 1, &fn_role, "iam.amazonaws.com", "ListRoles").event;
+    event.fields = vec![None; signals::FIELDS.len()];
+    assert_eq!(state.origin_of(&event), fn_role.id);
+}
+
+#[test]
+fn threshold_and_weights_are_configurable() {
+    let config = json!({"threshold": 20, "weights": {"permission_discovery": 20}});
+    let mut harness = Harness::<ActorTrail>::with_config(config).unwrap();
+    let f =
+        harness.events(&[ev("p", 0, &user("eve"), "iam.amazonaws.com", "GetAccountAuthorizationDetails")]);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::High);
+    assert_eq!(f[0].event_ids, vec!["p"]);
+    assert!(Harness::<ActorTrail>::with_config(json!({"threshold": 0})).is_err());
+    assert!(Harness::<ActorTrail>::with_config(json!({"wieghts": {}})).is_err());
+}
+
+#[test]
+fn the_trail_survives_a_reload() {
+    let story = insider_story();
+    let (before, after) = story.split_at(9);
+    let mut harness = Harness::<ActorTrail>::new();
+    assert!(harness.events(before).is_empty());
+    harness.reload().unwrap();
+    let findings = harness.events(after);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].actor.as_deref(), Some(INSIDER));
+    assert!(
+        findings[0].event_ids.contains(&"start".to_string())
+            && findings[0].event_ids.contains(&"share".to_string())
+    );
+}
+
+#[test]
+fn restore_refuses_foreign_bytes() {
+    use trailhound_sdk::Detector;
+    let mut detector = ActorTrail::default();
+    assert!(detector.restore(b"not json").unwrap_err().contains("actor-trail snapshot"));
+    assert!(detector
+        .restore(br#"{"version":99,"trails":{},"links":{}}"#)
+        .unwrap_err()
+        .contains("version 99"));
+    assert!(detector.restore(&[]).is_ok());
+}
+
+#[test]
+fn idle_trails_expire_and_memory_is_capped() {
+    let story = insider_story();
+    let mut harness = Harness::<ActorTrail>::new();
+    harness.events(&story[..10]);
+    assert!(!harness.detector().state().links.is_empty());
+    // A day and a half of silence: the trail and its links are forgotten.
+    harness.tick(1_000 * MIN + 36 * 60 * MIN);
+    assert!(harness.detector().state().trails.is_empty() && harness.detector().state().links.is_empty());
+    // The rest of the story alone, by the dev session, no longer reaches the threshold.
+    let late: Vec<TestEvent> =
+        story[10..].iter().cloned().map(|e| e.time(1_000 * MIN + 37 * 60 * MIN)).collect();
+    assert!(harness.events(&late).is_empty());
+
+    let mut small = Harness::<ActorTrail>::with_config(json!({"max_trails": 2, "max_links": 1})).unwrap();
+    let users: Vec<TestEvent> = (0..5)
+        .map(|i| ev(&format!("u{i}"), i, &user(&format!("u{i}")), "iam.amazonaws.com", "ListUsers"))
+        .collect();
+    small.events(&users);
+    let trails: Vec<&String> = small.detector().state().trails.keys().collect();
+    assert_eq!(
+        trails,
+        ["arn:aws:iam::111111111111:user/u3", "arn:aws:iam::111111111111:user/u4"],
+        "the stalest go first"
+    );
+    small.events(&insider_story()[..1]);
+    small.events(&insider_story()[9..10]);
+    assert_eq!(small.detector().state().links.len(), 1);
+}
