@@ -1,1 +1,129 @@
-//! Tests: stories.
+//! Tests: the bundled example data through the real host and the first-party plugins, as
+//! README command 1 runs it. Both stories must come out — the insider followed across hosts,
+//! roles and accounts, and the public bucket that lost its encryption — and nobody from the
+//! background activity may be reported.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use trailhound::sources::{self, Item};
+
+use crate::support;
+
+const INSIDER: &str = "arn:aws:iam::418295730164:user/m.hollis";
+const EXPOSER: &str = "arn:aws:iam::562014837795:user/k.brennan";
+/// Role sessions of the insider's story: the two instances, then the two assumed roles.
+const INSIDER_SESSIONS: [&str; 4] = [
+    "i-0a4f19c2d7e3b5816",
+    "i-07d2e8b1c9f4a6035",
+    "botocore-session-1793784262",
+    "botocore-session-1793786118",
+];
+
+fn scan(workers: &str) -> Vec<Value> {
+    let data = support::workspace().join("examples/data");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trailhound"));
+    command.arg("scan").arg(&data).args(["--format", "json", "--workers", workers]);
+    for plugin in ["actor-trail", "s3-exposure", "iam-risk-signals"] {
+        command.arg("--plugin").arg(support::component(plugin));
+    }
+    let output = command
+        .env("CI", "true")
+        .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("stories-cache"))
+        .output()
+        .expect("trailhound runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("malformed: 0"), "the bundled data is clean: {stderr}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect()
+}
+
+fn rule(finding: &Value) -> &str {
+    finding["finding_info"]["analytic"]["uid"].as_str().unwrap_or_default()
+}
+
+fn related(finding: &Value) -> BTreeSet<String> {
+    finding["finding_info"]["related_events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["uid"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The event id of the first record of the bundled data doing `action` on `needle`.
+fn event_id(action: &str, needle: &str) -> String {
+    let inputs = sources::expand(&[support::workspace().join("examples/data")]).unwrap();
+    let mut found = None;
+    for input in &inputs {
+        sources::read(input, &mut |item| {
+            if let Item::Record(raw) = item {
+                let value = &raw.value;
+                if found.is_none() && value["eventName"] == action && value.to_string().contains(needle) {
+                    found = value["eventID"].as_str().map(str::to_string);
+                }
+            }
+        })
+        .unwrap();
+    }
+    found.unwrap_or_else(|| panic!("no {action} on {needle} in examples/data"))
+}
+
+fn in_a_story(finding: &Value) -> bool {
+    let actor = finding["actor"]["user"]["uid"].as_str().unwrap_or_default();
+    actor == INSIDER || actor == EXPOSER || INSIDER_SESSIONS.iter().any(|s| actor.ends_with(&format!("/{s}")))
+}
+
+fn assert_both_stories(findings: &[Value]) {
+    let background: Vec<&Value> = findings.iter().filter(|f| !in_a_story(f)).collect();
+    assert!(background.is_empty(), "background activity reported: {background:#?}");
+
+    let trail: Vec<&Value> =
+        findings.iter().filter(|f| rule(f) == "aws.actor-trail.risk-threshold").collect();
+    assert_eq!(trail.len(), 1, "the insider is reported once: {trail:#?}");
+    let trail = trail[0];
+    assert_eq!(trail["actor"]["user"]["uid"], INSIDER, "the trail is told about its origin");
+    assert_eq!(trail["severity"], "Critical");
+    let trail_events = related(trail);
+    for (action, needle) in [
+        ("StartSession", "i-0a4f19c2d7e3b5816"),
+        ("SendSSHPublicKey", "i-07d2e8b1c9f4a6035"),
+        ("SetDefaultPolicyVersion", "ci-deploy-permissions"),
+        ("ModifySnapshotAttribute", "903481726654"),
+    ] {
+        assert!(trail_events.contains(&event_id(action, needle)), "{action} missing from the trail");
+    }
+
+    let exposure: Vec<&Value> =
+        findings.iter().filter(|f| rule(f) == "aws.s3.public-bucket-lost-encryption").collect();
+    assert_eq!(exposure.len(), 1, "{exposure:#?}");
+    let exposure_events = related(exposure[0]);
+    assert!(exposure_events.contains(&event_id("DeleteBucketEncryption", "acme-campaign-assets-2026")));
+    assert!(exposure_events.contains(&event_id("CreateBucket", "acme-campaign-assets-2026")));
+
+    let signals: BTreeSet<&str> = findings.iter().map(rule).filter(|r| r.starts_with("aws.iam.")).collect();
+    assert_eq!(
+        signals,
+        BTreeSet::from([
+            "aws.iam.access-key-created-for-other-user",
+            "aws.iam.policy-default-version-changed"
+        ])
+    );
+    let denied = findings.iter().filter(|f| rule(f) == "aws.sts.cross-account-assume-denied").count();
+    assert_eq!(denied, 3, "one per external corporate account");
+}
+
+#[test]
+fn both_stories_are_told_on_one_worker() {
+    assert_both_stories(&scan("1"));
+}
+
+#[test]
+fn both_stories_are_told_when_actors_are_sharded_over_workers() {
+    assert_both_stories(&scan("3"));
+}
