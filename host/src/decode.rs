@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::record::{Malformed, Origin, RawRecord};
+use crate::record::{json_kind, Malformed, Origin, RawRecord};
 use crate::sources::Item;
 
 /// How to read an input.
@@ -147,7 +147,7 @@ fn emit(value: Value, file: &Arc<str>, line: Option<u64>, out: &mut dyn FnMut(It
         Value::Object(_) => out(Item::Record(RawRecord { origin: single(file), value })),
         other => out(Item::Malformed(Malformed {
             origin: single(file),
-            reason: format!("expected a JSON object, found {}", scalar_name(&other)),
+            reason: format!("expected a JSON object, found {}", json_kind(&other)),
         })),
     }
 }
@@ -157,20 +157,9 @@ fn emit_all(records: Vec<Value>, origin: &dyn Fn(usize) -> Origin, out: &mut dyn
         if value.is_object() {
             out(Item::Record(RawRecord { origin: origin(i), value }));
         } else {
-            let reason = format!("expected a JSON object, found {}", scalar_name(&value));
+            let reason = format!("expected a JSON object, found {}", json_kind(&value));
             out(Item::Malformed(Malformed { origin: origin(i), reason }));
         }
-    }
-}
-
-fn scalar_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -70,3 +70,15 @@ impl fmt::Display for Malformed {
         write!(f, "{}: {}", self.origin, self.reason)
     }
 }
+
+/// The JSON type of `value`, for error messages.
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

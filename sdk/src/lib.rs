@@ -24,6 +24,7 @@
 //! trailhound_sdk::export_detector!(RootActivity);
 //! ```
 
+pub mod aws;
 mod detector;
 mod event;
 mod fields;

@@ -60,15 +60,3 @@ impl<'a> Fields<'a> {
         self.value.is_object()
     }
 }
-
-/// The JSON type of `value`, for error messages.
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}

@@ -23,8 +23,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use trailhound_sdk::Event;
 
-use crate::record::{Malformed, RawRecord, Record};
-use lookup::{kind_of, Fields};
+use crate::record::{json_kind, Malformed, RawRecord, Record};
+use lookup::Fields;
 
 pub use catalog::{access_level, category};
 pub use identity::arn_account;
@@ -46,7 +46,7 @@ pub fn normalize(raw: RawRecord) -> Result<Record, Malformed> {
 /// The reason, naming the field.
 pub fn cloudtrail(value: &Value) -> Result<Event, String> {
     if !value.is_object() {
-        return Err(format!("expected a CloudTrail record (a JSON object), found {}", kind_of(value)));
+        return Err(format!("expected a CloudTrail record (a JSON object), found {}", json_kind(value)));
     }
     let record = Fields::of_record(value, "eventName");
     let service = required_str(record, "eventSource")?;
@@ -95,7 +95,7 @@ fn required_str<'a>(record: Fields<'a>, key: &str) -> Result<&'a str, String> {
     match record.get(key) {
         None => Err(format!("not a CloudTrail record: no {key}")),
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(other) => Err(format!("{key}: expected a non-empty string, found {}", kind_of(other))),
+        Some(other) => Err(format!("{key}: expected a non-empty string, found {}", json_kind(other))),
     }
 }
 

@@ -73,16 +73,7 @@ impl Default for Config {
             threshold: 100,
             weights: Weights::default(),
             max_repeats: 3,
-            privileged_role_patterns: [
-                "admin",
-                "poweruser",
-                "fullaccess",
-                "privileged",
-                "breakglass",
-                "owner",
-            ]
-            .map(String::from)
-            .to_vec(),
+            privileged_role_patterns: trailhound_sdk::aws::default_privileged_role_patterns(),
             trusted_accounts: Vec::new(),
             recon_window_minutes: 15,
             recon_min_actions: 5,
@@ -124,8 +115,7 @@ impl Config {
     }
 
     pub fn is_privileged(&self, role_arn: &str) -> bool {
-        let name = role_arn.rsplit('/').next().unwrap_or(role_arn).to_ascii_lowercase();
-        self.privileged_role_patterns.iter().any(|p| name.contains(&p.to_ascii_lowercase()))
+        trailhound_sdk::aws::is_privileged_role(role_arn, &self.privileged_role_patterns)
     }
 
     /// Neither the event's own account nor a trusted one.

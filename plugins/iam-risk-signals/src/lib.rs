@@ -34,16 +34,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            privileged_role_patterns: [
-                "admin",
-                "poweruser",
-                "fullaccess",
-                "privileged",
-                "breakglass",
-                "owner",
-            ]
-            .map(String::from)
-            .to_vec(),
+            privileged_role_patterns: trailhound_sdk::aws::default_privileged_role_patterns(),
             trusted_accounts: Vec::new(),
             ignore_actors: Vec::new(),
         }

@@ -85,8 +85,8 @@ fn assume_role(event: &Event, config: &Config) -> Option<Finding> {
             .evidence("error", event.error_code.clone().unwrap_or_default())
         });
     }
-    let name = role.rsplit('/').next().unwrap_or(role).to_ascii_lowercase();
-    let privileged = config.privileged_role_patterns.iter().any(|p| name.contains(&p.to_ascii_lowercase()));
+    let name = trailhound_sdk::aws::role_name(role);
+    let privileged = trailhound_sdk::aws::is_privileged_role(role, &config.privileged_role_patterns);
     let guarded = event.field(EXTERNAL_ID).is_some() || event.field(MFA_SERIAL).is_some() || event.actor.mfa;
     (privileged && !guarded).then(|| {
         Finding::new(
