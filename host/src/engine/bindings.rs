@@ -5,4 +5,4 @@ wasmtime::component::bindgen!({
     world: "detector",
 });
 
-pub use trailhound::detector::types as wit;
+pub use self::trailhound::detector::types as wit;
