@@ -67,7 +67,7 @@ impl Worker {
         for job in jobs {
             match job {
                 Job::Batch(records) => {
-                    self.batch(&records);
+                    self.batch(records);
                     self.maybe_tick();
                 }
                 Job::Finish => break,
@@ -79,7 +79,7 @@ impl Worker {
         self.plugins.into_iter().map(|(s, _)| s.stats).collect()
     }
 
-    fn batch(&mut self, records: &[Record]) {
+    fn batch(&mut self, records: Vec<Record>) {
         let projection = &self.shared.projection;
         let values: Vec<Vec<Option<String>>> = if projection.is_empty() {
             Vec::new()
@@ -89,10 +89,8 @@ impl Worker {
         let any_raw = self.plugins.iter().any(|(s, _)| s.plugin.info.wants_raw);
         let raws: Vec<Option<String>> =
             if any_raw { records.iter().map(|r| Some(r.raw.to_string())).collect() } else { Vec::new() };
-        for record in records {
-            self.recent.remember(RelatedEvent::of(&record.event));
-            self.stream_time = Some(self.stream_time.map_or(record.event.time, |t| t.max(record.event.time)));
-        }
+        let batch_time = records.iter().map(|r| r.event.time).max();
+        self.stream_time = self.stream_time.max(batch_time);
 
         let shared = &self.shared;
         let mut detections = Vec::new();
@@ -117,9 +115,14 @@ impl Worker {
                 supervised.stats.batches += 1;
                 supervised.stats.events += n;
             }
-            collect(outcome, supervised, n, &self.recent, self.stream_time, &mut detections);
+            let cited = Cited { batch: &records, recent: &self.recent };
+            collect(outcome, supervised, n, &cited, self.stream_time, &mut detections);
         }
         self.send(detections);
+        // Moved, not cloned: this is the last use of the batch's events.
+        for record in records {
+            self.recent.remember(RelatedEvent::from(record.event));
+        }
     }
 
     fn maybe_tick(&mut self) {
@@ -136,7 +139,8 @@ impl Worker {
         let mut detections = Vec::new();
         for (supervised, _) in &mut self.plugins {
             let outcome = supervised.run(&shared.runtime, &shared.settings, 0, |i| i.on_tick(now));
-            collect(outcome, supervised, 0, &self.recent, Some(now), &mut detections);
+            let cited = Cited { batch: &[], recent: &self.recent };
+            collect(outcome, supervised, 0, &cited, Some(now), &mut detections);
         }
         self.send(detections);
     }
@@ -157,7 +161,7 @@ fn collect(
     outcome: Outcome<Vec<wit::Finding>>,
     supervised: &mut Supervised,
     events: u64,
-    recent: &RecentEvents,
+    cited: &Cited<'_>,
     stream_time: Option<i64>,
     out: &mut Vec<Detection>,
 ) {
@@ -169,7 +173,7 @@ fn collect(
             for finding in findings {
                 let finding = from_wit(finding);
                 let related: Vec<RelatedEvent> =
-                    finding.event_ids.iter().filter_map(|id| recent.get(id).cloned()).collect();
+                    finding.event_ids.iter().filter_map(|id| cited.get(id)).collect();
                 let time = related.iter().map(|r| r.time).max().or(stream_time).unwrap_or_default();
                 out.push(Detection {
                     plugin: plugin.name().to_string(),
@@ -228,7 +232,24 @@ fn quarantine_finding(
     }
 }
 
-/// The last `capacity` events seen by this worker, by id, so findings can cite them.
+/// Where the events a finding cites are looked up: the batch being processed (findings are
+/// rare, so a scan of it is cheaper than indexing every event up front), then earlier batches.
+struct Cited<'a> {
+    batch: &'a [Record],
+    recent: &'a RecentEvents,
+}
+
+impl Cited<'_> {
+    fn get(&self, id: &str) -> Option<RelatedEvent> {
+        match self.batch.iter().find(|r| r.event.id == id) {
+            Some(record) => Some(RelatedEvent::of(&record.event)),
+            None => self.recent.get(id).cloned(),
+        }
+    }
+}
+
+/// The last `capacity` events of earlier batches seen by this worker, by id, so findings can
+/// cite them.
 struct RecentEvents {
     by_id: HashMap<String, RelatedEvent>,
     order: VecDeque<String>,

@@ -34,6 +34,21 @@ impl RelatedEvent {
     }
 }
 
+impl From<trailhound_sdk::Event> for RelatedEvent {
+    fn from(event: trailhound_sdk::Event) -> Self {
+        RelatedEvent {
+            uid: event.id,
+            time: event.time,
+            service: event.service,
+            action: event.action,
+            account: event.account,
+            region: event.region,
+            actor: event.actor.id,
+            source_ip: event.source_ip,
+        }
+    }
+}
+
 /// A finding as the host delivers it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
