@@ -5,7 +5,8 @@
 //! [`normalize`] maps each record onto the event model → [`engine`] shards events by actor
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
 //! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
-//! [`build`] turns plugin sources into components.
+//! [`build`] turns plugin sources into components. [`synth`] generates seeded synthetic
+//! CloudTrail for benchmarks and tests.
 
 pub mod build;
 pub mod config;
@@ -18,3 +19,4 @@ pub mod projection;
 pub mod record;
 pub mod sinks;
 pub mod sources;
+pub mod synth;

@@ -12,3 +12,4 @@ mod python;
 mod sinks;
 mod sources;
 mod stories;
+mod synth;

@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch; each subcommand lives in its own module.
 
+mod generate;
 mod logging;
 mod plugin_build;
 mod plugin_test;
@@ -37,6 +38,8 @@ enum Command {
     },
     /// Check a config file; errors name the line and column.
     Validate { config: PathBuf },
+    /// Generate seeded synthetic CloudTrail (S3 layout or JSON lines) for benchmarks and tests.
+    Generate(generate::Args),
     /// Build and test plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Run { config } => run::run(&config),
         Command::Validate { config } => validate::run(&config),
+        Command::Generate(args) => generate::run(args),
         Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args),
     };

@@ -1,0 +1,153 @@
+//! Rows for the WASM boundary: the same detector logic built natively and as a component, on
+//! the same events already normalized in memory; batch sizes; memory per plugin instance.
+//!
+//! Both sides see identical `Event`s with the plugin's fields projected and get an `on-tick`
+//! after every batch. The WASM side also pays what the engine pays per call: turning events
+//! into WIT values, copying them into the guest and the findings out.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use trailhound::engine::bindings::wit;
+use trailhound::engine::plugin::{to_wit, PluginInstance};
+use trailhound::engine::runtime::WasmRuntime;
+use trailhound::engine::{EngineSettings, LoadedPlugin, PluginSpec};
+use trailhound::projection::Projection;
+use trailhound::sources::{self, Input, Item};
+use trailhound_sdk::testing::Harness;
+use trailhound_sdk::{Detector, Event};
+
+use crate::measure::{measure, Outcome, Row};
+use crate::rss;
+
+/// Up to `limit` events of `inputs`, normalized, with their raw records (for projection).
+pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event, Arc<serde_json::Value>)>> {
+    let mut events = Vec::with_capacity(limit);
+    for input in inputs {
+        sources::read(input, &mut |item| {
+            if events.len() < limit {
+                if let Item::Record(raw) = item {
+                    if let Ok(record) = trailhound::normalize::normalize(raw) {
+                        events.push((record.event, record.raw));
+                    }
+                }
+            }
+        })?;
+        if events.len() >= limit {
+            break;
+        }
+    }
+    Ok(events)
+}
+
+/// The events with the fields `info` declares projected, as the engine would hand them over.
+pub fn project(
+    events: &[(Event, Arc<serde_json::Value>)],
+    info: &trailhound_sdk::Info,
+) -> anyhow::Result<Vec<Event>> {
+    let mut projection = Projection::default();
+    let map = projection.register(&info.name, &info.fields)?;
+    Ok(events
+        .iter()
+        .map(|(event, raw)| {
+            let mut event = event.clone();
+            event.fields = map.pick(&projection.evaluate(raw));
+            if info.wants_raw {
+                event.raw = Some(raw.to_string());
+            }
+            event
+        })
+        .collect())
+}
+
+/// A component loaded once, from which instances are started.
+pub struct Component {
+    runtime: WasmRuntime,
+    settings: EngineSettings,
+    plugin: LoadedPlugin,
+}
+
+impl Component {
+    pub fn load(name: &str, path: &Path, cache_dir: &Path) -> anyhow::Result<Self> {
+        let settings = EngineSettings { cache_dir: cache_dir.to_path_buf(), ..EngineSettings::default() };
+        let runtime = WasmRuntime::new(&settings).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let spec = PluginSpec { name: name.into(), path: path.into(), config: serde_json::Value::Null };
+        let plugin = LoadedPlugin::load(spec, &runtime, &settings)?;
+        Ok(Component { runtime, settings, plugin })
+    }
+
+    pub fn info(&self) -> &trailhound_sdk::Info {
+        &self.plugin.info
+    }
+
+    pub fn instance(&self) -> anyhow::Result<PluginInstance> {
+        Ok(PluginInstance::start(&self.plugin, &self.runtime, &self.settings)?)
+    }
+}
+
+/// The detector natively, through the SDK's harness, in batches of `batch`.
+pub fn native<D: Detector>(name: &str, events: &[Event], batch: usize) -> anyhow::Result<Row> {
+    let mut harness = Harness::<D>::new();
+    measure("boundary", format!("{name} native, batch {batch}"), 0, || {
+        let mut findings = 0;
+        for chunk in events.chunks(batch) {
+            findings += harness.batch(chunk).len();
+            findings += harness.tick(last_time(chunk)).len();
+        }
+        Ok(Outcome { events: events.len() as u64, note: format!("{findings} findings") })
+    })
+}
+
+/// The detector as a component, one instance, in batches of `batch`.
+pub fn wasm(name: &str, component: &Component, events: &[Event], batch: usize) -> anyhow::Result<Row> {
+    let mut instance = component.instance()?;
+    measure("boundary", format!("{name} WASM, batch {batch}"), 0, || {
+        let mut findings = 0;
+        for chunk in events.chunks(batch) {
+            let wit_batch: Vec<wit::Event> =
+                chunk.iter().map(|e| to_wit(e, e.fields.clone(), e.raw.clone())).collect();
+            findings += instance.on_events(&wit_batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
+            findings += instance.on_tick(last_time(chunk)).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
+        }
+        Ok(Outcome { events: events.len() as u64, note: format!("{findings} findings") })
+    })
+}
+
+/// Resident memory per instance: `count` instances started and fed one batch each, kept
+/// alive together; the growth of RSS divided by `count`. Also the largest linear memory.
+pub fn memory_per_instance(
+    name: &str,
+    component: &Component,
+    events: &[Event],
+    count: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let batch: Vec<wit::Event> =
+        events.iter().take(512).map(|e| to_wit(e, e.fields.clone(), e.raw.clone())).collect();
+    let before = rss::resident().now;
+    let mut instances = Vec::with_capacity(count);
+    let mut linear = 0;
+    for _ in 0..count {
+        let mut instance = component.instance().with_context(|| format!("starting {name}"))?;
+        instance.on_events(&batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?;
+        linear = linear.max(instance.peak_memory());
+        instances.push(instance);
+    }
+    let grown = rss::resident().now.saturating_sub(before);
+    drop(instances);
+    Ok((grown as f64 / count as f64 / (1 << 20) as f64, linear as f64 / (1 << 20) as f64))
+}
+
+fn last_time(events: &[Event]) -> i64 {
+    events.iter().map(|e| e.time).max().unwrap_or_default()
+}
+
+/// Time to start one fresh instance (instantiate and configure), averaged over `count`.
+pub fn startup_micros(component: &Component, count: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    for _ in 0..count {
+        component.instance()?;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1e6 / count as f64)
+}

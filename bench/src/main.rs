@@ -1,0 +1,234 @@
+//! `trailhound-bench`: the throughput and memory of every stage of trailhound, the same
+//! detectors natively and as WASM components, and a native Sigma engine as the peer — in one
+//! process and one run, printed as one table (and written to `BENCHMARKS.md` on request).
+//!
+//! [`data`] generates the seeded synthetic CloudTrail the rows read; [`stages`] measures the
+//! pipeline as `trailhound scan` runs it; [`boundary`] measures one detector natively and as a
+//! component; [`sigma_peer`] is the native Sigma engine; [`report`] renders the table.
+
+mod boundary;
+mod data;
+mod measure;
+mod peer;
+mod report;
+mod rss;
+mod sigma_peer;
+mod stages;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Parser;
+use trailhound_sdk::Detector;
+
+use crate::boundary::Component;
+use crate::measure::Row;
+use crate::report::Figure;
+
+// The same allocator as the `trailhound` binary, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Measure every stage and print one table.
+#[derive(Debug, Parser)]
+#[command(name = "trailhound-bench", version, about)]
+struct Args {
+    /// Events generated for the read, decode and normalize rows.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: usize,
+    /// Of those, how many the whole-scan rows read (every plugin and worker count is a scan).
+    #[arg(long, default_value_t = 200_000)]
+    scan_events: usize,
+    /// Of those, how many are held normalized in memory for the boundary and peer rows.
+    #[arg(long, default_value_t = 100_000)]
+    memory_events: usize,
+    /// Seed of the generator: the same seed gives the same events.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// A few seconds' run for CI: small data, every row still measured once.
+    #[arg(long)]
+    quick: bool,
+    /// Where generated data and build output go (reused across runs with the same sizes).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// SigmaHQ CloudTrail rules for the peer row.
+    #[arg(long)]
+    sigma_rules: Option<PathBuf>,
+    /// Also write the report, with the machine and the legend, to this file (BENCHMARKS.md).
+    #[arg(long)]
+    write: Option<PathBuf>,
+}
+
+/// The first-party detectors, natively and by component name.
+const FIRST_PARTY: [&str; 3] = ["actor-trail", "s3-exposure", "iam-risk-signals"];
+const EXAMPLE: &str = "minimal-detector";
+
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("trailhound-bench: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ has a parent").to_path_buf()
+}
+
+fn run(mut args: Args) -> anyhow::Result<()> {
+    if args.quick {
+        (args.events, args.scan_events, args.memory_events) = (4_000, 4_000, 2_000);
+    }
+    let ws = workspace();
+    let work = args.work_dir.clone().unwrap_or_else(|| bench_dir(&ws));
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let cache_dir = work.join("compiled");
+
+    eprintln!("building plugins…");
+    let options = trailhound::build::BuildOptions::new(&ws);
+    let built = trailhound::build::build(&options)?;
+    let component = |name: &str| -> anyhow::Result<PathBuf> {
+        built
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.path.clone())
+            .with_context(|| format!("no plugin {name}"))
+    };
+
+    eprintln!("generating {} events (seed {})…", args.events, args.seed);
+    let data = data::prepare(&work, args.events, args.scan_events, args.seed)?;
+
+    let mut rows: Vec<(Row, String)> = Vec::new();
+    eprintln!("stages:");
+    let jsonl = stages::inputs(data.jsonl.clone())?;
+    let s3 = stages::inputs(data.s3_dir.clone())?;
+    rows.push((stages::read_decode("read + decode, JSON lines", &jsonl, data.jsonl_bytes)?, String::new()));
+    rows.push((
+        stages::read_decode("read + decode, S3 Records .json.gz", &s3, data.s3_json_bytes)?,
+        String::new(),
+    ));
+    let normalize = stages::decode_normalize("decode + normalize, JSON lines", &jsonl, data.jsonl_bytes)?;
+    let normalize_rate = normalize.events_per_sec();
+    rows.push((normalize, String::new()));
+
+    eprintln!("scans of {} events:", args.scan_events);
+    let scan_inputs = stages::inputs(data.scan_jsonl.clone())?;
+    let mut pack_rate = 0.0;
+    let mut singles: Vec<&str> = FIRST_PARTY.to_vec();
+    singles.push(EXAMPLE);
+    for name in &singles {
+        for workers in [1, 2] {
+            let plugins = vec![(name.to_string(), component(name)?)];
+            let row = stages::scan(name, &scan_inputs, data.scan_bytes, &plugins, workers, &cache_dir)?;
+            rows.push((row, String::new()));
+        }
+    }
+    let pack: Vec<(String, PathBuf)> =
+        FIRST_PARTY.iter().map(|n| Ok((n.to_string(), component(n)?))).collect::<anyhow::Result<_>>()?;
+    for workers in [1, 2] {
+        let row =
+            stages::scan("first-party pack", &scan_inputs, data.scan_bytes, &pack, workers, &cache_dir)?;
+        let vs = format!("{:.0}% of normalize", 100.0 * row.events_per_sec() / normalize_rate);
+        pack_rate = row.events_per_sec();
+        rows.push((row, vs));
+    }
+
+    eprintln!("boundary, {} events in memory:", args.memory_events);
+    let loaded = boundary::load_events(&scan_inputs, args.memory_events)?;
+    let mut ratios = Vec::new();
+    let mut figures = Vec::new();
+    let mut stateless_rss: Vec<(String, f64)> = Vec::new();
+    macro_rules! compare {
+        ($name:expr, $detector:ty) => {{
+            let name: &str = $name;
+            let component = Component::load(name, &component(name)?, &cache_dir)?;
+            let events = boundary::project(&loaded, component.info())?;
+            let native = boundary::native::<$detector>(name, &events, 512)?;
+            let wasm = boundary::wasm(name, &component, &events, 512)?;
+            let ratio = native.events_per_sec() / wasm.events_per_sec();
+            ratios.push((name.to_string(), ratio));
+            rows.push((native, String::new()));
+            rows.push((wasm, format!("{ratio:.2}× native")));
+            let (rss_mib, linear_mib) = boundary::memory_per_instance(name, &component, &events, 8)?;
+            let start_us = boundary::startup_micros(&component, 8)?;
+            if !<$detector>::info().stateful {
+                stateless_rss.push((name.to_string(), rss_mib));
+            }
+            figures.push(Figure {
+                name: format!("{name} instance"),
+                value: format!(
+                    "{rss_mib:.2} MiB resident each (8 live instances after one batch), linear memory {linear_mib:.2} MiB, start {start_us:.0} µs"
+                ),
+            });
+            (component, events)
+        }};
+    }
+    compare!("actor-trail", actor_trail::ActorTrail);
+    compare!("s3-exposure", s3_exposure::S3Exposure);
+    compare!("iam-risk-signals", iam_risk_signals::IamRiskSignals);
+    let (example, example_events) = compare!(EXAMPLE, minimal_detector::RootActivity);
+    let base = rows.last().map(|(r, _)| r.events_per_sec()).unwrap_or(1.0);
+    for batch in [1, 64] {
+        let row = boundary::wasm(EXAMPLE, &example, &example_events, batch)?;
+        let vs = format!("{:.2}× batch 512 time", base / row.events_per_sec());
+        rows.push((row, vs));
+    }
+
+    eprintln!("peer:");
+    let rules =
+        args.sigma_rules.clone().unwrap_or_else(|| ws.join("../shared/fixtures/sigma/rules/cloud/aws"));
+    if rules.is_dir() {
+        rows.push((peer::row(&rules, loaded.iter().map(|(_, raw)| raw.as_ref()))?, String::new()));
+    } else {
+        eprintln!("  skipped: no Sigma rules at {}", rules.display());
+        figures.push(Figure {
+            name: "Sigma peer".into(),
+            value: format!("not run: {} is absent", rules.display()),
+        });
+    }
+
+    let table = report::table(&rows);
+    let targets = targets(normalize_rate, pack_rate, &ratios, &stateless_rss);
+    let figures = report::figures(&figures);
+    println!("{table}\n{figures}\n{targets}");
+    if let Some(path) = &args.write {
+        let command = if args.quick { "scripts/bench.sh --quick" } else { "scripts/bench.sh" };
+        let report = report::Report {
+            command,
+            data: &data.describe(),
+            table: &table,
+            figures: &figures,
+            targets: &targets,
+        };
+        std::fs::write(path, report.markdown()).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The targets, read against this run's figures (reported, never asserted).
+fn targets(normalize: f64, pack: f64, ratios: &[(String, f64)], stateless_rss: &[(String, f64)]) -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    let mut out = String::new();
+    out += &format!(
+        "- first-party pack, 2 workers ≥ 50% of decode + normalize: {:.0}% ({pack:.0} vs {normalize:.0} events/s)\n",
+        100.0 * pack / normalize
+    );
+    out += &format!("- first-party pack ≥ 200K events/s per core: {:.0} events/s per core\n", pack / cores);
+    for (name, ratio) in ratios {
+        out += &format!("- WASM/native ≤ 1.3× for {name}: {ratio:.2}×\n");
+    }
+    out += "- trailhound Sigma plugin ≥ 5× the native Sigma peer: no Sigma plugin yet; the peer row is its baseline\n";
+    for (name, mib) in stateless_rss {
+        out += &format!("- ≤ 4 MiB resident per stateless instance, {name}: {mib:.2} MiB\n");
+    }
+    out
+}
+
+/// `<cargo target dir>/bench`, beside the built plugins.
+fn bench_dir(ws: &Path) -> PathBuf {
+    let plugins = trailhound::build::default_out_dir(ws);
+    plugins.parent().map_or_else(|| ws.join("target"), Path::to_path_buf).join("bench")
+}

@@ -1,0 +1,29 @@
+//! Resident memory of this process, from `/proc/self/status`, and resetting its peak so each
+//! row of the table reports the peak of its own stage.
+
+/// Current and peak resident set size, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Resident {
+    pub now: u64,
+    pub peak: u64,
+}
+
+/// Reads `VmRSS` and `VmHWM`; zeros where the platform has no `/proc`.
+pub fn resident() -> Resident {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    Resident { now: kib("VmRSS:"), peak: kib("VmHWM:") }
+}
+
+/// Resets the peak to the current resident size (Linux: writing 5 to `clear_refs`).
+/// Returns false where that is not possible; peaks then accumulate over the run.
+pub fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
