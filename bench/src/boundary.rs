@@ -1,9 +1,10 @@
 //! Rows for the WASM boundary: the same detector logic built natively and as a component, on
 //! the same events already normalized in memory; batch sizes; memory per plugin instance.
 //!
-//! Both sides see identical `Event`s with the plugin's fields projected and get an `on-tick`
-//! after every batch. The WASM side also pays what the engine pays per call: turning events
-//! into WIT values, copying them into the guest and the findings out.
+//! Both sides see identical `Event`s with the plugin's fields projected, filtered to the
+//! sources and actions the plugin declared (the SDK harness filters as the engine does), and
+//! get an `on-tick` after every batch. The WASM side also pays what the engine pays per call:
+//! turning events into WIT values, copying them into the guest and the findings out.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -106,9 +107,15 @@ pub fn wasm(name: &str, component: &Component, events: &[Event], batch: usize) -
     measure("boundary", format!("{name} WASM, batch {batch}"), 0, || {
         let mut findings = 0;
         for chunk in events.chunks(batch) {
-            let wit_batch: Vec<wit::Event> =
-                chunk.iter().map(|e| to_wit(e, e.fields.clone(), e.raw.clone())).collect();
-            findings += instance.on_events(&wit_batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
+            // As the engine does: only the events the plugin declared cross the boundary.
+            let wit_batch: Vec<wit::Event> = chunk
+                .iter()
+                .filter(|e| component.plugin.wants(e))
+                .map(|e| to_wit(e, e.fields.clone(), e.raw.clone()))
+                .collect();
+            if !wit_batch.is_empty() {
+                findings += instance.on_events(&wit_batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
+            }
             findings += instance.on_tick(last_time(chunk)).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
         }
         Ok(Outcome { events: events.len() as u64, note: format!("{findings} findings") })
@@ -123,8 +130,12 @@ pub fn memory_per_instance(
     events: &[Event],
     count: usize,
 ) -> anyhow::Result<(f64, f64)> {
-    let batch: Vec<wit::Event> =
-        events.iter().take(512).map(|e| to_wit(e, e.fields.clone(), e.raw.clone())).collect();
+    let batch: Vec<wit::Event> = events
+        .iter()
+        .filter(|e| component.plugin.wants(e))
+        .take(512)
+        .map(|e| to_wit(e, e.fields.clone(), e.raw.clone()))
+        .collect();
     let before = rss::resident().now;
     let mut instances = Vec::with_capacity(count);
     let mut linear = 0;

@@ -103,6 +103,7 @@ class WitWorld(wit_world.WitWorld):
             name=NAME,
             version=VERSION,
             sources=["aws-cloudtrail"],
+            actions=[],
             fields=list(FIELDS),
             wants_raw=False,
             stateful=True,

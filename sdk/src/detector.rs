@@ -9,6 +9,9 @@ pub struct Info {
     pub version: String,
     /// Log sources wanted (e.g. `aws-cloudtrail`); empty means all.
     pub sources: Vec<String>,
+    /// Actions wanted (CloudTrail `eventName`); empty means all. The host only sends these,
+    /// so a detector interested in a few actions costs nothing on the rest of the stream.
+    pub actions: Vec<String>,
     /// JSONPath expressions the host evaluates for every event; read them with [`Event::field`].
     pub fields: Vec<String>,
     /// Whether [`Event::raw`] should be filled.
@@ -26,6 +29,18 @@ impl Info {
     pub fn source(mut self, source: impl Into<String>) -> Self {
         self.sources.push(source.into());
         self
+    }
+
+    /// Only receive events of these actions (may be called several times).
+    pub fn actions<S: Into<String>>(mut self, actions: impl IntoIterator<Item = S>) -> Self {
+        self.actions.extend(actions.into_iter().map(Into::into));
+        self
+    }
+
+    /// Whether the host sends this event to the detector: its source and action are wanted.
+    pub fn wants(&self, event: &Event) -> bool {
+        (self.sources.is_empty() || self.sources.contains(&event.source))
+            && (self.actions.is_empty() || self.actions.contains(&event.action))
     }
 
     /// Ask the host to project this JSONPath out of every event's raw record.

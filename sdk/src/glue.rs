@@ -22,6 +22,7 @@ pub fn info<D: Detector>() -> types::Info {
         name: info.name,
         version: info.version,
         sources: info.sources,
+        actions: info.actions,
         fields: info.fields,
         wants_raw: info.wants_raw,
         stateful: info.stateful,

@@ -26,7 +26,7 @@ use crate::{Actor, Detector, Event, Finding};
 /// Drives one detector instance the way the host does: configure, batches, ticks, snapshots.
 pub struct Harness<D: Detector> {
     detector: D,
-    paths: Vec<String>,
+    info: crate::Info,
 }
 
 impl<D: Detector> Default for Harness<D> {
@@ -49,24 +49,32 @@ impl<D: Detector> Harness<D> {
     /// # Errors
     /// The detector's own message when it refuses the config.
     pub fn with_config(config: serde_json::Value) -> Result<Self, String> {
-        let paths = D::info().fields;
-        crate::declare_fields(&paths);
+        let info = D::info();
+        crate::declare_fields(&info.fields);
         let mut detector = D::default();
         detector.configure(&config)?;
-        Ok(Harness { detector, paths })
+        Ok(Harness { detector, info })
     }
 
     /// Runs one batch and returns its findings.
     pub fn events(&mut self, events: &[TestEvent]) -> Vec<Finding> {
-        let batch: Vec<Event> = events.iter().map(|e| e.project(&self.paths)).collect();
+        let batch: Vec<Event> = events.iter().map(|e| e.project(&self.info.fields)).collect();
         self.batch(&batch)
     }
 
-    /// Runs one batch of already-projected events.
+    /// Runs one batch of already-projected events. As the host does, only the events whose
+    /// source and action the detector declared are passed on.
     pub fn batch(&mut self, events: &[Event]) -> Vec<Finding> {
-        crate::declare_fields(&self.paths);
+        crate::declare_fields(&self.info.fields);
         let mut findings = Vec::new();
-        self.detector.on_events(events, &mut findings);
+        if self.info.sources.is_empty() && self.info.actions.is_empty() {
+            self.detector.on_events(events, &mut findings);
+        } else {
+            let wanted: Vec<Event> = events.iter().filter(|e| self.info.wants(e)).cloned().collect();
+            if !wanted.is_empty() {
+                self.detector.on_events(&wanted, &mut findings);
+            }
+        }
         findings
     }
 

@@ -1,6 +1,7 @@
 //! One plugin: its component loaded and checked once, and instances of it that run calls
 //! under a deadline and a memory cap, with failures classified.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,8 @@ pub struct LoadedPlugin {
     pub spec: PluginSpec,
     pub info: trailhound_sdk::Info,
     pub from_cache: bool,
+    /// `info.actions` for lookup on every event.
+    actions: HashSet<String>,
     config_text: String,
     pre: DetectorPre<HostState>,
 }
@@ -86,12 +89,19 @@ impl LoadedPlugin {
             serde_json::Value::Null => String::new(),
             config => config.to_string(),
         };
-        let mut plugin =
-            LoadedPlugin { info: trailhound_sdk::Info::default(), from_cache, config_text, pre, spec };
+        let mut plugin = LoadedPlugin {
+            info: trailhound_sdk::Info::default(),
+            from_cache,
+            actions: HashSet::new(),
+            config_text,
+            pre,
+            spec,
+        };
         let mut probe = PluginInstance::start(&plugin, runtime, settings)?;
         plugin.info = probe
             .info(runtime.ticks(settings.deadline), settings.deadline)
             .map_err(|fault| PluginError::Start { name: plugin.spec.name.clone(), fault })?;
+        plugin.actions = plugin.info.actions.iter().cloned().collect();
         Ok(plugin)
     }
 
@@ -99,9 +109,10 @@ impl LoadedPlugin {
         &self.spec.name
     }
 
-    /// Whether this plugin wants events of the given log source.
-    pub fn wants(&self, source: &str) -> bool {
-        self.info.sources.is_empty() || self.info.sources.iter().any(|s| s == source)
+    /// Whether this plugin is sent the event: its source and action are wanted.
+    pub fn wants(&self, event: &trailhound_sdk::Event) -> bool {
+        (self.info.sources.is_empty() || self.info.sources.contains(&event.source))
+            && (self.actions.is_empty() || self.actions.contains(&event.action))
     }
 }
 
@@ -157,6 +168,7 @@ impl PluginInstance {
             name: info.name,
             version: info.version,
             sources: info.sources,
+            actions: info.actions,
             fields: info.fields,
             wants_raw: info.wants_raw,
             stateful: info.stateful,

@@ -99,7 +99,7 @@ impl Worker {
             let batch: Vec<wit::Event> = records
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| plugin.wants(&r.event.source))
+                .filter(|(_, r)| plugin.wants(&r.event))
                 .map(|(i, r)| {
                     let projected = if fields.is_empty() { Vec::new() } else { fields.pick(&values[i]) };
                     let raw = if plugin.info.wants_raw { raws[i].clone() } else { None };

@@ -49,7 +49,9 @@ pub struct IamRiskSignals {
 impl Detector for IamRiskSignals {
     fn info() -> Info {
         FIELDS.iter().fold(
-            Info::new("iam-risk-signals", env!("CARGO_PKG_VERSION")).source("aws-cloudtrail"),
+            Info::new("iam-risk-signals", env!("CARGO_PKG_VERSION"))
+                .source("aws-cloudtrail")
+                .actions(rules::ACTIONS),
             |i, f| i.field(*f),
         )
     }

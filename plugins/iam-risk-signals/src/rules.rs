@@ -36,6 +36,17 @@ pub const RULE_SNAPSHOT_SHARED: &str = "aws.ec2.snapshot-shared-externally";
 pub const RULE_UNGUARDED_ASSUME: &str = "aws.sts.privileged-role-assumed-without-mfa";
 pub const RULE_CROSS_ACCOUNT_DENIED: &str = "aws.sts.cross-account-assume-denied";
 
+/// Every action [`evaluate`] looks at; the host sends no others.
+pub const ACTIONS: [&str; 7] = [
+    "AssumeRole",
+    "SetDefaultPolicyVersion",
+    "CreatePolicyVersion",
+    "CreateAccessKey",
+    "ModifySnapshotAttribute",
+    "ModifyDBSnapshotAttribute",
+    "ModifyDBClusterSnapshotAttribute",
+];
+
 /// The finding this event proves on its own, if any.
 pub fn evaluate(event: &Event, config: &Config) -> Option<Finding> {
     // Services acting for themselves (Lambda assuming its role, AWS Backup) are not principals

@@ -45,6 +45,17 @@ impl S3Exposure {
     }
 }
 
+/// Every action [`change`] looks at; the host sends no others.
+pub const ACTIONS: [&str; 7] = [
+    "CreateBucket",
+    "PutBucketAcl",
+    "DeletePublicAccessBlock",
+    "PutPublicAccessBlock",
+    "DeleteBucketEncryption",
+    "PutBucketEncryption",
+    "DeleteBucket",
+];
+
 /// What an event does to a bucket's exposure or encryption, from the projected fields.
 pub fn change(event: &Event) -> Option<Change> {
     if !event.success || event.service != "s3.amazonaws.com" {
@@ -93,7 +104,10 @@ fn grants_public(text: &str) -> bool {
 impl Detector for S3Exposure {
     fn info() -> Info {
         [BUCKET, CANNED_ACL, ACL_POLICY, GRANT_READ, GRANT_FULL, BLOCK_CONFIG].into_iter().fold(
-            Info::new("s3-exposure", env!("CARGO_PKG_VERSION")).source("aws-cloudtrail").stateful(),
+            Info::new("s3-exposure", env!("CARGO_PKG_VERSION"))
+                .source("aws-cloudtrail")
+                .actions(ACTIONS)
+                .stateful(),
             |i, f| i.field(f),
         )
     }
