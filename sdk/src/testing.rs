@@ -67,7 +67,7 @@ impl<D: Detector> Harness<D> {
     pub fn batch(&mut self, events: &[Event]) -> Vec<Finding> {
         crate::declare_fields(&self.info.fields);
         let mut findings = Vec::new();
-        if self.info.sources.is_empty() && self.info.actions.is_empty() {
+        if events.iter().all(|e| self.info.wants(e)) {
             self.detector.on_events(events, &mut findings);
         } else {
             let wanted: Vec<Event> = events.iter().filter(|e| self.info.wants(e)).cloned().collect();
