@@ -31,7 +31,8 @@ pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event,
             if events.len() < limit {
                 if let Item::Record(raw) = item {
                     if let Ok(record) = trailhound::normalize::normalize(raw) {
-                        events.push((record.event, record.raw));
+                        let raw = Arc::new(record.json());
+                        events.push((record.event, raw));
                     }
                 }
             }

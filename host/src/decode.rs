@@ -1,4 +1,4 @@
-//! Decode: bytes to JSON records. Accepts what CloudTrail delivers to S3 (one
+//! Decode: bytes to JSON records, framed as text. Accepts what CloudTrail delivers to S3 (one
 //! `{"Records":[...]}` document per file, usually on one line), the same document
 //! pretty-printed, JSON lines (one record, or one `Records` document, per line), a single
 //! record, and a top-level array of records.
@@ -9,6 +9,8 @@
 use std::io::{self, BufRead};
 use std::sync::Arc;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::record::{json_kind, Malformed, Origin, RawRecord};
@@ -84,12 +86,15 @@ impl LineReader {
 }
 
 fn emit_line(bytes: &[u8], file: &Arc<str>, line: u64, out: &mut dyn FnMut(Item)) {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(value) => emit(value, file, Some(line), out),
-        Err(e) => out(Item::Malformed(Malformed {
-            origin: Origin::line(file.clone(), line),
-            reason: format!("not JSON: {}", without_position(&e)),
-        })),
+    let origin = |index: Option<usize>| match index {
+        Some(i) => Origin { file: file.clone(), line: Some(line).filter(|l| *l > 1), record: Some(i as u64) },
+        None => Origin::line(file.clone(), line),
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => frame(text.trim(), &origin, out),
+        Err(e) => {
+            out(Item::Malformed(Malformed { origin: origin(None), reason: format!("not UTF-8 text: {e}") }))
+        }
     }
 }
 
@@ -97,16 +102,19 @@ fn emit_line(bytes: &[u8], file: &Arc<str>, line: u64, out: &mut dyn FnMut(Item)
 /// first line was cut short: then each line is read on its own, so that one bad line does not
 /// cost the rest of the file.
 fn decode_document(
-    text: &[u8],
+    bytes: &[u8],
     file: &Arc<str>,
     first_line: u64,
     out: &mut dyn FnMut(Item),
 ) -> io::Result<()> {
-    match serde_json::from_slice::<Value>(text) {
-        Ok(value) => emit(value, file, None, out),
-        Err(e) if looks_like_lines(text) => {
-            let _ = e;
-            for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+    let origin = |index: Option<usize>| match index {
+        Some(i) => Origin::record(file.clone(), i as u64),
+        None => Origin::whole(file.clone()),
+    };
+    match serde_json::from_slice::<&RawValue>(bytes) {
+        Ok(document) => frame(document.get(), &origin, out),
+        Err(_) if looks_like_lines(bytes) => {
+            for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
                 if !line.iter().all(u8::is_ascii_whitespace) {
                     emit_line(line, file, first_line + i as u64, out);
                 }
@@ -126,39 +134,61 @@ fn looks_like_lines(text: &[u8]) -> bool {
     text.split(|b| *b == b'\n').filter(|l| l.first() == Some(&b'{')).nth(1).is_some()
 }
 
-/// Hands out the records in one JSON value: the elements of a `Records` array or of a
-/// top-level array, or the value itself.
-fn emit(value: Value, file: &Arc<str>, line: Option<u64>, out: &mut dyn FnMut(Item)) {
-    let single = |file: &Arc<str>| match line {
-        Some(line) => Origin::line(file.clone(), line),
-        None => Origin::whole(file.clone()),
-    };
-    let indexed =
-        |i: usize| Origin { file: file.clone(), line: line.filter(|l| *l > 1), record: Some(i as u64) };
-    match value {
-        Value::Object(mut object) if object.contains_key("Records") => match object.remove("Records") {
-            Some(Value::Array(records)) => emit_all(records, &indexed, out),
-            _ => out(Item::Malformed(Malformed {
-                origin: single(file),
-                reason: "Records: expected an array".into(),
-            })),
+/// `{"Records":[...]}`, as CloudTrail delivers to S3.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, rename = "Records")]
+    records: Option<&'a RawValue>,
+}
+
+/// Hands out the records in one JSON text: the elements of a `Records` array or of a
+/// top-level array, or the text itself. `origin(Some(i))` names the i-th element.
+///
+/// A single record is handed out unparsed (the normalizer's parse checks it), so the common
+/// case, one record per line, is read once rather than twice. Only a text that may hold
+/// several records is parsed here, into borrowed slices of itself.
+fn frame(text: &str, origin: &dyn Fn(Option<usize>) -> Origin, out: &mut dyn FnMut(Item)) {
+    let malformed = |index, reason| Item::Malformed(Malformed { origin: origin(index), reason });
+    match text.as_bytes().first() {
+        // Most records never mention `"Records"`: no need to look for the key.
+        Some(b'{') if memchr::memmem::find(text.as_bytes(), b"\"Records\"").is_none() => {
+            out(Item::Record(RawRecord { origin: origin(None), text: Arc::from(text) }))
+        }
+        Some(b'{') => match serde_json::from_str::<Envelope>(text) {
+            Ok(Envelope { records: None }) => {
+                out(Item::Record(RawRecord { origin: origin(None), text: Arc::from(text) }))
+            }
+            Ok(Envelope { records: Some(records) }) => {
+                match serde_json::from_str::<Vec<&RawValue>>(records.get()) {
+                    Ok(records) => frame_all(&records, origin, out),
+                    Err(_) => out(malformed(None, "Records: expected an array".into())),
+                }
+            }
+            Err(e) => out(malformed(None, format!("not JSON: {}", without_position(&e)))),
         },
-        Value::Array(records) => emit_all(records, &indexed, out),
-        Value::Object(_) => out(Item::Record(RawRecord { origin: single(file), value })),
-        other => out(Item::Malformed(Malformed {
-            origin: single(file),
-            reason: format!("expected a JSON object, found {}", json_kind(&other)),
-        })),
+        Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(text) {
+            Ok(records) => frame_all(&records, origin, out),
+            Err(e) => out(malformed(None, format!("not JSON: {}", without_position(&e)))),
+        },
+        _ => out(malformed(
+            None,
+            match serde_json::from_str::<Value>(text) {
+                Ok(value) => format!("expected a JSON object, found {}", json_kind(&value)),
+                Err(e) => format!("not JSON: {}", without_position(&e)),
+            },
+        )),
     }
 }
 
-fn emit_all(records: Vec<Value>, origin: &dyn Fn(usize) -> Origin, out: &mut dyn FnMut(Item)) {
-    for (i, value) in records.into_iter().enumerate() {
-        if value.is_object() {
-            out(Item::Record(RawRecord { origin: origin(i), value }));
+fn frame_all(records: &[&RawValue], origin: &dyn Fn(Option<usize>) -> Origin, out: &mut dyn FnMut(Item)) {
+    for (i, record) in records.iter().enumerate() {
+        let text = record.get();
+        if text.starts_with('{') {
+            out(Item::Record(RawRecord { origin: origin(Some(i)), text: Arc::from(text) }));
         } else {
-            let reason = format!("expected a JSON object, found {}", json_kind(&value));
-            out(Item::Malformed(Malformed { origin: origin(i), reason }));
+            let kind = serde_json::from_str::<Value>(text).map_or("not JSON", |v| json_kind(&v));
+            let reason = format!("expected a JSON object, found {kind}");
+            out(Item::Malformed(Malformed { origin: origin(Some(i)), reason }));
         }
     }
 }

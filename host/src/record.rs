@@ -1,5 +1,9 @@
-//! The unit that flows through the pipeline: where a record came from, the raw JSON,
+//! The unit that flows through the pipeline: where a record came from, its JSON text,
 //! and (after normalization) the event model; and what is kept of a record that failed.
+//!
+//! A record travels as text, not as a parsed tree: the normalizer reads the few fields it
+//! needs straight from the text, and only the consumers that need the whole record (field
+//! projection, the sharder for a handful of actions) parse it, on the thread that uses it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -42,20 +46,30 @@ impl fmt::Display for Origin {
     }
 }
 
-/// A decoded JSON record, not yet normalized.
+/// One record's JSON text, framed out of its input but not yet parsed: the normalizer's parse
+/// is the one that says whether it is JSON at all.
 #[derive(Debug, Clone)]
 pub struct RawRecord {
     pub origin: Origin,
-    pub value: serde_json::Value,
+    pub text: Arc<str>,
 }
 
-/// A normalized record: the event model plus the raw JSON it came from.
+/// A normalized record: the event model plus the JSON text it came from.
 #[derive(Debug, Clone)]
 pub struct Record {
     pub origin: Origin,
     /// The event as detectors see it; `fields` and `raw` are filled per plugin.
     pub event: trailhound_sdk::Event,
-    pub raw: Arc<serde_json::Value>,
+    /// The record exactly as it was read.
+    pub raw: Arc<str>,
+}
+
+impl Record {
+    /// The whole record parsed, for the consumers that need more than the event model.
+    /// `Null` cannot happen for a record that normalized (its text parsed once already).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.raw).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 /// A record that could not be decoded or normalized. Counted and reported, never dropped silently.

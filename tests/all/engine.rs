@@ -53,7 +53,7 @@ pub fn record(i: usize, actor: &str, action: &str) -> Record {
             },
             ..Event::default()
         },
-        raw: Arc::new(raw),
+        raw: Arc::from(raw.to_string()),
     }
 }
 
@@ -137,10 +137,12 @@ fn events_of_one_actor_stay_on_one_worker_across_assume_role_hops() {
     // The caller assumes a role; the new session's calls use the issued key. With many workers,
     // both must land on the same worker, which the misbehaving plugin shows by batching them together.
     let mut assume = record(0, "arn:aws:iam::1:user/origin", "AssumeRole");
-    Arc::get_mut(&mut assume.raw).unwrap()["responseElements"] = json!({
+    let mut raw = assume.json();
+    raw["responseElements"] = json!({
         "credentials": {"accessKeyId": "ASIAHOP1"},
         "assumedRoleUser": {"arn": "arn:aws:sts::2:assumed-role/dev/s"}
     });
+    assume.raw = Arc::from(raw.to_string());
     let mut hop = record(1, "arn:aws:sts::2:assumed-role/dev/s", "CreateAccessKey");
     hop.event.actor.access_key = Some("ASIAHOP1".into());
     let mut sharder = trailhound::engine::shard::Sharder::new(64, 100);
@@ -156,9 +158,10 @@ fn python_detector_runs_in_the_sandbox_with_projected_fields() {
         let mut r = record(i, actor, "ConsoleLogin");
         r.event.actor.name = Some(actor.rsplit('/').next().unwrap().into());
         r.event.source_ip = Some("203.0.113.9".into());
-        let raw = Arc::get_mut(&mut r.raw).unwrap();
+        let mut raw = r.json();
         raw["additionalEventData"] = json!({"MFAUsed": mfa});
         raw["responseElements"] = json!({"ConsoleLogin": result});
+        r.raw = Arc::from(raw.to_string());
         r
     };
     let records = vec![

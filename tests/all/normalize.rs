@@ -6,7 +6,7 @@ use trailhound::normalize::cloudtrail;
 use trailhound_sdk::Event;
 
 fn normalized(record: Value) -> Event {
-    cloudtrail(&record).unwrap_or_else(|e| panic!("{record}: {e}"))
+    cloudtrail(&record.to_string()).unwrap_or_else(|e| panic!("{record}: {e}"))
 }
 
 fn with_identity(identity: Value) -> Value {
@@ -233,6 +233,45 @@ fn exporters_lowercased_keys_and_space_separated_times_are_accepted() {
 }
 
 #[test]
+fn folded_keys_are_read_at_every_depth() {
+    let event = normalized(json!({
+        "eventsource": "s3.amazonaws.com", "eventname": "PutBucketAcl",
+        "useridentity": {"type": "AssumedRole", "accountid": "111122223333",
+            "sessioncontext": {"sessionissuer": {"arn": "arn:aws:iam::111122223333:role/ops", "username": "ops"},
+                "attributes": {"mfaauthenticated": "true"}}},
+        "requestparameters": {"bucketname": "logs"},
+        "resources": [{"arn": "arn:aws:s3:::logs", "type": "AWS::S3::Bucket"}]
+    }));
+    assert_eq!(event.actor.session_issuer.as_deref(), Some("arn:aws:iam::111122223333:role/ops"));
+    assert_eq!(event.actor.name.as_deref(), Some("ops"));
+    assert!(event.actor.mfa);
+    assert_eq!(event.resources.len(), 1, "{:?}", event.resources);
+    assert_eq!(event.resources[0].id, "arn:aws:s3:::logs");
+}
+
+#[test]
+fn a_mistyped_nested_field_is_ignored_not_fatal() {
+    let event = normalized(json!({
+        "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "recipientAccountId": "111122223333",
+        "userIdentity": "not an object", "requestParameters": ["bucketName"], "resources": {"ARN": "x"},
+        "readOnly": "true", "awsRegion": 7
+    }));
+    assert_eq!((event.actor.id.as_str(), event.actor.kind.as_str()), ("unknown", "Unknown"));
+    assert!(event.resources.is_empty());
+    assert!(event.read_only);
+    assert_eq!(event.region, "");
+}
+
+#[test]
+fn escaped_strings_are_unescaped() {
+    let text =
+        r#"{"eventSource":"s3.amazonaws.com","eventName":"Get\u004fbject","userAgent":"a \"quoted\" agent"}"#;
+    let event = cloudtrail(text).unwrap();
+    assert_eq!(event.action, "GetObject");
+    assert_eq!(event.user_agent.as_deref(), Some("a \"quoted\" agent"));
+}
+
+#[test]
 fn epoch_times_in_seconds_and_milliseconds_are_accepted() {
     for time in [json!(1_714_557_600), json!(1_714_557_600_000_i64)] {
         let event = normalized(
@@ -248,6 +287,8 @@ fn a_record_without_an_id_gets_a_stable_content_id() {
     let first = normalized(record.clone()).id;
     assert!(first.starts_with("sha256:"), "{first}");
     assert_eq!(first, normalized(record).id);
+    let reordered = r#"{ "eventTime": "2024-05-01T10:00:00Z", "eventName": "GetObject", "eventSource": "s3.amazonaws.com" }"#;
+    assert_eq!(first, cloudtrail(reordered).unwrap().id, "key order and spacing do not change the id");
 }
 
 #[test]
@@ -266,7 +307,7 @@ fn errors_name_the_field() {
         (json!([1, 2]), "expected a CloudTrail record (a JSON object)"),
     ];
     for (record, expected) in cases {
-        let error = cloudtrail(&record).expect_err(expected);
+        let error = cloudtrail(&record.to_string()).expect_err(expected);
         assert!(error.contains(expected), "{record}: {error:?} does not contain {expected:?}");
     }
 }
@@ -289,7 +330,7 @@ fn every_panther_cloudtrail_event_normalizes() {
         let is_cloudtrail = ["eventSource", "eventName"]
             .iter()
             .all(|key| record.as_object().is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case(key))));
-        match cloudtrail(record) {
+        match cloudtrail(&record.to_string()) {
             Ok(event) => {
                 assert!(is_cloudtrail, "line {}: a non-CloudTrail record was accepted", index + 1);
                 assert!(!event.actor.id.is_empty(), "line {}: no actor", index + 1);

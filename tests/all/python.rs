@@ -123,7 +123,7 @@ fn console_login(i: u64, user: &str, success: bool, mfa: &str) -> Record {
         source_ip: Some("198.51.100.7".into()),
         ..Event::default()
     };
-    Record { origin: Origin::line(Arc::from("logins.jsonl"), i + 1), event, raw: Arc::new(raw) }
+    Record { origin: Origin::line(Arc::from("logins.jsonl"), i + 1), event, raw: Arc::from(raw.to_string()) }
 }
 
 #[test]

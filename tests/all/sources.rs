@@ -8,7 +8,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use trailhound::sources::{self, Input, Item};
 
-/// One decoded record or malformed record, reduced to what the tests compare.
+/// One normalized record or malformed record, reduced to what the tests compare.
 #[derive(Debug, PartialEq)]
 enum Seen {
     /// The record's `eventID` and where it came from.
@@ -21,9 +21,12 @@ fn read_all(input: &Input) -> (Vec<Seen>, Result<(), String>) {
     let mut seen = Vec::new();
     let result = sources::read(input, &mut |item| {
         seen.push(match item {
-            Item::Record(raw) => {
-                Seen::Record(raw.value["eventID"].as_str().unwrap_or("?").to_string(), raw.origin.to_string())
-            }
+            // A single record is framed unparsed; the normalizer's parse is what rejects a
+            // line that is not JSON, so the records go through it as they do in a scan.
+            Item::Record(raw) => match trailhound::normalize::normalize(raw) {
+                Ok(record) => Seen::Record(record.event.id, record.origin.to_string()),
+                Err(bad) => Seen::Malformed(bad.origin.to_string(), bad.reason),
+            },
             Item::Malformed(bad) => Seen::Malformed(bad.origin.to_string(), bad.reason),
         })
     });
@@ -223,4 +226,30 @@ fn a_broken_document_is_malformed_at_its_line_and_column() {
     let Seen::Malformed(origin, reason) = &seen[0] else { panic!("{seen:?}") };
     assert_eq!(origin, &format!("{}:2", path.display()));
     assert!(reason.contains("column 19"), "{reason}");
+}
+
+#[test]
+fn a_record_that_mentions_records_in_a_nested_field_is_still_one_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("route53.jsonl");
+    let record = r#"{"eventID":"r","eventSource":"route53.amazonaws.com","eventName":"ChangeResourceRecordSets","requestParameters":{"Records":[{"name":"a"}]}}"#;
+    std::fs::write(&path, format!("{record}\n{}\n", event("b"))).unwrap();
+    assert_eq!(ids(&read_file(&path)), ["r", "b"]);
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_malformed_at_its_line_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.jsonl");
+    let mut bytes = format!("{}\n", event("a")).into_bytes();
+    bytes.extend_from_slice(b"{\"eventID\":\"caf\xe9\"}\n");
+    bytes.extend_from_slice(format!("{}\n", event("c")).as_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let seen = read_file(&path);
+    assert_eq!(ids(&seen), ["a", "c"]);
+    let name = path.display().to_string();
+    assert!(
+        matches!(&seen[1], Seen::Malformed(origin, reason) if *origin == format!("{name}:2") && reason.contains("UTF-8")),
+        "{seen:?}"
+    );
 }

@@ -63,7 +63,7 @@ fn event_id(action: &str, needle: &str) -> String {
     for input in &inputs {
         sources::read(input, &mut |item| {
             if let Item::Record(raw) = item {
-                let value = &raw.value;
+                let value: serde_json::Value = serde_json::from_str(&raw.text).unwrap();
                 if found.is_none() && value["eventName"] == action && value.to_string().contains(needle) {
                     found = value["eventID"].as_str().map(str::to_string);
                 }

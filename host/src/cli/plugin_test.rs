@@ -118,7 +118,7 @@ fn run_case(file: &Path, base: &Path, plugin: &PluginSpec, suite: &Suite, case: 
         .enumerate()
         .map(|(i, value)| RawRecord {
             origin: Origin::record(Arc::from(format!("{} case {:?}", file.display(), case.name)), i as u64),
-            value: value.clone(),
+            text: Arc::from(value.to_string()),
         })
         .collect();
     if let Some(events_file) = &case.events_file {

@@ -67,13 +67,13 @@ impl Sharder {
         if !event.success || event.actor.kind == "AWSService" {
             return;
         }
-        let raw = &record.raw;
         match event.action.as_str() {
             "AssumeRole"
             | "AssumeRoleWithSAML"
             | "AssumeRoleWithWebIdentity"
             | "GetFederationToken"
             | "GetSessionToken" => {
+                let raw = record.json();
                 let response = &raw["responseElements"];
                 for issued in [
                     &response["credentials"]["accessKeyId"],
@@ -86,6 +86,7 @@ impl Sharder {
                 }
             }
             "StartSession" | "SendSSHPublicKey" | "SendSerialConsoleSSHPublicKey" => {
+                let raw = record.json();
                 let request = &raw["requestParameters"];
                 if let Some(instance) = request["target"].as_str().or_else(|| request["instanceId"].as_str())
                 {

@@ -80,15 +80,21 @@ impl Worker {
     }
 
     fn batch(&mut self, records: Vec<Record>) {
+        // A record is parsed whole only for projection, and only when a plugin that projects
+        // fields is sent it: most events of a stream concern no such plugin.
         let projection = &self.shared.projection;
-        let values: Vec<Vec<Option<String>>> = if projection.is_empty() {
+        let values: Vec<Option<Vec<Option<String>>>> = if projection.is_empty() {
             Vec::new()
         } else {
-            records.iter().map(|r| projection.evaluate(&r.raw)).collect()
+            records
+                .iter()
+                .map(|r| {
+                    let needed =
+                        self.plugins.iter().any(|(s, fields)| !fields.is_empty() && s.plugin.wants(&r.event));
+                    needed.then(|| projection.evaluate(&r.json()))
+                })
+                .collect()
         };
-        let any_raw = self.plugins.iter().any(|(s, _)| s.plugin.info.wants_raw);
-        let raws: Vec<Option<String>> =
-            if any_raw { records.iter().map(|r| Some(r.raw.to_string())).collect() } else { Vec::new() };
         let batch_time = records.iter().map(|r| r.event.time).max();
         self.stream_time = self.stream_time.max(batch_time);
 
@@ -101,8 +107,11 @@ impl Worker {
                 .enumerate()
                 .filter(|(_, r)| plugin.wants(&r.event))
                 .map(|(i, r)| {
-                    let projected = if fields.is_empty() { Vec::new() } else { fields.pick(&values[i]) };
-                    let raw = if plugin.info.wants_raw { raws[i].clone() } else { None };
+                    let projected = match &values[..] {
+                        [] => Vec::new(),
+                        values => fields.pick(values[i].as_deref().unwrap_or_default()),
+                    };
+                    let raw = plugin.info.wants_raw.then(|| r.raw.to_string());
                     to_wit(&r.event, projected, raw)
                 })
                 .collect();

@@ -4,47 +4,48 @@
 
 use trailhound_sdk::Actor;
 
-use super::lookup::Fields;
+use super::shape::{owned, text, CloudTrail};
 
 /// The actor of a record. `record` is the whole record (for `additionalEventData.MFAUsed` and
 /// the recipient account, used when the identity names no account).
-pub fn actor(record: Fields<'_>) -> Actor {
-    let identity = record.object("userIdentity");
-    let context = identity.object("sessionContext");
-    let issuer = context.object("sessionIssuer");
-    let kind = identity.string("type").unwrap_or_else(|| "Unknown".into());
-    let arn = identity.str("arn");
-    let invoked_by = identity.string("invokedBy");
+pub fn actor(record: &CloudTrail<'_>) -> Actor {
+    let identity = &record.user_identity.0;
+    let context = &identity.session_context.0;
+    let issuer = &context.session_issuer.0;
+    let kind = owned(&identity.kind).unwrap_or_else(|| "Unknown".into());
+    let arn = text(&identity.arn);
+    let invoked_by = owned(&identity.invoked_by);
 
     let id = arn
-        .or_else(|| identity.str("principalId"))
+        .or_else(|| text(&identity.principal_id))
         .or(invoked_by.as_deref())
-        .or_else(|| identity.object("onBehalfOf").str("userId"))
-        .or_else(|| identity.str("userName"))
+        .or_else(|| text(&identity.on_behalf_of.0.user_id))
+        .or_else(|| text(&identity.user_name))
         .map(str::to_string)
         .or_else(|| {
-            identity.str("accountId").map(|a| format!("arn:aws:iam::{a}:root")).filter(|_| kind == "Root")
+            text(&identity.account_id).map(|a| format!("arn:aws:iam::{a}:root")).filter(|_| kind == "Root")
         })
         .unwrap_or_else(|| "unknown".into());
 
-    let account = identity
-        .string("accountId")
+    let account = owned(&identity.account_id)
         .or_else(|| arn.and_then(arn_account).map(str::to_string))
-        .or_else(|| record.string("recipientAccountId"))
+        .or_else(|| owned(&record.recipient_account_id))
         .unwrap_or_default();
 
-    let name = identity
-        .string("userName")
-        .or_else(|| issuer.string("userName"))
+    let name = owned(&identity.user_name)
+        .or_else(|| owned(&issuer.user_name))
         .or_else(|| (kind == "Root").then(|| "root".to_string()))
         .or_else(|| invoked_by.clone());
 
+    let mfa = context.attributes.0.mfa_authenticated.as_ref().and_then(|v| v.bool()).unwrap_or(false)
+        || text(&record.additional_event_data.0.mfa_used).is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+
     Actor {
-        session_name: session_name(&kind, arn, identity.str("principalId")),
-        session_issuer: issuer.string("arn"),
-        source_identity: context.string("sourceIdentity").or_else(|| identity.string("sourceIdentity")),
-        mfa: mfa(record, context),
-        access_key: identity.string("accessKeyId"),
+        session_name: session_name(&kind, arn, text(&identity.principal_id)),
+        session_issuer: owned(&issuer.arn),
+        source_identity: owned(&context.source_identity).or_else(|| owned(&identity.source_identity)),
+        mfa,
+        access_key: owned(&identity.access_key_id),
         invoked_by,
         id,
         kind,
@@ -67,11 +68,6 @@ fn session_name(kind: &str, arn: Option<&str>, principal_id: Option<&str>) -> Op
         let session = (kind == "AssumedRole").then_some(principal_id?.split_once(':')?.1)?;
         Some(session.to_string())
     })
-}
-
-fn mfa(record: Fields<'_>, context: Fields<'_>) -> bool {
-    context.object("attributes").bool("mfaAuthenticated").unwrap_or(false)
-        || record.object("additionalEventData").str("MFAUsed").is_some_and(|v| v.eq_ignore_ascii_case("yes"))
 }
 
 /// The account field of an ARN (`arn:partition:service:region:ACCOUNT:resource`).

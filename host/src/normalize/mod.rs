@@ -9,22 +9,22 @@
 //! - `recipientAccountId` missing: the actor's account, else a resource's account;
 //! - `userIdentity` missing: an actor of kind `Unknown` with id `unknown`.
 //!
-//! Keys written in lower case by exporters (`eventname`) are accepted too.
+//! The record is read from its JSON text into [`shape`], which borrows what it needs and
+//! skips the rest. Keys written in lower case by exporters (`eventname`) are accepted too.
 
 mod catalog;
+mod fold;
 mod identity;
-mod lookup;
 mod resources;
+mod shape;
 mod time;
 
-use std::sync::Arc;
-
-use serde_json::Value;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use trailhound_sdk::Event;
 
 use crate::record::{json_kind, Malformed, RawRecord, Record};
-use lookup::Fields;
+use shape::{owned, text, CloudTrail, Loose};
 
 pub use catalog::{access_level, category};
 pub use identity::arn_account;
@@ -32,26 +32,39 @@ pub use identity::arn_account;
 /// Maps one raw record onto the event model.
 ///
 /// # Errors
-/// A [`Malformed`] naming the missing or mistyped field.
+/// A [`Malformed`] naming the missing or mistyped field, or saying why the text is not JSON.
 pub fn normalize(raw: RawRecord) -> Result<Record, Malformed> {
-    match cloudtrail(&raw.value) {
-        Ok(event) => Ok(Record { origin: raw.origin, event, raw: Arc::new(raw.value) }),
+    match cloudtrail(&raw.text) {
+        Ok(event) => Ok(Record { origin: raw.origin, event, raw: raw.text }),
         Err(reason) => Err(Malformed { origin: raw.origin, reason }),
     }
 }
 
-/// The event for one CloudTrail record, or why there is none.
+/// The event for one CloudTrail record given as JSON text, or why there is none.
 ///
 /// # Errors
 /// The reason, naming the field.
-pub fn cloudtrail(value: &Value) -> Result<Event, String> {
-    if !value.is_object() {
-        return Err(format!("expected a CloudTrail record (a JSON object), found {}", json_kind(value)));
+pub fn cloudtrail(json: &str) -> Result<Event, String> {
+    if !json.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<serde_json::Value>(json) {
+            Ok(value) => format!("expected a CloudTrail record (a JSON object), found {}", json_kind(&value)),
+            Err(e) => not_json(&e),
+        });
     }
-    let record = Fields::of_record(value, "eventName");
-    let service = required_str(record, "eventSource")?;
-    let action = required_str(record, "eventName")?;
-    let time = match record.get("eventTime") {
+    let record: CloudTrail = serde_json::from_str(json).map_err(|e| not_json(&e))?;
+    if record.event_name.is_none() {
+        if let Some(value) = fold::unfolded(json) {
+            let record = CloudTrail::deserialize(&value).map_err(|e| not_json(&e))?;
+            return event(&record, json);
+        }
+    }
+    event(&record, json)
+}
+
+fn event(record: &CloudTrail<'_>, json: &str) -> Result<Event, String> {
+    let service = required_str(&record.event_source, "eventSource")?;
+    let action = required_str(&record.event_name, "eventName")?;
+    let time = match &record.event_time {
         None => now_millis(),
         Some(t) => {
             time::parse_event_time(t).ok_or_else(|| format!("eventTime: cannot read {t} as a timestamp"))?
@@ -59,28 +72,27 @@ pub fn cloudtrail(value: &Value) -> Result<Event, String> {
     };
     let actor = identity::actor(record);
     let resources = resources::resources(record);
-    let account = record
-        .string("recipientAccountId")
+    let account = owned(&record.recipient_account_id)
         .or_else(|| Some(actor.account.clone()).filter(|a| !a.is_empty()))
         .or_else(|| resources.iter().find_map(|r| r.account.clone()))
         .unwrap_or_else(|| "unknown".into());
-    let error_code = record.string("errorCode");
+    let error_code = owned(&record.error_code);
     let access_level = catalog::access_level(action);
     Ok(Event {
-        id: record.string("eventID").unwrap_or_else(|| content_id(value)),
+        id: owned(&record.event_id).unwrap_or_else(|| content_id(json)),
         time,
         provider: "aws".into(),
         source: "aws-cloudtrail".into(),
         category: catalog::category(service).into(),
         access_level: access_level.into(),
         success: error_code.is_none() && !console_login_failed(record),
-        error_message: record.string("errorMessage"),
+        error_message: owned(&record.error_message),
         error_code,
-        read_only: record.bool("readOnly").unwrap_or(matches!(access_level, "List" | "Read")),
-        management: record.bool("managementEvent").unwrap_or(true),
-        region: record.string("awsRegion").unwrap_or_default(),
-        source_ip: record.string("sourceIPAddress"),
-        user_agent: record.string("userAgent"),
+        read_only: flag(&record.read_only).unwrap_or(matches!(access_level, "List" | "Read")),
+        management: flag(&record.management_event).unwrap_or(true),
+        region: owned(&record.aws_region).unwrap_or_default(),
+        source_ip: owned(&record.source_ip_address),
+        user_agent: owned(&record.user_agent),
         service: service.to_string(),
         action: action.to_string(),
         account,
@@ -91,23 +103,38 @@ pub fn cloudtrail(value: &Value) -> Result<Event, String> {
     })
 }
 
-fn required_str<'a>(record: Fields<'a>, key: &str) -> Result<&'a str, String> {
-    match record.get(key) {
+fn required_str<'a>(field: &'a Option<Loose<'_>>, key: &str) -> Result<&'a str, String> {
+    match field {
         None => Err(format!("not a CloudTrail record: no {key}")),
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(other) => Err(format!("{key}: expected a non-empty string, found {}", json_kind(other))),
+        Some(value) => {
+            value.str().ok_or_else(|| format!("{key}: expected a non-empty string, found {}", value.kind()))
+        }
     }
 }
 
-/// A failed console sign-in carries no `errorCode`; the outcome is in `responseElements`.
-fn console_login_failed(record: Fields<'_>) -> bool {
-    record.object("responseElements").str("ConsoleLogin") == Some("Failure")
+fn flag(field: &Option<Loose<'_>>) -> Option<bool> {
+    field.as_ref()?.bool()
 }
 
-/// A stable id for a record that has none: the same record always gets the same id.
-fn content_id(value: &Value) -> String {
-    let digest = Sha256::digest(value.to_string().as_bytes());
+/// A failed console sign-in carries no `errorCode`; the outcome is in `responseElements`.
+fn console_login_failed(record: &CloudTrail<'_>) -> bool {
+    text(&record.response_elements.0.console_login) == Some("Failure")
+}
+
+/// A stable id for a record that has none: the same record always gets the same id, however
+/// its keys are ordered or spaced (the digest is of its canonical form, keys sorted).
+fn content_id(json: &str) -> String {
+    let canonical =
+        serde_json::from_str::<serde_json::Value>(json).map(|v| v.to_string()).unwrap_or_default();
+    let digest = Sha256::digest(canonical.as_bytes());
     format!("sha256:{}", hex::encode(&digest[..16]))
+}
+
+/// serde_json appends "at line L column C"; the record's origin already says where.
+fn not_json(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
+    format!("not JSON: {text}")
 }
 
 fn now_millis() -> i64 {

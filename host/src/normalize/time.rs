@@ -3,14 +3,15 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::shape::Loose;
+
 /// Milliseconds since the Unix epoch for an `eventTime` value: RFC 3339
 /// (`2026-03-01T12:00:00Z`, with or without fraction or offset), the space-separated form
 /// (`2026-03-01 12:00:00`, read as UTC), or a number of seconds or milliseconds.
-pub fn parse_event_time(value: &serde_json::Value) -> Option<i64> {
+pub fn parse_event_time(value: &Loose<'_>) -> Option<i64> {
     match value {
-        serde_json::Value::String(text) => parse_text(text.trim()),
-        serde_json::Value::Number(n) => {
-            let n = n.as_f64()?;
+        Loose::Str(text) => parse_text(text.trim()),
+        &Loose::Number(n) => {
             // Seconds until the year 5138; anything larger is milliseconds.
             Some(if n.abs() < 1e11 { (n * 1000.0) as i64 } else { n as i64 })
         }
@@ -38,8 +39,13 @@ fn millis(t: OffsetDateTime) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_event_time;
-    use serde_json::json;
+    use super::super::shape::Loose;
+    use serde::Deserialize;
+    use serde_json::{json, Value};
+
+    fn parse_event_time(value: &Value) -> Option<i64> {
+        super::parse_event_time(&Loose::deserialize(value).unwrap())
+    }
 
     #[test]
     fn reads_the_forms_found_in_the_wild() {

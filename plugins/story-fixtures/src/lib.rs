@@ -88,12 +88,12 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
             };
             let record = trailhound::normalize::normalize(raw)
                 .unwrap_or_else(|bad| panic!("{}: {}", bad.origin, bad.reason));
+            let raw = record.json();
             let mut event = record.event;
-            event.fields = fields.pick(&projection.evaluate(&record.raw));
+            event.fields = fields.pick(&projection.evaluate(&raw));
             if info.wants_raw {
                 event.raw = Some(record.raw.to_string());
             }
-            let raw = Value::clone(&record.raw);
             out.push(Loaded { event, raw, origin: record.origin.to_string() });
         })
         .unwrap_or_else(|e| panic!("{e}"));

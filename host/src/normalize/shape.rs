@@ -1,0 +1,420 @@
+//! The shape of a CloudTrail record as the normalizer reads it: only the fields the event
+//! model needs, borrowed from the record's text where no escape forces a copy, and everything
+//! else skipped without being built. This is what keeps decoding cheap: no tree of the whole
+//! record is allocated (and later freed on another thread) just to read twenty fields.
+//!
+//! Every field is lenient. A value of an unexpected JSON type reads as [`Loose::Other`] (or,
+//! for an object, as absent), so one odd field never costs the whole record; the normalizer
+//! decides which fields must be right and names them in its errors. `null` reads as absent.
+//! Keys are matched exactly; records whose keys an exporter folded to lower case are first
+//! given their keys back by [`super::fold`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// The top level of a CloudTrail record.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CloudTrail<'a> {
+    #[serde(borrow, rename = "eventSource")]
+    pub event_source: Option<Loose<'a>>,
+    #[serde(borrow, rename = "eventName")]
+    pub event_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "eventTime")]
+    pub event_time: Option<Loose<'a>>,
+    #[serde(borrow, rename = "eventID")]
+    pub event_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "recipientAccountId")]
+    pub recipient_account_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "errorCode")]
+    pub error_code: Option<Loose<'a>>,
+    #[serde(borrow, rename = "errorMessage")]
+    pub error_message: Option<Loose<'a>>,
+    #[serde(borrow, rename = "readOnly")]
+    pub read_only: Option<Loose<'a>>,
+    #[serde(borrow, rename = "managementEvent")]
+    pub management_event: Option<Loose<'a>>,
+    #[serde(borrow, rename = "awsRegion")]
+    pub aws_region: Option<Loose<'a>>,
+    #[serde(borrow, rename = "sourceIPAddress")]
+    pub source_ip_address: Option<Loose<'a>>,
+    #[serde(borrow, rename = "userAgent")]
+    pub user_agent: Option<Loose<'a>>,
+    #[serde(borrow, rename = "userIdentity")]
+    pub user_identity: Object<UserIdentity<'a>>,
+    #[serde(borrow, rename = "additionalEventData")]
+    pub additional_event_data: Object<AdditionalEventData<'a>>,
+    #[serde(borrow, rename = "responseElements")]
+    pub response_elements: Object<ResponseElements<'a>>,
+    #[serde(borrow, rename = "requestParameters")]
+    pub request_parameters: Object<RequestParameters<'a>>,
+    #[serde(borrow)]
+    pub resources: List<ListedResource<'a>>,
+}
+
+/// `userIdentity`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserIdentity<'a> {
+    #[serde(borrow, rename = "type")]
+    pub kind: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub arn: Option<Loose<'a>>,
+    #[serde(borrow, rename = "principalId")]
+    pub principal_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "accountId")]
+    pub account_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "accessKeyId")]
+    pub access_key_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "userName")]
+    pub user_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "invokedBy")]
+    pub invoked_by: Option<Loose<'a>>,
+    #[serde(borrow, rename = "sourceIdentity")]
+    pub source_identity: Option<Loose<'a>>,
+    #[serde(borrow, rename = "onBehalfOf")]
+    pub on_behalf_of: Object<OnBehalfOf<'a>>,
+    #[serde(borrow, rename = "sessionContext")]
+    pub session_context: Object<SessionContext<'a>>,
+}
+
+/// `userIdentity.onBehalfOf` (IAM Identity Center users).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OnBehalfOf<'a> {
+    #[serde(borrow, rename = "userId")]
+    pub user_id: Option<Loose<'a>>,
+}
+
+/// `userIdentity.sessionContext`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SessionContext<'a> {
+    #[serde(borrow, rename = "sourceIdentity")]
+    pub source_identity: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub attributes: Object<SessionAttributes<'a>>,
+    #[serde(borrow, rename = "sessionIssuer")]
+    pub session_issuer: Object<SessionIssuer<'a>>,
+}
+
+/// `sessionContext.attributes`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SessionAttributes<'a> {
+    #[serde(borrow, rename = "mfaAuthenticated")]
+    pub mfa_authenticated: Option<Loose<'a>>,
+}
+
+/// `sessionContext.sessionIssuer`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SessionIssuer<'a> {
+    #[serde(borrow)]
+    pub arn: Option<Loose<'a>>,
+    #[serde(borrow, rename = "userName")]
+    pub user_name: Option<Loose<'a>>,
+}
+
+/// `additionalEventData`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AdditionalEventData<'a> {
+    #[serde(borrow, rename = "MFAUsed")]
+    pub mfa_used: Option<Loose<'a>>,
+}
+
+/// `responseElements`: only the outcome of a console sign-in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResponseElements<'a> {
+    #[serde(borrow, rename = "ConsoleLogin")]
+    pub console_login: Option<Loose<'a>>,
+}
+
+/// One entry of CloudTrail's own `resources[]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListedResource<'a> {
+    #[serde(borrow, rename = "ARN", alias = "arn")]
+    pub arn: Option<Loose<'a>>,
+    #[serde(borrow, rename = "type")]
+    pub kind: Option<Loose<'a>>,
+    #[serde(borrow, rename = "accountId")]
+    pub account_id: Option<Loose<'a>>,
+}
+
+/// The `requestParameters` that name a resource (see `resources::NAMED_BY_REQUEST`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestParameters<'a> {
+    #[serde(borrow, rename = "bucketName")]
+    pub bucket_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "roleArn")]
+    pub role_arn: Option<Loose<'a>>,
+    #[serde(borrow, rename = "roleName")]
+    pub role_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "policyArn")]
+    pub policy_arn: Option<Loose<'a>>,
+    #[serde(borrow, rename = "userName")]
+    pub user_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "groupName")]
+    pub group_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "instanceId")]
+    pub instance_id: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub target: Option<Loose<'a>>,
+    #[serde(borrow, rename = "snapshotId")]
+    pub snapshot_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "imageId")]
+    pub image_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "volumeId")]
+    pub volume_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "groupId")]
+    pub group_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "vpcId")]
+    pub vpc_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "dBSnapshotIdentifier")]
+    pub db_snapshot_identifier: Option<Loose<'a>>,
+    #[serde(borrow, rename = "dBInstanceIdentifier")]
+    pub db_instance_identifier: Option<Loose<'a>>,
+    #[serde(borrow, rename = "functionName")]
+    pub function_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "keyId")]
+    pub key_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "secretId")]
+    pub secret_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "trailName")]
+    pub trail_name: Option<Loose<'a>>,
+    #[serde(borrow, rename = "detectorId")]
+    pub detector_id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "instancesSet")]
+    pub instances_set: Object<InstancesSet<'a>>,
+}
+
+/// `requestParameters.instancesSet` (RunInstances, StartInstances, ...).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InstancesSet<'a> {
+    #[serde(borrow)]
+    pub items: List<InstanceItem<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InstanceItem<'a> {
+    #[serde(borrow, rename = "instanceId")]
+    pub instance_id: Option<Loose<'a>>,
+}
+
+/// A scalar field as written, whatever its JSON type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loose<'a> {
+    Str(Cow<'a, str>),
+    Bool(bool),
+    Number(f64),
+    /// An array or object where a scalar was expected; its JSON type, for error messages.
+    Other(&'static str),
+}
+
+impl<'a> Loose<'a> {
+    /// The text of a non-empty string.
+    pub fn str(&self) -> Option<&str> {
+        match self {
+            Loose::Str(s) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A boolean, also when written as the string `"true"`/`"false"`.
+    pub fn bool(&self) -> Option<bool> {
+        match self {
+            Loose::Bool(b) => Some(*b),
+            Loose::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Loose::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The JSON type, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Loose::Str(_) => "a string",
+            Loose::Bool(_) => "a boolean",
+            Loose::Number(_) => "a number",
+            Loose::Other(kind) => kind,
+        }
+    }
+}
+
+impl fmt::Display for Loose<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Loose::Str(s) => write!(f, "{:?}", s.as_ref()),
+            Loose::Bool(b) => write!(f, "{b}"),
+            Loose::Number(n) => write!(f, "{n}"),
+            Loose::Other(kind) => f.write_str(kind),
+        }
+    }
+}
+
+/// The text of a non-empty string field.
+pub fn text<'s>(field: &'s Option<Loose<'_>>) -> Option<&'s str> {
+    field.as_ref()?.str()
+}
+
+/// [`text`] as an owned string.
+pub fn owned(field: &Option<Loose<'_>>) -> Option<String> {
+    text(field).map(str::to_string)
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LooseVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for LooseVisitor<'a> {
+            type Value = Loose<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Loose::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_seq(seq)?;
+                Ok(Loose::Other("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_map(map)?;
+                Ok(Loose::Other("an object"))
+            }
+        }
+
+        deserializer.deserialize_any(LooseVisitor(PhantomData))
+    }
+}
+
+/// A nested object read as `T`; any other JSON value reads as absent (`T::default()`).
+#[derive(Debug, Default)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Object)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_seq(seq)?;
+                Ok(Object::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Object::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Object::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Object::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Object::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Object::default())
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Object::default())
+            }
+        }
+
+        deserializer.deserialize_any(ObjectVisitor(PhantomData))
+    }
+}
+
+/// An array of objects read as `T` (an element that is not an object reads as `T::default()`);
+/// any other JSON value reads as an empty list.
+#[derive(Debug)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for ListVisitor<T> {
+            type Value = List<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Object(item)) = seq.next_element::<Object<T>>()? {
+                    items.push(item);
+                }
+                Ok(List(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_map(map)?;
+                Ok(List::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+        }
+
+        deserializer.deserialize_any(ListVisitor(PhantomData))
+    }
+}
