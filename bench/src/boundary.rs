@@ -137,6 +137,7 @@ pub fn memory_per_instance(
         .take(512)
         .map(|e| to_wit(e, e.fields.clone(), e.raw.clone()))
         .collect();
+    rss::settle();
     let before = rss::resident().now;
     let mut instances = Vec::with_capacity(count);
     let mut linear = 0;
@@ -146,6 +147,7 @@ pub fn memory_per_instance(
         linear = linear.max(instance.peak_memory());
         instances.push(instance);
     }
+    rss::settle();
     let grown = rss::resident().now.saturating_sub(before);
     drop(instances);
     Ok((grown as f64 / count as f64 / (1 << 20) as f64, linear as f64 / (1 << 20) as f64))

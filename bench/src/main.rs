@@ -62,6 +62,8 @@ struct Args {
 /// The first-party detectors, natively and by component name.
 const FIRST_PARTY: [&str; 3] = ["actor-trail", "s3-exposure", "iam-risk-signals"];
 const EXAMPLE: &str = "minimal-detector";
+/// How many instances of one plugin are kept alive to measure the memory of one.
+const LIVE_INSTANCES: usize = 16;
 
 fn main() -> std::process::ExitCode {
     match run(Args::parse()) {
@@ -151,7 +153,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
             ratios.push((name.to_string(), ratio));
             rows.push((native, String::new()));
             rows.push((wasm, format!("{ratio:.2}× native")));
-            let (rss_mib, linear_mib) = boundary::memory_per_instance(name, &component, &events, 8)?;
+            let (rss_mib, linear_mib) = boundary::memory_per_instance(name, &component, &events, LIVE_INSTANCES)?;
             let start_us = boundary::startup_micros(&component, 8)?;
             if !<$detector>::info().stateful {
                 stateless_rss.push((name.to_string(), rss_mib));
@@ -159,7 +161,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
             figures.push(Figure {
                 name: format!("{name} instance"),
                 value: format!(
-                    "{rss_mib:.2} MiB resident each (8 live instances after one batch), linear memory {linear_mib:.2} MiB, start {start_us:.0} µs"
+                    "{rss_mib:.2} MiB resident each ({LIVE_INSTANCES} live instances after one batch), linear memory {linear_mib:.2} MiB, start {start_us:.0} µs"
                 ),
             });
             (component, events)

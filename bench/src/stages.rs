@@ -10,7 +10,7 @@ use trailhound::sources::{self, Input, Item};
 
 use crate::measure::{measure, Outcome, Row};
 
-/// Reads and decodes every input, counting records; nothing else.
+/// Reads every input and frames its records, counting them; nothing else.
 pub fn read_decode(name: &str, inputs: &[Input], bytes: u64) -> anyhow::Result<Row> {
     measure("stages", name, bytes, || {
         let (mut records, mut malformed) = (0, 0);
