@@ -24,15 +24,14 @@ use crate::measure::{measure, Outcome, Row};
 use crate::rss;
 
 /// Up to `limit` events of `inputs`, normalized, with their raw records (for projection).
-pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event, Arc<serde_json::Value>)>> {
+pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event, Arc<str>)>> {
     let mut events = Vec::with_capacity(limit);
     for input in inputs {
         sources::read(input, &mut |item| {
             if events.len() < limit {
                 if let Item::Record(raw) = item {
                     if let Ok(record) = trailhound::normalize::normalize(raw) {
-                        let raw = Arc::new(record.json());
-                        events.push((record.event, raw));
+                        events.push((record.event, record.raw));
                     }
                 }
             }
@@ -45,10 +44,7 @@ pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event,
 }
 
 /// The events with the fields `info` declares projected, as the engine would hand them over.
-pub fn project(
-    events: &[(Event, Arc<serde_json::Value>)],
-    info: &trailhound_sdk::Info,
-) -> anyhow::Result<Vec<Event>> {
+pub fn project(events: &[(Event, Arc<str>)], info: &trailhound_sdk::Info) -> anyhow::Result<Vec<Event>> {
     let mut projection = Projection::default();
     let map = projection.register(&info.name, &info.fields)?;
     Ok(events

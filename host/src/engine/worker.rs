@@ -91,7 +91,7 @@ impl Worker {
                 .map(|r| {
                     let needed =
                         self.plugins.iter().any(|(s, fields)| !fields.is_empty() && s.plugin.wants(&r.event));
-                    needed.then(|| projection.evaluate(&r.json()))
+                    needed.then(|| projection.evaluate(&r.raw))
                 })
                 .collect()
         };

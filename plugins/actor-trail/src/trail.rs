@@ -86,10 +86,15 @@ impl Trail {
         self.scored.iter().filter(|s| s.signal == signal).count() as u32
     }
 
+    /// Whether `signal` can still add to the risk: it has not counted as often as it may.
+    fn may_score(&self, signal: Signal, config: &Config) -> bool {
+        let limit = if signal.once_per_trail() { 1 } else { config.max_repeats };
+        self.count(signal) < limit && self.scored.len() < MAX_SIGNALS
+    }
+
     /// Adds a signal's weight unless it already counted as often as it may.
     fn score(&mut self, signal: Signal, event_ids: Vec<String>, detail: String, time: i64, config: &Config) {
-        let limit = if signal.once_per_trail() { 1 } else { config.max_repeats };
-        if self.count(signal) >= limit || self.scored.len() >= MAX_SIGNALS {
+        if !self.may_score(signal, config) {
             return;
         }
         let weight = signal.weight(&config.weights);
@@ -134,21 +139,27 @@ impl Trail {
             recon.event_ids.clear();
         }
         recon.actions.insert(format!("{}:{}", event.service, event.action));
-        recon.services.insert(event.service.clone());
+        if !recon.services.contains(&event.service) {
+            recon.services.insert(event.service.clone());
+        }
         if recon.event_ids.len() < MAX_RECON_IDS {
             recon.event_ids.push(event.id.clone());
         }
-        if recon.regions.len() < MAX_REGIONS {
-            recon.regions.entry(event.region.clone()).or_insert_with(|| event.id.clone());
+        if recon.regions.len() < MAX_REGIONS && !recon.regions.contains_key(&event.region) {
+            recon.regions.insert(event.region.clone(), event.id.clone());
         }
-        if recon.actions.len() >= config.recon_min_actions
-            && recon.services.len() >= config.recon_min_services
-        {
+        // The evidence is only put together while the signal can still count.
+        let burst = recon.actions.len() >= config.recon_min_actions
+            && recon.services.len() >= config.recon_min_services;
+        if burst && self.may_score(Signal::ReconBurst, config) {
+            let recon = &self.recon;
             let detail = format!("{} distinct calls on {}", recon.actions.len(), join(&recon.services));
             let ids = recon.event_ids.clone();
             self.score(Signal::ReconBurst, ids, detail, event.time, config);
         }
-        if self.recon.regions.len() >= config.multi_region_min {
+        if self.recon.regions.len() >= config.multi_region_min
+            && self.may_score(Signal::MultiRegionDiscovery, config)
+        {
             let detail = format!("regions {}", join(self.recon.regions.keys()));
             let ids = self.recon.regions.values().cloned().collect();
             self.score(Signal::MultiRegionDiscovery, ids, detail, event.time, config);
@@ -274,20 +285,20 @@ impl State {
 
     fn link(&mut self, key: String, origin: &str, time: i64, config: &Config) {
         if !self.links.contains_key(&key) && self.links.len() >= config.max_links {
-            if let Some(oldest) = self.links.iter().min_by_key(|(_, l)| l.time).map(|(k, _)| k.clone()) {
-                self.links.remove(&oldest);
+            let stalest = stalest(self.links.iter().map(|(k, l)| (l.time, k)), config.max_links);
+            for key in stalest {
+                self.links.remove(&key);
             }
         }
         self.links.insert(key, LinkTo { origin: origin.to_string(), time });
     }
 
     fn make_room(&mut self, config: &Config) {
-        while self.trails.len() >= config.max_trails {
-            let Some(stalest) = self.trails.iter().min_by_key(|(_, t)| t.last_seen).map(|(k, _)| k.clone())
-            else {
-                return;
-            };
-            self.trails.remove(&stalest);
+        if self.trails.len() >= config.max_trails {
+            let stalest = stalest(self.trails.iter().map(|(k, t)| (t.last_seen, k)), config.max_trails);
+            for key in stalest {
+                self.trails.remove(&key);
+            }
         }
     }
 
@@ -300,4 +311,19 @@ impl State {
         // but a trail still active keeps its links resolvable).
         self.links.retain(|_, l| l.time >= horizon || trails.contains_key(&l.origin));
     }
+}
+
+/// The keys to drop from a map that reached its bound: the least recently active tenth of
+/// `bound` (at least one, and enough to get under it), ties broken by key so the choice is the same on every run. Dropping a
+/// share at once makes one pass serve many insertions; dropping one per insertion made every
+/// new actor cost a pass over thousands of trails once the bound was reached.
+fn stalest<'a>(entries: impl Iterator<Item = (i64, &'a String)>, bound: usize) -> Vec<String> {
+    let mut by_age: Vec<(i64, &String)> = entries.collect();
+    // Enough to get under the bound (it may have been lowered since a snapshot), and a tenth.
+    let n = (by_age.len() + 1).saturating_sub(bound).max(bound / 10).max(1).min(by_age.len());
+    if n < by_age.len() {
+        by_age.select_nth_unstable(n);
+    }
+    by_age.truncate(n);
+    by_age.into_iter().map(|(_, k)| k.clone()).collect()
 }

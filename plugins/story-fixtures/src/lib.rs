@@ -90,7 +90,7 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
                 .unwrap_or_else(|bad| panic!("{}: {}", bad.origin, bad.reason));
             let raw = record.json();
             let mut event = record.event;
-            event.fields = fields.pick(&projection.evaluate(&raw));
+            event.fields = fields.pick(&projection.evaluate(&record.raw));
             if info.wants_raw {
                 event.raw = Some(record.raw.to_string());
             }

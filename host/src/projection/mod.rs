@@ -1,6 +1,12 @@
 //! Field projection: every distinct JSONPath that any plugin declared is parsed once at load
 //! and evaluated once per event, so twenty plugins asking for the same field cost one lookup.
 //! Each plugin then receives its own values positionally, in the order it declared them.
+//!
+//! Paths made of names only are read straight from the record's text ([`simple`]); the others
+//! go through the JSONPath engine (jsonpath-rust) on the record parsed whole, which is only
+//! done when such a path is declared.
+
+mod simple;
 
 use jsonpath_rust::parser::model::JpQuery;
 use jsonpath_rust::parser::parse_json_path;
@@ -20,7 +26,10 @@ pub struct ProjectionError {
 #[derive(Default)]
 pub struct Projection {
     paths: Vec<String>,
-    compiled: Vec<JpQuery>,
+    /// The simple paths, by slot.
+    simple: simple::Tree,
+    /// The other paths, with their slots.
+    complex: Vec<(usize, JpQuery)>,
 }
 
 /// Where one plugin's declared fields sit in the projection's value list.
@@ -44,9 +53,13 @@ impl Projection {
                         path: path.clone(),
                         reason: e.to_string(),
                     })?;
+                    let slot = self.paths.len();
                     self.paths.push(path.clone());
-                    self.compiled.push(query);
-                    self.paths.len() - 1
+                    match simple::names(path) {
+                        Some(names) => self.simple.insert(&names, slot),
+                        None => self.complex.push((slot, query)),
+                    }
+                    slot
                 }
             };
             map.push(index);
@@ -58,9 +71,21 @@ impl Projection {
         self.paths.is_empty()
     }
 
-    /// Evaluates every distinct path once on `raw`.
-    pub fn evaluate(&self, raw: &Value) -> Vec<Option<String>> {
-        self.compiled.iter().map(|query| render(js_path_process(query, raw).ok())).collect()
+    /// Evaluates every distinct path once on the record given as JSON text.
+    pub fn evaluate(&self, json: &str) -> Vec<Option<String>> {
+        let mut values: Vec<Option<Value>> = vec![None; self.paths.len()];
+        if !self.simple.is_empty() {
+            self.simple.read(json, &mut values);
+        }
+        let mut out: Vec<Option<String>> = values.into_iter().map(|v| v.and_then(render_value)).collect();
+        if !self.complex.is_empty() {
+            if let Ok(record) = serde_json::from_str::<Value>(json) {
+                for (slot, query) in &self.complex {
+                    out[*slot] = render(js_path_process(query, &record).ok());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -72,6 +97,15 @@ impl FieldMap {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// A string as-is, anything else but `null` as JSON text.
+fn render_value(value: Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
     }
 }
 
@@ -100,9 +134,27 @@ mod tests {
         let a = projection.register("a", &["$.x.y".into(), "$.n".into()]).unwrap();
         let b = projection.register("b", &["$.n".into(), "$.list[*]".into(), "$.missing".into()]).unwrap();
         assert_eq!(projection.paths.len(), 4);
-        let values = projection.evaluate(&json!({"x": {"y": "s"}, "n": 5, "list": [1, 2]}));
+        let values = projection.evaluate(&json!({"x": {"y": "s"}, "n": 5, "list": [1, 2]}).to_string());
         assert_eq!(a.pick(&values), vec![Some("s".into()), Some("5".into())]);
         assert_eq!(b.pick(&values), vec![Some("5".into()), Some("[1,2]".into()), None]);
+    }
+
+    #[test]
+    fn simple_paths_read_from_text_agree_with_the_jsonpath_engine() {
+        let record = json!({
+            "a": {"b": "text", "c": 7, "d": null, "e": [1, {"f": 2}]},
+            "s": "not an object", "t": true, "weird key": {"x": 1.5}
+        });
+        let paths =
+            ["$.a.b", "$['a']['c']", "$.a.d", "$.a.e", "$.a", "$.s.x", "$.t", "$['weird key'].x", "$.nope"];
+        let mut projection = Projection::default();
+        let map = projection.register("p", &paths.map(String::from)).unwrap();
+        assert!(projection.complex.is_empty(), "all of these are simple");
+        let values = map.pick(&projection.evaluate(&record.to_string()));
+        for (path, value) in paths.iter().zip(values) {
+            let query = parse_json_path(path).unwrap();
+            assert_eq!(value, render(js_path_process(&query, &record).ok()), "{path}");
+        }
     }
 
     #[test]
