@@ -12,6 +12,7 @@ pub mod bindings;
 pub mod cache;
 pub mod limits;
 pub mod plugin;
+mod recent;
 pub mod runner;
 pub mod runtime;
 pub mod settings;

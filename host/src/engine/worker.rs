@@ -1,6 +1,5 @@
 //! One worker thread: its own instance of every plugin, fed batches of one shard in order.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -8,6 +7,7 @@ use trailhound_sdk::{Finding, Severity};
 
 use super::bindings::wit;
 use super::plugin::{from_wit, to_wit, Fault, LoadedPlugin};
+use super::recent::RecentEvents;
 use super::runtime::WasmRuntime;
 use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
@@ -252,35 +252,7 @@ impl Cited<'_> {
     fn get(&self, id: &str) -> Option<RelatedEvent> {
         match self.batch.iter().find(|r| r.event.id == id) {
             Some(record) => Some(RelatedEvent::of(&record.event)),
-            None => self.recent.get(id).cloned(),
+            None => self.recent.get(id),
         }
-    }
-}
-
-/// The last `capacity` events of earlier batches seen by this worker, by id, so findings can
-/// cite them.
-struct RecentEvents {
-    by_id: HashMap<String, RelatedEvent>,
-    order: VecDeque<String>,
-    capacity: usize,
-}
-
-impl RecentEvents {
-    fn new(capacity: usize) -> Self {
-        RecentEvents { by_id: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1) }
-    }
-
-    fn remember(&mut self, event: RelatedEvent) {
-        if self.order.len() >= self.capacity {
-            if let Some(oldest) = self.order.pop_front() {
-                self.by_id.remove(&oldest);
-            }
-        }
-        self.order.push_back(event.uid.clone());
-        self.by_id.insert(event.uid.clone(), event);
-    }
-
-    fn get(&self, id: &str) -> Option<&RelatedEvent> {
-        self.by_id.get(id)
     }
 }
