@@ -127,7 +127,7 @@ mod tests {
             account: "111122223333".into(),
             region: "us-east-1".into(),
             actor: format!("arn:aws:iam::111122223333:user/u{}", i % 7),
-            source_ip: (i % 2 == 0).then(|| "198.51.100.7".into()),
+            source_ip: i.is_multiple_of(2).then(|| "198.51.100.7".into()),
         }
     }
 
