@@ -13,7 +13,7 @@ use super::{
     componentize, install_file, process, BuildError, BuildOptions, BuiltPlugin, PluginKind, PluginSource,
 };
 
-/// The cargo profile for guests (root `Cargo.toml`): small, stripped, panic=abort.
+/// The cargo profile for guests (root `Cargo.toml`): optimized for speed, stripped, panic=abort.
 const PROFILE: &str = "guest";
 
 /// Environment that would leak host settings (or the caller's own cargo's) into a wasm build.
