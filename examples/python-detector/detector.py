@@ -103,7 +103,8 @@ class WitWorld(wit_world.WitWorld):
             name=NAME,
             version=VERSION,
             sources=["aws-cloudtrail"],
-            actions=[],
+            # Only ConsoleLogin events cross into this plugin: the host filters the rest.
+            actions=["ConsoleLogin"],
             fields=list(FIELDS),
             wants_raw=False,
             stateful=True,
