@@ -318,6 +318,30 @@ impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
     }
 }
 
+/// Visitor methods for the scalar JSON values, each reading as `Self::Value::default()`.
+macro_rules! scalars_read_as_default {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+
 /// A nested object read as `T`; any other JSON value reads as absent (`T::default()`).
 #[derive(Debug, Default)]
 pub struct Object<T>(pub T);
@@ -339,24 +363,7 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Object<T> {
                 IgnoredAny.visit_seq(seq)?;
                 Ok(Object::default())
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Object::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Object::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Object::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Object::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Object::default())
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Object::default())
-            }
+            scalars_read_as_default!();
         }
 
         deserializer.deserialize_any(ObjectVisitor(PhantomData))
@@ -395,24 +402,7 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
                 IgnoredAny.visit_map(map)?;
                 Ok(List::default())
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
+            scalars_read_as_default!();
         }
 
         deserializer.deserialize_any(ListVisitor(PhantomData))
