@@ -1,9 +1,14 @@
 //! Trails: one per origin actor, with the hops it made, the risk it gathered and the events
 //! that prove both; plus the links that map issued credentials and instance sessions back to
-//! the origin. Everything is bounded and ordered (`BTreeMap`), so the state serializes the
-//! same way every time and never needs a random hasher.
+//! the origin. Everything is bounded. The two large maps (trails and links, keyed by ARNs and
+//! credentials) are hashed with fixed keys: a lookup reads its key once, where an ordered map
+//! compares it against a dozen others that share long `arn:aws:…` prefixes, which is slow in
+//! WebAssembly (no vectorized memcmp). Snapshots write them sorted, so the state serializes
+//! the same way every time; nothing depends on a random hasher.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 
 use serde::{Deserialize, Serialize};
 use trailhound_sdk::Event;
@@ -182,12 +187,22 @@ pub struct LinkTo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
-    pub trails: BTreeMap<String, Trail>,
+    #[serde(serialize_with = "sorted")]
+    pub trails: Keyed<Trail>,
     /// `key:ASIA…`, `arn:arn:aws:sts::…`, `instance:i-…` → origin.
-    pub links: BTreeMap<String, LinkTo>,
+    #[serde(serialize_with = "sorted")]
+    pub links: Keyed<LinkTo>,
 }
 
 pub const STATE_VERSION: u32 = 1;
+
+/// A map keyed by strings, hashed with fixed keys (`DefaultHasher::default()`), so runs repeat.
+pub type Keyed<V> = HashMap<String, V, BuildHasherDefault<DefaultHasher>>;
+
+/// Writes a [`Keyed`] map in key order.
+fn sorted<V: Serialize, S: serde::Serializer>(map: &Keyed<V>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(map.iter().collect::<BTreeMap<_, _>>())
+}
 
 impl State {
     /// The origin actor behind the event's actor: the issued key first (it is what signs the
@@ -228,7 +243,9 @@ impl State {
         }
         let trail = self.trails.get_mut(&origin)?;
         trail.last_seen = trail.last_seen.max(event.time);
-        trail.accounts.insert(event.account.clone());
+        if !trail.accounts.contains(&event.account) {
+            trail.accounts.insert(event.account.clone());
+        }
 
         // An instance-role session used for the first time on this trail is a hop of its own.
         if origin != event.actor.id && !trail.hops.iter().any(|h| h.to == event.actor.id) {

@@ -264,7 +264,8 @@ fn idle_trails_expire_and_memory_is_capped() {
         .map(|i| ev(&format!("u{i}"), i, &user(&format!("u{i}")), "iam.amazonaws.com", "ListUsers"))
         .collect();
     small.events(&users);
-    let trails: Vec<&String> = small.detector().state().trails.keys().collect();
+    let mut trails: Vec<&String> = small.detector().state().trails.keys().collect();
+    trails.sort();
     assert_eq!(
         trails,
         ["arn:aws:iam::111111111111:user/u3", "arn:aws:iam::111111111111:user/u4"],
@@ -273,4 +274,16 @@ fn idle_trails_expire_and_memory_is_capped() {
     small.events(&insider_story()[..1]);
     small.events(&insider_story()[9..10]);
     assert_eq!(small.detector().state().links.len(), 1);
+}
+
+#[test]
+fn a_snapshot_is_the_same_bytes_after_a_restore() {
+    use trailhound_sdk::Detector;
+    let mut harness = Harness::<ActorTrail>::new();
+    harness.events(&insider_story()[..9]);
+    let bytes = harness.detector().snapshot();
+    let mut restored = ActorTrail::default();
+    restored.restore(&bytes).unwrap();
+    assert_eq!(restored.snapshot(), bytes, "snapshots are canonical: maps are written in key order");
+    assert!(!harness.detector().state().trails.is_empty());
 }
