@@ -155,7 +155,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
             rows.push((wasm, format!("{ratio:.2}× native")));
             let (rss_mib, linear_mib) = boundary::memory_per_instance(name, &component, &events, LIVE_INSTANCES)?;
             let start_us = boundary::startup_micros(&component, 8)?;
-            if !<$detector>::info().stateful {
+            if <$detector>::info().state == trailhound_sdk::StateScope::None {
                 stateless_rss.push((name.to_string(), rss_mib));
             }
             figures.push(Figure {

@@ -28,6 +28,7 @@ from wit_world.imports.types import (
     Info,
     LogLevel,
     Severity,
+    StateScope,
 )
 
 NAME = "console-login"
@@ -107,7 +108,7 @@ class WitWorld(wit_world.WitWorld):
             actions=["ConsoleLogin"],
             fields=list(FIELDS),
             wants_raw=False,
-            stateful=True,
+            state=StateScope.ACTOR,
         )
 
     def configure(self, config: str) -> None:

@@ -16,8 +16,22 @@ pub struct Info {
     pub fields: Vec<String>,
     /// Whether [`Event::raw`] should be filled.
     pub wants_raw: bool,
-    /// A stateful detector sees every event of one actor, in order, on one instance.
-    pub stateful: bool,
+    /// What the detector keeps state about; the host routes related events to one instance.
+    pub state: StateScope,
+}
+
+/// What a detector keeps state about across events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StateScope {
+    /// Nothing: any instance may see any event.
+    #[default]
+    None,
+    /// Each actor: every event of one origin actor, followed across AssumeRole hops and
+    /// instance sessions, reaches one instance, in order.
+    Actor,
+    /// Each resource: every event on one resource (the first the event names, e.g. a bucket),
+    /// whoever the actor, reaches one instance, in order.
+    Resource,
 }
 
 impl Info {
@@ -55,9 +69,15 @@ impl Info {
         self
     }
 
-    /// Declare that the detector keeps per-actor state.
+    /// Declare that the detector keeps state per actor.
     pub fn stateful(mut self) -> Self {
-        self.stateful = true;
+        self.state = StateScope::Actor;
+        self
+    }
+
+    /// Declare that the detector keeps state per resource (a bucket, a role, an instance).
+    pub fn stateful_per_resource(mut self) -> Self {
+        self.state = StateScope::Resource;
         self
     }
 }

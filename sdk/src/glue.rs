@@ -25,7 +25,11 @@ pub fn info<D: Detector>() -> types::Info {
         actions: info.actions,
         fields: info.fields,
         wants_raw: info.wants_raw,
-        stateful: info.stateful,
+        state: match info.state {
+            crate::StateScope::None => types::StateScope::None,
+            crate::StateScope::Actor => types::StateScope::Actor,
+            crate::StateScope::Resource => types::StateScope::Resource,
+        },
     }
 }
 

@@ -36,7 +36,7 @@ pub mod testing;
 #[doc(hidden)]
 pub mod glue;
 
-pub use detector::{Detector, Info};
+pub use detector::{Detector, Info, StateScope};
 pub use event::{Actor, Event, Resource};
 pub use fields::declare_fields;
 pub use finding::{Evidence, Finding, Severity};
@@ -44,7 +44,7 @@ pub use finding::{Evidence, Finding, Severity};
 /// Everything a detector usually needs, in one import.
 pub mod prelude {
     pub use crate::host::{log, LogLevel};
-    pub use crate::{Actor, Detector, Event, Evidence, Finding, Info, Resource, Severity};
+    pub use crate::{Actor, Detector, Event, Evidence, Finding, Info, Resource, Severity, StateScope};
 }
 
 /// Exports a [`Detector`] type as the plugin's implementation of the `detector` world.

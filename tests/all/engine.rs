@@ -198,3 +198,67 @@ fn a_plugin_is_sent_only_the_actions_it_declared() {
     assert_eq!(events("iam"), 6, "2 of every 5 are CreateAccessKey, 1 is AssumeRole");
     assert_eq!(events("m"), 10, "a plugin that declares no actions sees all");
 }
+
+/// One S3 call by `actor` on `bucket`, normalized as the pipeline would.
+fn s3_call(i: usize, actor: &str, kind: &str, action: &str, request: serde_json::Value) -> Record {
+    let raw = json!({
+        "eventID": format!("s{i}"),
+        "eventTime": format!("2026-03-01T10:{:02}:00Z", i % 60),
+        "eventSource": "s3.amazonaws.com",
+        "eventName": action,
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": kind, "arn": actor, "accountId": "111122223333"},
+        "requestParameters": request,
+    });
+    let text = Arc::from(raw.to_string());
+    let origin = Origin::line(Arc::from("s3.jsonl"), i as u64 + 1);
+    trailhound::normalize::normalize(trailhound::record::RawRecord { origin, text }).expect("normalizes")
+}
+
+#[test]
+fn a_plugin_keeping_state_per_resource_sees_each_bucket_whole_on_any_number_of_workers() {
+    // Sixteen buckets, each made public by one principal and stripped of its encryption by
+    // another. Sharded by actor alone, most pairs would land on different workers and the
+    // second half of each story would reach an instance that never saw the first.
+    let mut records = Vec::new();
+    for b in 0..16 {
+        let bucket = format!("shared-bucket-{b}");
+        let maker = format!("arn:aws:iam::111122223333:user/maker-{b}");
+        records.push(s3_call(
+            2 * b,
+            &maker,
+            "IAMUser",
+            "PutBucketAcl",
+            json!({"bucketName": bucket, "x-amz-acl": ["public-read"]}),
+        ));
+        let (breaker, kind) = if b == 0 {
+            ("arn:aws:iam::111122223333:root".to_string(), "Root")
+        } else {
+            (format!("arn:aws:iam::111122223333:user/breaker-{b}"), "IAMUser")
+        };
+        records.push(s3_call(
+            2 * b + 1,
+            &breaker,
+            kind,
+            "DeleteBucketEncryption",
+            json!({"bucketName": bucket}),
+        ));
+    }
+    let plugins =
+        || vec![spec("s3", "s3-exposure", json!(null)), spec("root", "minimal-detector", json!(null))];
+    let rules = |detections: &[Detection]| {
+        let mut rules: Vec<String> = detections.iter().map(|d| d.finding.rule_id.clone()).collect();
+        rules.sort();
+        rules
+    };
+    let (_, one) = run(settings(), plugins(), records.clone());
+    let (report8, eight) = run(EngineSettings { workers: 8, ..settings() }, plugins(), records);
+    let lost = |detections: &[Detection]| {
+        detections.iter().filter(|d| d.finding.rule_id == "aws.s3.public-bucket-lost-encryption").count()
+    };
+    assert_eq!(lost(&one), 16);
+    assert_eq!(rules(&one), rules(&eight), "the same findings on 1 and on 8 workers");
+    // The copy sent to a bucket's worker is for s3-exposure only: the root call is seen once.
+    assert_eq!(eight.iter().filter(|d| d.finding.rule_id == "aws.root-activity").count(), 1);
+    assert_eq!(report(&report8, "root").stats.events, 32, "each event reaches the other plugin once");
+}

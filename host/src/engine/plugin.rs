@@ -171,7 +171,11 @@ impl PluginInstance {
             actions: info.actions,
             fields: info.fields,
             wants_raw: info.wants_raw,
-            stateful: info.stateful,
+            state: match info.state {
+                wit::StateScope::None => trailhound_sdk::StateScope::None,
+                wit::StateScope::Actor => trailhound_sdk::StateScope::Actor,
+                wit::StateScope::Resource => trailhound_sdk::StateScope::Resource,
+            },
         })
     }
 

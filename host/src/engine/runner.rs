@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
+use trailhound_sdk::StateScope;
 
 use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
 use super::runtime::WasmRuntime;
-use super::shard::Sharder;
+use super::shard::{Audience, Routed, Sharder};
 use super::supervisor::PluginStats;
 use super::worker::{self, Job, Shared};
 use super::EngineSettings;
@@ -61,7 +62,9 @@ pub struct Engine {
     // Declared before `runtime` so workers are joined before the epoch ticker stops.
     workers: Vec<(Sender<Job>, std::thread::JoinHandle<Vec<PluginStats>>)>,
     plugins: Vec<Arc<LoadedPlugin>>,
-    pending: Vec<Vec<Record>>,
+    /// The plugins that keep state per resource.
+    per_resource: Vec<Arc<LoadedPlugin>>,
+    pending: Vec<Vec<Routed>>,
     sharder: Sharder,
     batch_size: usize,
     _runtime: Arc<WasmRuntime>,
@@ -108,9 +111,11 @@ impl Engine {
                 worker::spawn(id, shared.clone(), rx).map_err(|e| EngineError::Runtime(e.to_string()))?;
             workers.push((tx, handle));
         }
+        let plugins: Vec<Arc<LoadedPlugin>> = plugins.into_iter().map(|(p, _)| p).collect();
         Ok(Engine {
             workers,
-            plugins: plugins.into_iter().map(|(p, _)| p).collect(),
+            per_resource: plugins.iter().filter(|p| p.info.state == StateScope::Resource).cloned().collect(),
+            plugins,
             pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
             sharder: Sharder::new(workers_n, LINEAGE_CAPACITY),
             batch_size: settings.batch_size.max(1),
@@ -122,13 +127,32 @@ impl Engine {
         &self.plugins
     }
 
-    /// Queues one record for its actor's worker; blocks when that worker is behind.
+    /// Queues one record for its actor's worker, and for its resource's worker when a plugin
+    /// keeping state per resource wants it and that is another worker; blocks when a worker
+    /// is behind.
     ///
     /// # Errors
     /// The worker has died (a bug: plugin faults are contained inside it).
     pub fn submit(&mut self, record: Record) -> Result<(), EngineError> {
-        let shard = self.sharder.assign(&record);
-        self.pending[shard].push(record);
+        let by_actor = self.sharder.assign(&record);
+        let by_resource = self
+            .per_resource
+            .iter()
+            .any(|p| p.wants(&record.event))
+            .then(|| self.sharder.resource_worker(&record))
+            .flatten()
+            .filter(|worker| *worker != by_actor);
+        match by_resource {
+            None => self.queue(by_actor, Routed { record, audience: Audience::All }),
+            Some(other) => {
+                self.queue(other, Routed { record: record.clone(), audience: Audience::ByResource })?;
+                self.queue(by_actor, Routed { record, audience: Audience::ByActor })
+            }
+        }
+    }
+
+    fn queue(&mut self, shard: usize, routed: Routed) -> Result<(), EngineError> {
+        self.pending[shard].push(routed);
         if self.pending[shard].len() >= self.batch_size {
             self.flush(shard)?;
         }

@@ -7,11 +7,51 @@
 //! AssumeRole handed out and to whom, and which instances a principal opened a session on
 //! (SSM, EC2 Instance Connect); later events made with those credentials or from that
 //! instance's role session are keyed to the same origin actor.
+//!
+//! A detector that keeps state per resource instead (a bucket made public, then stripped of
+//! its encryption by someone else) is sent each event on the worker that owns the event's
+//! first resource; when that is not the actor's worker, the event travels twice, each copy
+//! marked with the plugins it is for ([`Audience`]).
+//!
+//! Keys are hashed with fixed keys, so the same input on the same number of workers is
+//! always split the same way and a run can be repeated exactly.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault};
+
+use trailhound_sdk::StateScope;
 
 use crate::record::Record;
+
+/// A record on its way to a worker, and which of the worker's plugins it is for.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub record: Record,
+    pub audience: Audience,
+}
+
+/// Which plugins a routed record is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every plugin: the record's actor and its resource belong to the same worker.
+    All,
+    /// The plugins that do not keep state per resource: the resource belongs to another worker.
+    ByActor,
+    /// Only the plugins that keep state per resource: the copy sent to the resource's worker.
+    ByResource,
+}
+
+impl Audience {
+    /// Whether a plugin keeping state of this scope is sent the record.
+    pub fn includes(self, scope: StateScope) -> bool {
+        match self {
+            Audience::All => true,
+            Audience::ByActor => scope != StateScope::Resource,
+            Audience::ByResource => scope == StateScope::Resource,
+        }
+    }
+}
 
 /// Assigns events to workers by origin actor.
 pub struct Sharder {
@@ -21,7 +61,7 @@ pub struct Sharder {
     /// Insertion order, to forget the oldest links once `capacity` is reached.
     order: VecDeque<String>,
     capacity: usize,
-    hasher: std::collections::hash_map::RandomState,
+    hasher: BuildHasherDefault<DefaultHasher>,
 }
 
 impl Sharder {
@@ -44,6 +84,12 @@ impl Sharder {
             return 0;
         }
         (self.hasher.hash_one(&origin) % self.workers as u64) as usize
+    }
+
+    /// The worker that owns the record's first resource, when it names one.
+    pub fn resource_worker(&self, record: &Record) -> Option<usize> {
+        let resource = record.event.resources.first()?;
+        Some((self.hasher.hash_one(&resource.id) % self.workers as u64) as usize)
     }
 
     /// The origin actor key of the record's actor.
@@ -112,4 +158,46 @@ impl Sharder {
 /// EC2 instance roles name their sessions after the instance id.
 fn instance_key(instance: &str) -> String {
     format!("instance:{instance}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use trailhound_sdk::{Actor, Event, Resource};
+
+    use super::*;
+    use crate::record::Origin;
+
+    fn record(actor: &str, bucket: &str) -> Record {
+        let event = Event {
+            actor: Actor { id: actor.into(), kind: "IAMUser".into(), ..Actor::default() },
+            resources: vec![Resource { kind: "AWS::S3::Bucket".into(), id: bucket.into(), account: None }],
+            success: true,
+            ..Event::default()
+        };
+        Record { origin: Origin::whole(Arc::from("-")), event, raw: Arc::from("{}") }
+    }
+
+    #[test]
+    fn the_same_input_is_split_the_same_way_every_time() {
+        let records: Vec<Record> = (0..64)
+            .map(|i| record(&format!("arn:aws:iam::1:user/u{i}"), &format!("arn:aws:s3:::b{i}")))
+            .collect();
+        let split = || {
+            let mut sharder = Sharder::new(8, 1000);
+            records.iter().map(|r| (sharder.assign(r), sharder.resource_worker(r))).collect::<Vec<_>>()
+        };
+        let first = split();
+        assert_eq!(first, split());
+        let used: std::collections::HashSet<usize> = first.iter().map(|(a, _)| *a).collect();
+        assert!(used.len() > 4, "64 actors spread over the workers: {used:?}");
+    }
+
+    #[test]
+    fn an_event_without_a_resource_has_no_resource_worker() {
+        let mut r = record("arn:aws:iam::1:user/u", "b");
+        r.event.resources.clear();
+        assert_eq!(Sharder::new(4, 10).resource_worker(&r), None);
+    }
 }

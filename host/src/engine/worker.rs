@@ -9,15 +9,15 @@ use super::bindings::wit;
 use super::plugin::{from_wit, to_wit, Fault, LoadedPlugin};
 use super::recent::RecentEvents;
 use super::runtime::WasmRuntime;
+use super::shard::Routed;
 use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
 use crate::findings::{Detection, RelatedEvent};
 use crate::projection::{FieldMap, Projection};
-use crate::record::Record;
 
 /// Work for a worker.
 pub enum Job {
-    Batch(Vec<Record>),
+    Batch(Vec<Routed>),
     /// No more input: run the final tick and return the stats.
     Finish,
 }
@@ -79,7 +79,7 @@ impl Worker {
         self.plugins.into_iter().map(|(s, _)| s.stats).collect()
     }
 
-    fn batch(&mut self, records: Vec<Record>) {
+    fn batch(&mut self, records: Vec<Routed>) {
         // A record is parsed whole only for projection, and only when a plugin that projects
         // fields is sent it: most events of a stream concern no such plugin.
         let projection = &self.shared.projection;
@@ -90,12 +90,12 @@ impl Worker {
                 .iter()
                 .map(|r| {
                     let needed =
-                        self.plugins.iter().any(|(s, fields)| !fields.is_empty() && s.plugin.wants(&r.event));
-                    needed.then(|| projection.evaluate(&r.raw))
+                        self.plugins.iter().any(|(s, fields)| !fields.is_empty() && sent(&s.plugin, r));
+                    needed.then(|| projection.evaluate(&r.record.raw))
                 })
                 .collect()
         };
-        let batch_time = records.iter().map(|r| r.event.time).max();
+        let batch_time = records.iter().map(|r| r.record.event.time).max();
         self.stream_time = self.stream_time.max(batch_time);
 
         let shared = &self.shared;
@@ -105,8 +105,8 @@ impl Worker {
             let batch: Vec<wit::Event> = records
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| plugin.wants(&r.event))
-                .map(|(i, r)| {
+                .filter(|(_, r)| sent(&plugin, r))
+                .map(|(i, Routed { record: r, .. })| {
                     let projected = match &values[..] {
                         [] => Vec::new(),
                         values => fields.pick(values[i].as_deref().unwrap_or_default()),
@@ -129,8 +129,8 @@ impl Worker {
         }
         self.send(detections);
         // Moved, not cloned: this is the last use of the batch's events.
-        for record in records {
-            self.recent.remember(RelatedEvent::from(record.event));
+        for routed in records {
+            self.recent.remember(RelatedEvent::from(routed.record.event));
         }
     }
 
@@ -162,6 +162,12 @@ impl Worker {
             }
         }
     }
+}
+
+/// Whether `plugin` is sent this record: it is in the record's audience and wants its source
+/// and action.
+fn sent(plugin: &LoadedPlugin, routed: &Routed) -> bool {
+    routed.audience.includes(plugin.info.state) && plugin.wants(&routed.record.event)
 }
 
 /// Turns a call's outcome into detections: the plugin's findings, or a health finding when
@@ -244,14 +250,14 @@ fn quarantine_finding(
 /// Where the events a finding cites are looked up: the batch being processed (findings are
 /// rare, so a scan of it is cheaper than indexing every event up front), then earlier batches.
 struct Cited<'a> {
-    batch: &'a [Record],
+    batch: &'a [Routed],
     recent: &'a RecentEvents,
 }
 
 impl Cited<'_> {
     fn get(&self, id: &str) -> Option<RelatedEvent> {
-        match self.batch.iter().find(|r| r.event.id == id) {
-            Some(record) => Some(RelatedEvent::of(&record.event)),
+        match self.batch.iter().find(|r| r.record.event.id == id) {
+            Some(routed) => Some(RelatedEvent::of(&routed.record.event)),
             None => self.recent.get(id),
         }
     }

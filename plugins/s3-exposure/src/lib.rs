@@ -107,7 +107,7 @@ impl Detector for S3Exposure {
             Info::new("s3-exposure", env!("CARGO_PKG_VERSION"))
                 .source("aws-cloudtrail")
                 .actions(ACTIONS)
-                .stateful(),
+                .stateful_per_resource(),
             |i, f| i.field(f),
         )
     }
