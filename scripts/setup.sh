@@ -5,8 +5,9 @@
 #
 # guest-rust: a Rust compiler that can target wasm32. When rustup already has a wasm
 #             target nothing is installed; otherwise Debian's rustc-web, cargo-web,
-#             rust-web-src and lld are installed, whose std is built for wasm with
-#             -Zbuild-std (see DESIGN.md, "Building guest plugins ...").
+#             rust-web-src and lld are installed (or upgraded) to at least the
+#             workspace's rust-version, and std is built for wasm with -Zbuild-std
+#             (see DESIGN.md, "Building guest plugins ...").
 # python:     componentize-py, pinned, through `python3 -m pip`.
 #
 # It never prompts (CI runs it as root with no stdin) and returns quickly when
@@ -16,6 +17,8 @@ set -euo pipefail
 
 COMPONENTIZE_PY_VERSION="0.25.1"
 DEBIAN_RUST_PACKAGES=(rustc-web cargo-web rust-web-src lld)
+DEBIAN_RUST_VERSIONED=(rustc-web cargo-web rust-web-src)
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WASM_TARGETS=(wasm32-unknown-unknown wasm32-wasip2)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -50,23 +53,22 @@ deb_installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
-# apt-get update is slow, so it only runs when apt does not know a package we need.
-apt_knows() {
-    local policy
-    policy="$(apt-cache policy "$1" 2>/dev/null)"
-    [ -n "$policy" ] && ! grep -q 'Candidate: (none)' <<<"$policy"
+# The installed Debian version of a package, e.g. 1.96.0+dfsg1-1~deb12u2.
+deb_version() {
+    dpkg-query -W -f='${Version}' "$1" 2>/dev/null
+}
+
+# The oldest Rust the workspace builds with: `rust-version` in the root Cargo.toml.
+workspace_rust_version() {
+    sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1
 }
 
 apt_install() {
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
-    local pkg needs_update=0
-    for pkg in "$@"; do
-        apt_knows "$pkg" || needs_update=1
-    done
-    if [ "$needs_update" -eq 1 ]; then
-        say "apt-get update (package lists do not know all of: $*)"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
-    fi
+    # A machine's package lists are often months old and offer an old Rust (or none), so
+    # they are refreshed before every install; this only runs when something is missing.
+    say "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
     say "apt-get install -y $*"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" </dev/null
 }
@@ -75,18 +77,29 @@ setup_guest_rust() {
     if rustup_has_wasm_target; then
         return 0
     fi
-    local missing=() pkg
+    local min
+    min="$(workspace_rust_version)"
+    [ -n "$min" ] || die "no rust-version in $ROOT/Cargo.toml"
+    local wanted=() pkg version
     for pkg in "${DEBIAN_RUST_PACKAGES[@]}"; do
-        deb_installed "$pkg" || missing+=("$pkg")
+        if ! deb_installed "$pkg"; then
+            wanted+=("$pkg")
+        elif [[ " ${DEBIAN_RUST_VERSIONED[*]} " == *" $pkg "* ]]; then
+            version="$(deb_version "$pkg")"
+            dpkg --compare-versions "$version" ge "$min" || wanted+=("$pkg")
+        fi
     done
-    if [ "${#missing[@]}" -eq 0 ]; then
+    if [ "${#wanted[@]}" -eq 0 ]; then
         say "Debian Rust for wasm guests already installed ($(/usr/bin/rustc -V))"
     else
-        say "rustup has no wasm target; installing Debian's ${missing[*]}"
-        apt_install "${missing[@]}"
+        say "rustup has no wasm target; installing Debian's ${wanted[*]} (Rust $min or newer)"
+        apt_install "${wanted[@]}"
     fi
     [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] || die "/usr/bin/cargo or /usr/bin/rustc missing after install"
     command -v wasm-ld >/dev/null 2>&1 || die "wasm-ld missing after installing lld"
+    version="$(deb_version rustc-web)"
+    dpkg --compare-versions "$version" ge "$min" ||
+        die "Debian offers rustc-web $version, older than the workspace's rust-version $min"
 }
 
 pip_version() {

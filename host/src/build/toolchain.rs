@@ -4,7 +4,9 @@
 //! Rust: a rustup toolchain with a wasm target is used as is. Without one, Debian's
 //! `rustc-web`/`cargo-web` build std for `wasm32-unknown-unknown` from `rust-web-src`
 //! (`-Zbuild-std`, allowed on a stable compiler by `RUSTC_BOOTSTRAP=1`) and link with
-//! `wasm-ld` from `lld`. Python: componentize-py, importable by `python3`.
+//! `wasm-ld` from `lld`; that compiler must be at least the workspace's `rust-version`, as
+//! the guests' dependencies require a recent Rust. Python: componentize-py, importable
+//! by `python3`.
 //! Each toolchain carries a version string that goes into the cache key.
 
 use std::path::{Path, PathBuf};
@@ -66,7 +68,7 @@ pub(crate) fn rust(workspace: &Path) -> Result<Toolchain<RustGuest>, BuildError>
     find_rust(workspace).ok_or_else(|| BuildError::Toolchain {
         what: format!(
             "scripts/setup.sh guest-rust finished, but neither rustup has one of {} nor do {DEBIAN_CARGO}, \
-             {DEBIAN_RUSTC} and wasm-ld work",
+             {DEBIAN_RUSTC} (at least the workspace's rust-version) and wasm-ld work",
             RUSTUP_TARGETS.join(", ")
         ),
         tail: String::new(),
@@ -82,10 +84,51 @@ fn find_rust(workspace: &Path) -> Option<Toolchain<RustGuest>> {
     }
     let (cargo, rustc) = (PathBuf::from(DEBIAN_CARGO), PathBuf::from(DEBIAN_RUSTC));
     let rustc_version = process::run(Command::new(&rustc).arg("-vV")).ok()?;
+    let rustc_version = String::from_utf8_lossy(&rustc_version).into_owned();
+    if let Some(minimum) = workspace_rust_version(workspace) {
+        let release = rustc_release(&rustc_version)?;
+        if release < minimum {
+            tracing::info!(
+                "{DEBIAN_RUSTC} is Rust {}, older than the workspace's rust-version {}",
+                dotted(release),
+                dotted(minimum)
+            );
+            return None;
+        }
+    }
     let cargo_version = process::first_line(Command::new(&cargo).arg("-V")).ok()?;
     process::run(Command::new("wasm-ld").arg("--version")).ok()?;
-    let version = format!("build-std\n{cargo_version}\n{}", String::from_utf8_lossy(&rustc_version));
+    let version = format!("build-std\n{cargo_version}\n{rustc_version}");
     Some(Toolchain { tool: RustGuest::BuildStd { cargo, rustc }, version })
+}
+
+/// A Rust release as (major, minor, patch).
+type Release = (u32, u32, u32);
+
+/// The `rust-version` of the workspace's root `Cargo.toml`, if it names one.
+fn workspace_rust_version(workspace: &Path) -> Option<Release> {
+    let manifest: toml::Table = std::fs::read_to_string(workspace.join("Cargo.toml")).ok()?.parse().ok()?;
+    let version = manifest.get("workspace")?.get("package")?.get("rust-version")?.as_str()?;
+    parse_release(version)
+}
+
+/// The `release:` line of `rustc -vV`.
+fn rustc_release(verbose_version: &str) -> Option<Release> {
+    verbose_version.lines().find_map(|line| line.strip_prefix("release: ")).and_then(parse_release)
+}
+
+/// "1.96.0", "1.95" or "1.97.0-nightly" as a comparable release.
+fn parse_release(text: &str) -> Option<Release> {
+    let numbers = text.trim().split(['-', '+']).next()?;
+    let mut parts = numbers.split('.').map(|part| part.parse::<u32>());
+    let major = parts.next()?.ok()?;
+    let minor = parts.next()?.ok()?;
+    let patch = parts.next().transpose().ok()?.unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+fn dotted((major, minor, patch): Release) -> String {
+    format!("{major}.{minor}.{patch}")
 }
 
 /// The first usable wasm target rustup has installed, if rustup exists at all.
@@ -128,4 +171,25 @@ fn setup(workspace: &Path, what: &str) -> Result<(), BuildError> {
         what: format!("installing the {what} toolchain with {} {what} failed:", script.display()),
         tail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustc_releases_compare_by_number() {
+        let debian = "rustc 1.85.0 (4d91de4e4 2025-02-17) (built from a source tarball)\nbinary: rustc\nrelease: 1.85.0\nLLVM version: 19.1.7";
+        assert_eq!(rustc_release(debian), Some((1, 85, 0)));
+        assert!(rustc_release(debian).unwrap() < parse_release("1.95").unwrap());
+        assert!(parse_release("1.96.0+dfsg1").unwrap() > parse_release("1.95").unwrap());
+        assert_eq!(parse_release("1.97.0-nightly"), Some((1, 97, 0)));
+        assert_eq!(parse_release("one.two"), None);
+    }
+
+    #[test]
+    fn the_workspace_names_its_rust_version() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        assert!(workspace_rust_version(root).is_some());
+    }
 }
