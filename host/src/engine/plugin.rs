@@ -53,8 +53,8 @@ pub struct LoadedPlugin {
     pub spec: PluginSpec,
     pub info: trailhound_sdk::Info,
     pub from_cache: bool,
-    /// `info.actions` for lookup on every event.
-    actions: HashSet<String>,
+    /// `info.actions` for lookup on every event (foldhash: this runs per event and plugin).
+    actions: HashSet<String, foldhash::fast::RandomState>,
     config_text: String,
     pre: DetectorPre<HostState>,
 }
@@ -92,7 +92,7 @@ impl LoadedPlugin {
         let mut plugin = LoadedPlugin {
             info: trailhound_sdk::Info::default(),
             from_cache,
-            actions: HashSet::new(),
+            actions: HashSet::default(),
             config_text,
             pre,
             spec,

@@ -4,12 +4,14 @@
 //! It holds a hundred thousand events per worker by default, so it is kept compact: the
 //! strings that repeat from event to event (service, action, account, region, actor, source
 //! address) are shared rather than stored once per event, and the index maps a hash of the id
-//! to a position in the ring instead of keeping the id twice more.
+//! to a position in the ring instead of keeping the id twice more. Every event passes through
+//! here, so its maps hash with foldhash rather than the slower, DoS-resistant default.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
+
+use foldhash::fast::RandomState;
 
 use crate::findings::RelatedEvent;
 
@@ -20,7 +22,7 @@ pub struct RecentEvents {
     first: u64,
     /// Hash of an id → sequence number of the newest event with that hash. A lookup checks
     /// the id itself, so a hash collision can only make an old event unfindable, never wrong.
-    by_id: HashMap<u64, u64>,
+    by_id: HashMap<u64, u64, RandomState>,
     hasher: RandomState,
     strings: Interner,
     capacity: usize,
@@ -42,8 +44,8 @@ impl RecentEvents {
         RecentEvents {
             ring: VecDeque::new(),
             first: 0,
-            by_id: HashMap::new(),
-            hasher: RandomState::new(),
+            by_id: HashMap::default(),
+            hasher: RandomState::default(),
             strings: Interner::default(),
             capacity: capacity.max(1),
         }
@@ -95,7 +97,7 @@ impl RecentEvents {
 /// distinct strings of the events remembered.
 #[derive(Default)]
 struct Interner {
-    set: HashSet<Arc<str>>,
+    set: HashSet<Arc<str>, RandomState>,
     sweep_at: usize,
 }
 

@@ -13,12 +13,14 @@
 //! first resource; when that is not the actor's worker, the event travels twice, each copy
 //! marked with the plugins it is for ([`Audience`]).
 //!
-//! Keys are hashed with fixed keys, so the same input on the same number of workers is
-//! always split the same way and a run can be repeated exactly.
+//! Keys are hashed with fixed keys (foldhash with a fixed seed: fast, and the same in every
+//! run of one build), so the same input on the same number of workers is always split the
+//! same way and a run can be repeated exactly.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault};
+use std::hash::BuildHasher;
+
+use foldhash::fast::FixedState;
 
 use trailhound_sdk::StateScope;
 
@@ -53,15 +55,18 @@ impl Audience {
     }
 }
 
+/// The seed of every shard hash; any constant will do, as long as it never changes in a run.
+const SHARD_SEED: u64 = 0x7472_6169_6c68_6f75;
+
 /// Assigns events to workers by origin actor.
 pub struct Sharder {
     workers: usize,
     /// credential or session id → origin actor key.
-    lineage: HashMap<String, String>,
+    lineage: HashMap<String, String, FixedState>,
     /// Insertion order, to forget the oldest links once `capacity` is reached.
     order: VecDeque<String>,
     capacity: usize,
-    hasher: BuildHasherDefault<DefaultHasher>,
+    hasher: FixedState,
 }
 
 impl Sharder {
@@ -69,10 +74,10 @@ impl Sharder {
     pub fn new(workers: usize, capacity: usize) -> Self {
         Sharder {
             workers: workers.max(1),
-            lineage: HashMap::new(),
+            lineage: HashMap::default(),
             order: VecDeque::new(),
             capacity: capacity.max(1),
-            hasher: Default::default(),
+            hasher: FixedState::with_seed(SHARD_SEED),
         }
     }
 

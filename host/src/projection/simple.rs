@@ -2,6 +2,7 @@
 //! most of what detectors declare. They are read straight from the record's text: one pass
 //! walks only the objects on the way to the wanted keys and skips everything else unbuilt,
 //! instead of building the whole record as a tree and running a JSONPath engine over it.
+//! Once every wanted top-level key has been read, the rest of the record is not read at all.
 
 use std::fmt;
 
@@ -74,7 +75,9 @@ impl Tree {
     /// Text that is not JSON leaves the slots as they are.
     pub fn read(&self, json: &str, out: &mut [Option<Value>]) {
         let mut deserializer = serde_json::Deserializer::from_str(json);
-        let _ = Walk { tree: self, out }.deserialize(&mut deserializer);
+        // An error here is either text that is not JSON or the walk stopping early on purpose;
+        // in both cases the slots hold what was read.
+        let _ = Walk { tree: self, out, root: true }.deserialize(&mut deserializer);
     }
 
     /// The values of every path below this node, from an already built `value`.
@@ -94,7 +97,12 @@ impl Tree {
 struct Walk<'t, 'o> {
     tree: &'t Tree,
     out: &'o mut [Option<Value>],
+    /// At the record's top level, where the walk may stop before the end of the text.
+    root: bool,
 }
+
+/// Why a walk stops before the end of the record: everything it wants has been read.
+const DONE: &str = "every wanted field read";
 
 impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
     type Value = ();
@@ -121,10 +129,26 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // Top-level keys still unread, one bit each; with more than 64 wanted keys the walk
+        // just reads to the end. (A key repeated after the walk stopped is not seen: records
+        // with repeated keys are not valid CloudTrail.)
+        let wanted = self.tree.children.len();
+        let mut unread: u64 =
+            if self.root && (1..=64).contains(&wanted) { u64::MAX >> (64 - wanted) } else { 0 };
         while let Some(child) = map.next_key_seed(Key(self.tree))? {
             match child {
                 Some(index) => {
-                    map.next_value_seed(Walk { tree: &self.tree.children[index].1, out: self.out })?
+                    map.next_value_seed(Walk {
+                        tree: &self.tree.children[index].1,
+                        out: self.out,
+                        root: false,
+                    })?;
+                    if unread != 0 {
+                        unread &= !(1 << index);
+                        if unread == 0 {
+                            return Err(de::Error::custom(DONE));
+                        }
+                    }
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -207,5 +231,20 @@ mod tests {
         assert_eq!(out[1], Some(serde_json::json!({"b": [1, 2], "c": "d"})));
         assert_eq!(out[2], Some(Value::Null));
         assert_eq!(out[3], None);
+    }
+
+    #[test]
+    fn the_walk_stops_once_every_wanted_top_level_key_is_read() {
+        let mut tree = Tree::default();
+        tree.insert(&names("$.a.b").unwrap(), 0);
+        tree.insert(&names("$.x").unwrap(), 1);
+        let mut out = vec![None; 2];
+        // Nothing after "x" is read: neither the repeated "a" nor the text that is not JSON.
+        tree.read(r#"{"a":{"c":0,"b":1},"x":"y","a":{"b":2},"z":nonsense"#, &mut out);
+        assert_eq!(out, [Some(serde_json::json!(1)), Some(serde_json::json!("y"))]);
+        // A wanted key that never comes: the walk reads to the end.
+        let mut out = vec![None; 2];
+        tree.read(r#"{"a":{"b":1},"q":1,"a":{"b":3}}"#, &mut out);
+        assert_eq!(out, [Some(serde_json::json!(3)), None]);
     }
 }
