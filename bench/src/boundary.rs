@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use trailhound::engine::bindings::wit;
-use trailhound::engine::plugin::{to_wit, PluginInstance};
+use trailhound::engine::lowering::EventView;
+use trailhound::engine::plugin::PluginInstance;
 use trailhound::engine::runtime::WasmRuntime;
 use trailhound::engine::{EngineSettings, LoadedPlugin, PluginSpec};
 use trailhound::projection::Projection;
@@ -105,10 +105,10 @@ pub fn wasm(name: &str, component: &Component, events: &[Event], batch: usize) -
         let mut findings = 0;
         for chunk in events.chunks(batch) {
             // As the engine does: only the events the plugin declared cross the boundary.
-            let wit_batch: Vec<wit::Event> = chunk
+            let wit_batch: Vec<EventView<'_>> = chunk
                 .iter()
                 .filter(|e| component.plugin.wants(e))
-                .map(|e| to_wit(e, e.fields.clone(), e.raw.clone()))
+                .map(|e| EventView::new(e, e.fields.clone(), e.raw.as_deref()))
                 .collect();
             if !wit_batch.is_empty() {
                 findings += instance.on_events(&wit_batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
@@ -127,11 +127,11 @@ pub fn memory_per_instance(
     events: &[Event],
     count: usize,
 ) -> anyhow::Result<(f64, f64)> {
-    let batch: Vec<wit::Event> = events
+    let batch: Vec<EventView<'_>> = events
         .iter()
         .filter(|e| component.plugin.wants(e))
         .take(512)
-        .map(|e| to_wit(e, e.fields.clone(), e.raw.clone()))
+        .map(|e| EventView::new(e, e.fields.clone(), e.raw.as_deref()))
         .collect();
     rss::settle();
     let before = rss::resident().now;

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Func, HasSelf, Linker};
 use wasmtime::Store;
 
 use super::bindings::{wit, Detector, DetectorPre};
+use super::lowering::EventView;
 use super::runtime::WasmRuntime;
 use super::store::HostState;
 use super::{cache, EngineSettings};
@@ -128,6 +129,8 @@ fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
 pub struct PluginInstance {
     store: Store<HostState>,
     bindings: Detector,
+    /// `on-events`, called with borrowed events rather than through `bindings`.
+    on_events: Func,
     deadline: Duration,
     ticks: u64,
 }
@@ -147,11 +150,18 @@ impl PluginInstance {
         store.limiter(|state| &mut state.cap);
         let ticks = runtime.ticks(settings.deadline);
         store.set_epoch_deadline(ticks);
-        let bindings = match plugin.pre.instantiate(&mut store) {
-            Ok(bindings) => bindings,
+        let instantiated = plugin.pre.instance_pre().instantiate(&mut store).and_then(|instance| {
+            let bindings = Detector::new(&mut store, &instance)?;
+            let on_events = instance
+                .get_func(&mut store, "on-events")
+                .ok_or_else(|| wasmtime::format_err!("the component exports no `on-events`"))?;
+            Ok((bindings, on_events))
+        });
+        let (bindings, on_events) = match instantiated {
+            Ok(found) => found,
             Err(e) => return Err(start(classify(&store, e, settings.deadline))),
         };
-        let mut instance = PluginInstance { store, bindings, deadline: settings.deadline, ticks };
+        let mut instance = PluginInstance { store, bindings, on_events, deadline: settings.deadline, ticks };
         let config = plugin.config_text.clone();
         match instance.call(|b, s| b.call_configure(s, &config)) {
             Ok(Ok(())) => Ok(instance),
@@ -183,8 +193,14 @@ impl PluginInstance {
     ///
     /// # Errors
     /// The call timed out, ran out of memory or trapped; the instance must not be reused.
-    pub fn on_events(&mut self, batch: &[wit::Event]) -> Result<Vec<wit::Finding>, Fault> {
-        self.call(|b, s| b.call_on_events(s, batch))
+    pub fn on_events(&mut self, batch: &[EventView<'_>]) -> Result<Vec<wit::Finding>, Fault> {
+        let func = self.on_events;
+        self.call(|_, store| {
+            // Typed per batch: the check is cheap next to a batch, and it lets the events
+            // borrow for just this call.
+            let typed = func.typed::<(&[EventView<'_>],), (Vec<wit::Finding>,)>(&*store)?;
+            Ok(typed.call(store, (batch,))?.0)
+        })
     }
 
     /// # Errors
@@ -238,49 +254,6 @@ fn classify(store: &Store<HostState>, error: wasmtime::Error, deadline: Duration
         None => error.root_cause().to_string(),
     };
     Fault::Trap(message)
-}
-
-/// The host's event in the contract's shape, with this plugin's projected values.
-pub fn to_wit(event: &trailhound_sdk::Event, fields: Vec<Option<String>>, raw: Option<String>) -> wit::Event {
-    let actor = &event.actor;
-    wit::Event {
-        id: event.id.clone(),
-        time: event.time,
-        provider: event.provider.clone(),
-        source: event.source.clone(),
-        category: event.category.clone(),
-        service: event.service.clone(),
-        action: event.action.clone(),
-        access_level: event.access_level.clone(),
-        success: event.success,
-        error_code: event.error_code.clone(),
-        error_message: event.error_message.clone(),
-        read_only: event.read_only,
-        management: event.management,
-        account: event.account.clone(),
-        region: event.region.clone(),
-        actor: wit::Actor {
-            id: actor.id.clone(),
-            kind: actor.kind.clone(),
-            account: actor.account.clone(),
-            name: actor.name.clone(),
-            access_key: actor.access_key.clone(),
-            session_name: actor.session_name.clone(),
-            session_issuer: actor.session_issuer.clone(),
-            source_identity: actor.source_identity.clone(),
-            mfa: actor.mfa,
-            invoked_by: actor.invoked_by.clone(),
-        },
-        source_ip: event.source_ip.clone(),
-        user_agent: event.user_agent.clone(),
-        resources: event
-            .resources
-            .iter()
-            .map(|r| wit::Resource { kind: r.kind.clone(), id: r.id.clone(), account: r.account.clone() })
-            .collect(),
-        fields,
-        raw,
-    }
 }
 
 /// A plugin's finding in the SDK's shape.

@@ -6,7 +6,8 @@ use crossbeam_channel::{Receiver, Sender};
 use trailhound_sdk::{Finding, Severity};
 
 use super::bindings::wit;
-use super::plugin::{from_wit, to_wit, Fault, LoadedPlugin};
+use super::lowering::EventView;
+use super::plugin::{from_wit, Fault, LoadedPlugin};
 use super::recent::RecentEvents;
 use super::runtime::WasmRuntime;
 use super::shard::Routed;
@@ -102,7 +103,7 @@ impl Worker {
         let mut detections = Vec::new();
         for (supervised, fields) in &mut self.plugins {
             let plugin = supervised.plugin.clone();
-            let batch: Vec<wit::Event> = records
+            let batch: Vec<EventView<'_>> = records
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| sent(&plugin, r))
@@ -111,8 +112,8 @@ impl Worker {
                         [] => Vec::new(),
                         values => fields.pick(values[i].as_deref().unwrap_or_default()),
                     };
-                    let raw = plugin.info.wants_raw.then(|| r.raw.to_string());
-                    to_wit(&r.event, projected, raw)
+                    let raw = plugin.info.wants_raw.then_some(&*r.raw);
+                    EventView::new(&r.event, projected, raw)
                 })
                 .collect();
             if batch.is_empty() {
