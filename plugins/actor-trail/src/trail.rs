@@ -1,14 +1,15 @@
 //! Trails: one per origin actor, with the hops it made, the risk it gathered and the events
 //! that prove both; plus the links that map issued credentials and instance sessions back to
 //! the origin. Everything is bounded. The two large maps (trails and links, keyed by ARNs and
-//! credentials) are hashed with fixed keys: a lookup reads its key once, where an ordered map
-//! compares it against a dozen others that share long `arn:aws:…` prefixes, which is slow in
-//! WebAssembly (no vectorized memcmp). Snapshots write them sorted, so the state serializes
-//! the same way every time; nothing depends on a random hasher.
+//! credentials) are hashed with foldhash and a fixed seed: a lookup reads its key once, where
+//! an ordered map compares it against a dozen others that share long `arn:aws:…` prefixes,
+//! which is slow in WebAssembly (no vectorized memcmp), and foldhash reads it several times
+//! faster than the standard SipHash. Snapshots write them sorted, so the state serializes the
+//! same way every time; nothing depends on a random hasher.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::BuildHasherDefault;
+
+use foldhash::fast::FixedState;
 
 use serde::{Deserialize, Serialize};
 use trailhound_sdk::Event;
@@ -196,8 +197,8 @@ pub struct State {
 
 pub const STATE_VERSION: u32 = 1;
 
-/// A map keyed by strings, hashed with fixed keys (`DefaultHasher::default()`), so runs repeat.
-pub type Keyed<V> = HashMap<String, V, BuildHasherDefault<DefaultHasher>>;
+/// A map keyed by strings, hashed with a fixed seed (`FixedState::default()`), so runs repeat.
+pub type Keyed<V> = HashMap<String, V, FixedState>;
 
 /// Writes a [`Keyed`] map in key order.
 fn sorted<V: Serialize, S: serde::Serializer>(map: &Keyed<V>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -209,15 +210,22 @@ impl State {
     /// request), then the session ARN, then the instance a session is named after.
     pub fn origin_of(&self, event: &Event) -> String {
         let actor = &event.actor;
-        let known = |key: String| self.links.get(&key).map(|l| l.origin.clone());
+        // Every event asks up to three times; one buffer serves all of them.
+        let mut key = String::with_capacity(16 + actor.id.len());
+        let mut known = |prefix: &str, id: &str| {
+            key.clear();
+            key.push_str(prefix);
+            key.push_str(id);
+            self.links.get(key.as_str()).map(|l| l.origin.clone())
+        };
         actor
             .access_key
-            .as_ref()
-            .and_then(|k| known(format!("key:{k}")))
-            .or_else(|| known(format!("arn:{}", actor.id)))
+            .as_deref()
+            .and_then(|k| known("key:", k))
+            .or_else(|| known("arn:", &actor.id))
             .or_else(|| {
                 let session = actor.session_name.as_deref().filter(|s| signals::is_instance_id(s))?;
-                known(format!("instance:{session}"))
+                known("instance:", session)
             })
             .unwrap_or_else(|| actor.id.clone())
     }
