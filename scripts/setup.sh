@@ -17,7 +17,6 @@ set -euo pipefail
 
 COMPONENTIZE_PY_VERSION="0.25.1"
 DEBIAN_RUST_PACKAGES=(rustc-web cargo-web rust-web-src lld)
-DEBIAN_RUST_VERSIONED=(rustc-web cargo-web rust-web-src)
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WASM_TARGETS=(wasm32-unknown-unknown wasm32-wasip2)
 
@@ -53,9 +52,12 @@ deb_installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
-# The installed Debian version of a package, e.g. 1.96.0+dfsg1-1~deb12u2.
-deb_version() {
-    dpkg-query -W -f='${Version}' "$1" 2>/dev/null
+# Whether the installed rustc-web (e.g. 1.96.0+dfsg1-1~deb12u2) is at least Rust $1.
+# cargo-web and rust-web-src come from the same source at the same version.
+rustc_web_at_least() {
+    local version
+    version="$(dpkg-query -W -f='${Version}' rustc-web 2>/dev/null)" || return 1
+    dpkg --compare-versions "$version" ge "$1"
 }
 
 # The oldest Rust the workspace builds with: `rust-version` in the root Cargo.toml.
@@ -80,15 +82,15 @@ setup_guest_rust() {
     local min
     min="$(workspace_rust_version)"
     [ -n "$min" ] || die "no rust-version in $ROOT/Cargo.toml"
-    local wanted=() pkg version
-    for pkg in "${DEBIAN_RUST_PACKAGES[@]}"; do
-        if ! deb_installed "$pkg"; then
-            wanted+=("$pkg")
-        elif [[ " ${DEBIAN_RUST_VERSIONED[*]} " == *" $pkg "* ]]; then
-            version="$(deb_version "$pkg")"
-            dpkg --compare-versions "$version" ge "$min" || wanted+=("$pkg")
-        fi
-    done
+    local wanted=() pkg
+    if rustc_web_at_least "$min"; then
+        for pkg in "${DEBIAN_RUST_PACKAGES[@]}"; do
+            deb_installed "$pkg" || wanted+=("$pkg")
+        done
+    else
+        # Missing or too old: all of them, so the compiler, cargo and std source match.
+        wanted=("${DEBIAN_RUST_PACKAGES[@]}")
+    fi
     if [ "${#wanted[@]}" -eq 0 ]; then
         say "Debian Rust for wasm guests already installed ($(/usr/bin/rustc -V))"
     else
@@ -97,9 +99,8 @@ setup_guest_rust() {
     fi
     [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] || die "/usr/bin/cargo or /usr/bin/rustc missing after install"
     command -v wasm-ld >/dev/null 2>&1 || die "wasm-ld missing after installing lld"
-    version="$(deb_version rustc-web)"
-    dpkg --compare-versions "$version" ge "$min" ||
-        die "Debian offers rustc-web $version, older than the workspace's rust-version $min"
+    rustc_web_at_least "$min" ||
+        die "Debian's rustc-web ($(/usr/bin/rustc -V)) is older than the workspace's rust-version $min"
 }
 
 pip_version() {

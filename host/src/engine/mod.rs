@@ -3,7 +3,8 @@
 //! [`runtime`] configures wasmtime (component model, epoch interruption) and ticks epochs;
 //! [`bindings`] holds the one `bindgen!` of the WIT world; [`limits`] caps instance memory;
 //! [`store`] is the per-instance host state and its imports; [`cache`] keeps compiled
-//! components on disk; [`lowering`] is the event as sent into a plugin, borrowed; [`plugin`] loads a component and runs calls under a deadline;
+//! components on disk; [`lowering`] is the event as sent into a plugin, borrowed from the
+//! host's; [`plugin`] loads a component and runs calls under a deadline;
 //! [`supervisor`] isolates faults (recreate, retry once, quarantine); [`shard`] keys events
 //! by actor, following AssumeRole hops; [`worker`] is one thread with its own instances;
 //! [`runner`] ties it together behind [`Engine`].
