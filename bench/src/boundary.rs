@@ -27,7 +27,7 @@ use crate::rss;
 pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event, Arc<str>)>> {
     let mut events = Vec::with_capacity(limit);
     for input in inputs {
-        sources::read(input, &mut |item| {
+        sources::read(input, Default::default(), &mut |item| {
             if events.len() < limit {
                 if let Item::Record(raw) = item {
                     if let Ok(record) = trailhound::normalize::normalize(raw) {
@@ -71,7 +71,7 @@ impl Component {
     pub fn load(name: &str, path: &Path, cache_dir: &Path) -> anyhow::Result<Self> {
         let settings = EngineSettings { cache_dir: cache_dir.to_path_buf(), ..EngineSettings::default() };
         let runtime = WasmRuntime::new(&settings).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        let spec = PluginSpec { name: name.into(), path: path.into(), config: serde_json::Value::Null };
+        let spec = PluginSpec::new(name, path, serde_json::Value::Null);
         let plugin = LoadedPlugin::load(spec, &runtime, &settings)?;
         Ok(Component { runtime, settings, plugin })
     }

@@ -15,7 +15,7 @@ pub fn read_decode(name: &str, inputs: &[Input], bytes: u64) -> anyhow::Result<R
     measure("stages", name, bytes, || {
         let (mut records, mut malformed) = (0, 0);
         for input in inputs {
-            sources::read(input, &mut |item| match item {
+            sources::read(input, Default::default(), &mut |item| match item {
                 Item::Record(_) => records += 1,
                 Item::Malformed(_) => malformed += 1,
             })?;
@@ -29,7 +29,7 @@ pub fn decode_normalize(name: &str, inputs: &[Input], bytes: u64) -> anyhow::Res
     measure("stages", name, bytes, || {
         let (mut events, mut malformed) = (0, 0);
         for input in inputs {
-            sources::read(input, &mut |item| match item {
+            sources::read(input, Default::default(), &mut |item| match item {
                 Item::Record(raw) => match trailhound::normalize::normalize(raw) {
                     Ok(_) => events += 1,
                     Err(_) => malformed += 1,
@@ -54,16 +54,13 @@ pub fn scan(
         EngineSettings { workers, cache_dir: cache_dir.to_path_buf(), ..EngineSettings::default() };
     let specs: Vec<PluginSpec> = plugins
         .iter()
-        .map(|(name, path)| PluginSpec {
-            name: name.clone(),
-            path: path.clone(),
-            config: serde_json::Value::Null,
-        })
+        .map(|(name, path)| PluginSpec::new(name.clone(), path.clone(), serde_json::Value::Null))
         .collect();
     measure("scan", format!("{name}, {workers} worker{}", if workers == 1 { "" } else { "s" }), bytes, || {
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(MemorySink::new())];
-        let summary = trailhound::pipeline::run(inputs, settings, specs, sinks, &mut |_| {})
-            .with_context(|| format!("scan with {name}"))?;
+        let summary =
+            trailhound::pipeline::run(inputs, settings, Default::default(), specs, sinks, &mut |_| {})
+                .with_context(|| format!("scan with {name}"))?;
         let quarantined = summary.engine.plugins.iter().filter(|p| p.quarantined()).count();
         anyhow::ensure!(quarantined == 0, "{quarantined} plugin(s) quarantined during the scan");
         Ok(Outcome {
@@ -83,5 +80,5 @@ fn malformed_note(malformed: u64) -> String {
 
 /// The inputs of a folder or file, as `scan` would expand them.
 pub fn inputs(path: PathBuf) -> anyhow::Result<Vec<Input>> {
-    Ok(sources::expand(&[path])?)
+    Ok(sources::expand(&[path])?.inputs)
 }

@@ -6,7 +6,7 @@
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
 //! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
 //! [`build`] turns plugin sources into components. [`synth`] generates seeded synthetic
-//! CloudTrail for benchmarks and tests.
+//! CloudTrail for benchmarks and tests. [`text`] makes outside text safe to print.
 
 pub mod build;
 pub mod config;
@@ -20,3 +20,4 @@ pub mod record;
 pub mod sinks;
 pub mod sources;
 pub mod synth;
+pub mod text;

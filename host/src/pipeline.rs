@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use trailhound_sdk::Severity;
 
+use crate::decode::Limits;
 use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpec};
 use crate::findings::Detection;
 use crate::record::Malformed;
@@ -34,8 +35,10 @@ pub struct RunSummary {
     /// Inputs that could not be read at all.
     pub unreadable: Vec<String>,
     pub findings_by_severity: BTreeMap<Severity, u64>,
-    /// Deliveries a sink refused.
+    /// Deliveries a sink refused (a finding refused by two sinks counts twice).
     pub sink_failures: u64,
+    /// Findings that did not reach every sink.
+    pub findings_lost: u64,
     /// The first of those errors, verbatim.
     pub sink_errors: Vec<String>,
     pub engine: EngineReport,
@@ -70,11 +73,12 @@ pub enum RunError {
 pub fn run(
     inputs: &[Input],
     settings: EngineSettings,
+    limits: Limits,
     plugins: Vec<PluginSpec>,
     sinks: Vec<Box<dyn Sink>>,
     progress: Progress<'_>,
 ) -> Result<RunSummary, RunError> {
-    let mut pipeline = Pipeline::start(settings, plugins, sinks)?;
+    let mut pipeline = Pipeline::start(settings, plugins, sinks)?.with_limits(limits);
     for input in inputs {
         pipeline.ingest(input, progress)?;
     }
@@ -88,6 +92,7 @@ pub struct Pipeline {
     engine: Engine,
     delivery: std::thread::JoinHandle<Delivered>,
     summary: RunSummary,
+    limits: Limits,
     started: Instant,
 }
 
@@ -108,7 +113,13 @@ impl Pipeline {
             .name("delivery".into())
             .spawn(move || deliver(rx, sinks))
             .map_err(|_| RunError::Delivery)?;
-        Ok(Pipeline { engine, delivery, summary: RunSummary::default(), started })
+        Ok(Pipeline { engine, delivery, summary: RunSummary::default(), limits: Limits::default(), started })
+    }
+
+    /// Reads inputs within these bounds (default: [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Reads one input to its end. An unreadable input is counted in the summary, not an error.
@@ -116,37 +127,56 @@ impl Pipeline {
     /// # Errors
     /// A worker died.
     pub fn ingest(&mut self, input: &Input, progress: Progress<'_>) -> Result<(), RunError> {
-        let summary = &mut self.summary;
-        let engine = &mut self.engine;
-        let mut failure: Option<EngineError> = None;
-        let result = sources::read(input, &mut |item| {
-            if failure.is_some() {
-                return;
-            }
-            let raw = match item {
-                Item::Record(raw) => raw,
-                Item::Malformed(bad) => return note_malformed(summary, bad),
-            };
-            match crate::normalize::normalize(raw) {
-                Ok(record) => {
-                    summary.events += 1;
-                    if summary.events.is_multiple_of(4096) {
-                        progress(summary.events);
-                    }
-                    if let Err(e) = engine.submit(record) {
-                        failure = Some(e);
-                    }
+        let limits = self.limits;
+        let mut failure: Option<RunError> = None;
+        let result = sources::read(input, limits, &mut |item| {
+            if failure.is_none() {
+                match self.take(item) {
+                    Ok(()) if self.summary.events.is_multiple_of(4096) => progress(self.summary.events),
+                    Ok(()) => {}
+                    Err(e) => failure = Some(e),
                 }
-                Err(bad) => note_malformed(summary, bad),
             }
         });
         if let Err(e) = result {
-            note_unreadable(summary, &e);
+            self.note_unreadable(&e);
         }
-        match failure {
-            Some(e) => Err(e.into()),
-            None => Ok(()),
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Takes one decoded item (from a source read elsewhere, e.g. stdin on its own thread).
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn take(&mut self, item: Item) -> Result<(), RunError> {
+        let raw = match item {
+            Item::Record(raw) => raw,
+            Item::Malformed(bad) => {
+                note_malformed(&mut self.summary, bad);
+                return Ok(());
+            }
+        };
+        match crate::normalize::normalize(raw) {
+            Ok(record) => {
+                self.summary.events += 1;
+                self.engine.submit(record)?;
+            }
+            Err(bad) => note_malformed(&mut self.summary, bad),
         }
+        Ok(())
+    }
+
+    /// The input is quiet: partial batches go to the plugins now, and due ticks run.
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn idle(&mut self) -> Result<(), RunError> {
+        Ok(self.engine.idle()?)
+    }
+
+    /// Counts one record that could not be read (e.g. a file's incomplete tail at shutdown).
+    pub fn note_malformed(&mut self, bad: Malformed) {
+        note_malformed(&mut self.summary, bad);
     }
 
     /// The counters so far.
@@ -163,6 +193,7 @@ impl Pipeline {
         let delivered = self.delivery.join().map_err(|_| RunError::Delivery)?;
         self.summary.findings_by_severity = delivered.by_severity;
         self.summary.sink_failures = delivered.failures;
+        self.summary.findings_lost = delivered.lost;
         self.summary.sink_errors = delivered.errors;
         self.summary.elapsed = self.started.elapsed();
         Ok(self.summary)
@@ -177,24 +208,29 @@ fn note_malformed(summary: &mut RunSummary, bad: Malformed) {
     }
 }
 
-fn note_unreadable(summary: &mut RunSummary, error: &SourceError) {
-    tracing::error!(%error, "input unreadable");
-    summary.unreadable.push(error.to_string());
+impl Pipeline {
+    /// Counts an input (or a folder) that could not be read; the run goes on.
+    pub fn note_unreadable(&mut self, error: &SourceError) {
+        tracing::error!(%error, "input unreadable");
+        self.summary.unreadable.push(error.to_string());
+    }
 }
 
 #[derive(Default)]
 struct Delivered {
     by_severity: BTreeMap<Severity, u64>,
     failures: u64,
+    lost: u64,
     errors: Vec<String>,
 }
 
 impl Delivered {
     fn failed(&mut self, error: &anyhow::Error) {
-        tracing::error!("sink failed: {error:#}");
+        let error = crate::text::chain(error);
+        tracing::error!("sink failed: {error}");
         self.failures += 1;
         if self.errors.len() < MALFORMED_SAMPLES {
-            self.errors.push(format!("{error:#}"));
+            self.errors.push(error);
         }
     }
 }
@@ -205,14 +241,18 @@ fn deliver(rx: crossbeam_channel::Receiver<Detection>, mut sinks: Vec<Box<dyn Si
     let mut delivered = Delivered::default();
     for detection in rx {
         *delivered.by_severity.entry(detection.finding.severity).or_insert(0) += 1;
+        let mut lost = false;
         for sink in &mut sinks {
             if let Err(e) = sink.deliver(&detection) {
                 delivered.failed(&e);
+                lost = true;
             }
         }
+        delivered.lost += u64::from(lost);
     }
     for sink in &mut sinks {
         if let Err(e) = sink.flush() {
+            // What the sink buffered is lost with it; it cannot say how much.
             delivered.failed(&e);
         }
     }

@@ -15,21 +15,23 @@ pub struct Origin {
     pub file: Arc<str>,
     /// 1-based line, for line-oriented input (JSON lines).
     pub line: Option<u64>,
-    /// 0-based index in a `{"Records":[...]}` array.
+    /// 0-based index in a `{"Records":[...]}` array (or a top-level array).
     pub record: Option<u64>,
+    /// 0-based byte offset of the record's first byte in the (decompressed) input.
+    pub offset: Option<u64>,
 }
 
 impl Origin {
     pub fn line(file: Arc<str>, line: u64) -> Self {
-        Origin { file, line: Some(line), record: None }
+        Origin { file, line: Some(line), record: None, offset: None }
     }
 
     pub fn record(file: Arc<str>, index: u64) -> Self {
-        Origin { file, line: None, record: Some(index) }
+        Origin { file, line: None, record: Some(index), offset: None }
     }
 
     pub fn whole(file: Arc<str>) -> Self {
-        Origin { file, line: None, record: None }
+        Origin { file, line: None, record: None, offset: None }
     }
 }
 
@@ -39,10 +41,12 @@ impl fmt::Display for Origin {
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        if let Some(index) = self.record {
-            write!(f, " (Records[{index}])")?;
+        match (self.record, self.offset) {
+            (Some(index), Some(offset)) => write!(f, " (Records[{index}], byte {offset})"),
+            (Some(index), None) => write!(f, " (Records[{index}])"),
+            // A line is precise enough to find a record that has no index.
+            (None, _) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -62,6 +66,8 @@ pub struct Record {
     pub event: trailhound_sdk::Event,
     /// The record exactly as it was read.
     pub raw: Arc<str>,
+    /// The record had no time; the engine gives it the stream's.
+    pub time_missing: bool,
 }
 
 impl Record {

@@ -134,3 +134,45 @@ fn plugin_test_runs_declarative_cases() {
         "{stdout}"
     );
 }
+
+/// `validate` used to say ok to configs that `run` then refused.
+#[test]
+fn validate_dry_runs_every_plugin_and_checks_every_path_reporting_all_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = support::component("actor-trail");
+    let minimal = support::component("minimal-detector");
+    let config = format!(
+        "[[sources]]\ntype = \"files\"\npaths = [\"missing-logs\"]\n\
+         [[plugins]]\nname = \"trail\"\npath = {:?}\nconfig = {{ threshold = 0 }}\n\
+         [[plugins]]\nname = \"gone\"\npath = \"nowhere.wasm\"\n\
+         [[plugins]]\nname = \"fine\"\npath = {:?}\n\
+         [[sinks]]\ntype = \"stdout\"\n",
+        trail.display().to_string(),
+        minimal.display().to_string()
+    );
+    let path = dir.path().join("t.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = trailhound(&["validate", path.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("t.toml:3:10: sources[0].paths[0]:")
+            && stderr.contains("missing-logs does not exist"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("plugins[0].config: plugin \"trail\" refused its config: actor-trail config: threshold must be greater than 0"), "{stderr}");
+    assert!(
+        stderr.contains("plugins[1].path: component") && stderr.contains("nowhere.wasm does not exist"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 problem(s)"), "{stderr}");
+
+    let good = format!(
+        "[[sources]]\ntype = \"stdin\"\n[[plugins]]\nname = \"fine\"\npath = {:?}\n[[sinks]]\ntype = \"stdout\"\n",
+        minimal.display().to_string()
+    );
+    std::fs::write(&path, good).unwrap();
+    let out = trailhound(&["validate", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 plugin(s) loaded and configured"), "{}", text(&out.stdout));
+}

@@ -203,7 +203,23 @@ fn semantic_checks_point_at_their_field() {
         (base.to_string(), "t.toml:1:1: sinks: no sink"),
         (
             format!("[engine]\ndeadline_ms = 5\n{base}[[sinks]]\ntype = \"stdout\"\n"),
-            "t.toml:2:15: engine.deadline_ms: must be at least 10",
+            "t.toml:2:15: engine.deadline_ms: 5 is out of range: must be 10 to 600000",
+        ),
+        (
+            format!("[engine]\nquarantine_secs = 18446744073709551615\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:2:19: engine.quarantine_secs: 18446744073709551615 is out of range: must be 1 to 86400",
+        ),
+        (
+            format!("[engine.budget]\nfindings_per_call = 0\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:2:21: engine.budget.findings_per_call: 0 is out of range",
+        ),
+        (
+            format!("{base}budget = {{ log_lines = 5 }}\n[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:6:10: plugins[0].budget: unknown field `log_lines`",
+        ),
+        (
+            format!("[input]\nmax_record_bytes = 10\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:2:20: input.max_record_bytes: 10 is out of range: must be 1024 to 1073741824",
         ),
         (format!("{base}name2 = 1\n"), "t.toml:6:1: plugins[0].name2: unknown field `name2`"),
         (
@@ -218,6 +234,30 @@ fn semantic_checks_point_at_their_field() {
             "got {error:?}\nexpected it to start with {expected:?}\nconfig:\n{text}"
         );
     }
+}
+
+#[test]
+fn every_problem_is_reported_not_only_the_first() {
+    let text = "[engine]\nworkers = 0\nbatch_size = 0\n[[plugins]]\nname = \"bad name\"\npath = \"a.wasm\"\n";
+    let (_, problems) = Config::parse_all(text, Path::new("t.toml")).unwrap();
+    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    for expected in
+        ["engine.workers", "engine.batch_size", "sources: no source", "plugins[0].name", "sinks: no sink"]
+    {
+        assert!(messages.iter().any(|m| m.contains(expected)), "{expected} missing from {messages:#?}");
+    }
+    assert_eq!(messages.len(), 5, "{messages:#?}");
+}
+
+#[test]
+fn a_plugin_budget_overrides_only_the_keys_it_names() {
+    let text =
+        "[engine.budget]\nfinding_bytes = 2048\n[[sources]]\ntype = \"stdin\"\n[[plugins]]\nname = \"a\"\n\
+                path = \"a.wasm\"\nbudget = { findings_per_call = 5000 }\n[[sinks]]\ntype = \"stdout\"\n";
+    let config = Config::parse(text, Path::new("t.toml")).unwrap();
+    let budget = config.plugin_specs()[0].budget.expect("overridden");
+    assert_eq!((budget.findings_per_call, budget.finding_bytes), (5000, 2048));
+    assert_eq!(config.engine_settings().budget.findings_per_call, 1000);
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub fn settings() -> EngineSettings {
 }
 
 pub fn spec(name: &str, component: &str, config: serde_json::Value) -> PluginSpec {
-    PluginSpec { name: name.into(), path: support::component(component), config }
+    PluginSpec::new(name, support::component(component), config)
 }
 
 /// A CloudTrail-like record for `actor` doing `action`, event id `e<i>`.
@@ -54,6 +54,7 @@ pub fn record(i: usize, actor: &str, action: &str) -> Record {
             ..Event::default()
         },
         raw: Arc::from(raw.to_string()),
+        time_missing: false,
     }
 }
 
@@ -127,7 +128,7 @@ fn a_plugin_that_refuses_its_config_is_not_loaded() {
 #[test]
 fn a_missing_component_is_named_in_the_error() {
     let (tx, _rx) = crossbeam_channel::unbounded();
-    let missing = PluginSpec { name: "gone".into(), path: "/nonexistent/x.wasm".into(), config: json!(null) };
+    let missing = PluginSpec::new("gone", "/nonexistent/x.wasm", json!(null));
     let text = Engine::start(settings(), vec![missing], tx).err().expect("refused").to_string();
     assert!(text.contains("\"gone\"") && text.contains("/nonexistent/x.wasm"), "{text}");
 }

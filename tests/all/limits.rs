@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use trailhound::engine::{EngineReport, EngineSettings, PluginReport};
+use trailhound::engine::{Budget, EngineReport, EngineSettings, PluginReport};
 use trailhound::findings::Detection;
 
 use crate::engine::{records, run, settings, spec};
@@ -103,4 +103,113 @@ fn a_trapping_plugin_does_not_stop_the_others() {
     assert!(fragile.last_fault.as_deref().unwrap_or("").contains("trapped"));
     assert_eq!(plugin(&rep, "fine").stats.findings, 3);
     assert!(quarantine_findings(&detections, "fragile").is_empty());
+}
+
+/// A budget small enough that the test plugin can go over each limit in one batch.
+fn tight(settings: EngineSettings) -> EngineSettings {
+    let budget = Budget {
+        findings_per_call: 5,
+        finding_bytes: 1000,
+        metric_names: 10,
+        metric_name_bytes: 32,
+        log_lines_per_call: 8,
+        log_bytes_per_call: 400,
+    };
+    EngineSettings { budget, ..strict(settings) }
+}
+
+/// Runs `config` beside a well-behaved plugin under the tight budget and returns the report
+/// of the one under test, the quarantine findings about it, and the other plugin's stats.
+fn under_budget(config: serde_json::Value) -> (PluginReport, Vec<Detection>, PluginReport) {
+    let plugins = vec![spec("tested", "misbehaving", config), spec("fine", "misbehaving", json!({}))];
+    let (rep, detections) = run(tight(settings()), plugins, records(20, |_| "X"));
+    let health = quarantine_findings(&detections, "tested").into_iter().cloned().collect();
+    (plugin(&rep, "tested").clone(), health, plugin(&rep, "fine").clone())
+}
+
+/// Within every limit: all five batches seen, every finding delivered, no fault.
+#[test]
+fn budget_obeyed_by_a_plugin_that_stays_within_each_limit() {
+    let config =
+        json!({"findings": 5, "title_bytes": 900, "metric_names": 2, "log_lines": 8, "log_bytes": 50});
+    let (tested, health, _) = under_budget(config);
+    let s = &tested.stats;
+    assert_eq!((s.events, s.findings, s.over_budget, s.events_failed), (20, 25, 0, 0), "{s:?}");
+    assert!(health.is_empty());
+}
+
+fn assert_over_budget(config: serde_json::Value, message: &str) {
+    let (tested, health, fine) = under_budget(config);
+    let s = &tested.stats;
+    assert_eq!(s.findings, 0, "nothing of an over-budget call is delivered: {s:?}");
+    assert_eq!(s.over_budget, 4, "two batches, each retried once, then quarantine: {s:?}");
+    assert_eq!((s.quarantines, s.events_failed, s.events_skipped), (1, 8, 12));
+    let fault = s.last_fault.as_deref().unwrap_or_default();
+    assert!(fault.contains(message), "{fault:?} should say {message:?}");
+    assert_eq!(health.len(), 1);
+    assert!(health[0].finding.summary.contains(message), "{}", health[0].finding.summary);
+    assert_eq!((fine.stats.events, fine.stats.findings), (20, 5), "the other plugin saw everything");
+}
+
+#[test]
+fn budget_violated_by_too_many_findings_in_one_call() {
+    assert_over_budget(
+        json!({"findings": 6}),
+        "returned 6 findings from one call (budget: 5) (engine.budget.findings_per_call)",
+    );
+}
+
+#[test]
+fn budget_violated_by_a_finding_too_large() {
+    // The title, plus the rule id, the cited event id and the actor the SDK fills in.
+    assert_over_budget(
+        json!({"title_bytes": 5000}),
+        "bytes (budget: 1000 bytes) (engine.budget.finding_bytes)",
+    );
+}
+
+#[test]
+fn budget_violated_by_too_many_metric_names_in_one_call() {
+    assert_over_budget(
+        json!({"metric_names": 11}),
+        "created 11 distinct metric names (budget: 10) (engine.budget.metric_names)",
+    );
+}
+
+/// Names are held per instance: a plugin making new ones on every call goes over on the third
+/// batch, and the retry on a fresh instance (holding none) recovers; the host never holds
+/// more than the budget.
+#[test]
+fn metric_names_made_on_every_call_are_bounded_by_a_fresh_instance() {
+    let (tested, health, _) = under_budget(json!({"metric_names": 4}));
+    let s = &tested.stats;
+    let fault = s.last_fault.as_deref().unwrap_or_default();
+    assert!(fault.contains("created 11 distinct metric names (budget: 10)"), "{fault}");
+    assert_eq!((s.over_budget, s.recovered, s.findings, s.events_failed), (2, 2, 5, 0), "{s:?}");
+    assert!(health.is_empty());
+}
+
+#[test]
+fn budget_violated_by_too_many_log_lines() {
+    assert_over_budget(
+        json!({"log_lines": 9, "log_bytes": 1}),
+        "wrote 9 log lines in one call (budget: 8) (engine.budget.log_lines_per_call)",
+    );
+}
+
+#[test]
+fn budget_violated_by_too_many_log_bytes() {
+    assert_over_budget(
+        json!({"log_lines": 5, "log_bytes": 100}),
+        "wrote 500 bytes of log in one call (budget: 400) (engine.budget.log_bytes_per_call)",
+    );
+}
+
+#[test]
+fn a_plugin_budget_can_be_raised_for_one_plugin() {
+    let mut raised = spec("tested", "misbehaving", json!({"findings": 6}));
+    raised.budget = Some(Budget { findings_per_call: 6, ..tight(settings()).budget });
+    let (rep, _) = run(tight(settings()), vec![raised], records(20, |_| "X"));
+    let s = &plugin(&rep, "tested").stats;
+    assert_eq!((s.findings, s.over_budget), (30, 0), "{s:?}");
 }

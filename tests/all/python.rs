@@ -123,7 +123,12 @@ fn console_login(i: u64, user: &str, success: bool, mfa: &str) -> Record {
         source_ip: Some("198.51.100.7".into()),
         ..Event::default()
     };
-    Record { origin: Origin::line(Arc::from("logins.jsonl"), i + 1), event, raw: Arc::from(raw.to_string()) }
+    Record {
+        origin: Origin::line(Arc::from("logins.jsonl"), i + 1),
+        event,
+        raw: Arc::from(raw.to_string()),
+        time_missing: false,
+    }
 }
 
 #[test]
@@ -138,8 +143,7 @@ fn the_python_detector_runs_in_the_engine() {
     ];
     // Compile once, through the cache the engine reads, rather than twice in parallel.
     compiled();
-    let spec =
-        PluginSpec { name: PLUGIN.into(), path: support::component(PLUGIN), config: json!({"threshold": 3}) };
+    let spec = PluginSpec::new(PLUGIN, support::component(PLUGIN), json!({"threshold": 3}));
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut engine = Engine::start(settings(), vec![spec], tx).expect("engine starts");
     for record in records {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use trailhound::decode::{Layout, Limits};
 use trailhound::sources::{self, Input, Item};
 
 /// One normalized record or malformed record, reduced to what the tests compare.
@@ -19,7 +20,7 @@ enum Seen {
 
 fn read_all(input: &Input) -> (Vec<Seen>, Result<(), String>) {
     let mut seen = Vec::new();
-    let result = sources::read(input, &mut |item| {
+    let result = sources::read(input, Default::default(), &mut |item| {
         seen.push(match item {
             // A single record is framed unparsed; the normalizer's parse is what rejects a
             // line that is not JSON, so the records go through it as they do in a scan.
@@ -30,7 +31,7 @@ fn read_all(input: &Input) -> (Vec<Seen>, Result<(), String>) {
             Item::Malformed(bad) => Seen::Malformed(bad.origin.to_string(), bad.reason),
         })
     });
-    (seen, result.map_err(|e| e.to_string()))
+    (seen, result.map(drop).map_err(|e| e.to_string()))
 }
 
 fn read_file(path: &Path) -> Vec<Seen> {
@@ -67,8 +68,8 @@ fn an_s3_delivered_records_file_yields_each_record_with_its_index() {
     assert_eq!(
         read_file(&path),
         vec![
-            Seen::Record("a".into(), format!("{name} (Records[0])")),
-            Seen::Record("b".into(), format!("{name} (Records[1])")),
+            Seen::Record("a".into(), format!("{name}:1 (Records[0], byte 12)")),
+            Seen::Record("b".into(), format!("{name}:1 (Records[1], byte 85)")),
         ]
     );
 }
@@ -85,7 +86,7 @@ fn a_pretty_printed_records_file_is_read_as_one_document_with_lines_named() {
     let seen = read_file(&path);
     assert_eq!(ids(&seen), ["a", "b"]);
     let Seen::Record(_, origin) = &seen[1] else { unreachable!() };
-    assert!(origin.ends_with("(Records[1])"), "{origin}");
+    assert!(origin.contains(":8 (Records[1], byte "), "the record's own line: {origin}");
 }
 
 #[test]
@@ -175,7 +176,7 @@ fn folders_are_walked_recursively_in_path_order_skipping_non_logs() {
     ] {
         std::fs::write(file, "{}").unwrap();
     }
-    let inputs = sources::expand(&[root.to_path_buf()]).unwrap();
+    let inputs = sources::expand(&[root.to_path_buf()]).unwrap().inputs;
     let rel: Vec<String> = inputs
         .iter()
         .map(|input| match input {
@@ -199,7 +200,7 @@ fn a_top_level_array_is_read_and_non_objects_in_it_are_malformed_by_index() {
     let name = path.display().to_string();
     match &seen[1] {
         Seen::Malformed(origin, reason) => {
-            assert_eq!(origin, &format!("{name} (Records[1])"));
+            assert!(origin.starts_with(&format!("{name}:1 (Records[1], byte ")), "{origin}");
             assert!(reason.contains("number"), "{reason}");
         }
         other => panic!("{other:?}"),
@@ -213,19 +214,203 @@ fn a_non_object_records_element_is_malformed_and_its_neighbours_are_kept() {
     std::fs::write(&path, format!(r#"{{"Records":[{}, "oops", {}]}}"#, event("a"), event("c"))).unwrap();
     let seen = read_file(&path);
     assert_eq!(ids(&seen), ["a", "c"]);
-    assert!(matches!(&seen[1], Seen::Malformed(origin, _) if origin.ends_with("(Records[1])")));
+    assert!(
+        matches!(&seen[1], Seen::Malformed(origin, _) if origin.contains("(Records[1], byte ")),
+        "{seen:?}"
+    );
 }
 
 #[test]
-fn a_broken_document_is_malformed_at_its_line_and_column() {
+fn a_syntax_error_in_one_record_of_a_document_costs_only_that_record() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.json");
-    std::fs::write(&path, "{\"Records\": [\n  {\"eventID\": \"a\",, }\n]}").unwrap();
+    let doc =
+        format!("{{\"Records\": [\n  {},\n  {{\"eventID\": \"b\",, }},\n  {}\n]}}", event("a"), event("c"));
+    std::fs::write(&path, doc).unwrap();
     let seen = read_file(&path);
-    assert_eq!(seen.len(), 1, "{seen:?}");
-    let Seen::Malformed(origin, reason) = &seen[0] else { panic!("{seen:?}") };
-    assert_eq!(origin, &format!("{}:2", path.display()));
-    assert!(reason.contains("column 19"), "{reason}");
+    assert_eq!(ids(&seen), ["a", "c"], "{seen:?}");
+    let Seen::Malformed(origin, reason) = &seen[1] else { panic!("{seen:?}") };
+    assert!(origin.starts_with(&format!("{}:3 (Records[1], byte ", path.display())), "{origin}");
+    assert!(reason.contains("expected a key, found ','") && reason.contains("line 3"), "{reason}");
+}
+
+/// A 200-record document as CloudTrail delivers it, on one line.
+fn document(n: usize, record: impl Fn(usize) -> Vec<u8>) -> Vec<u8> {
+    let mut doc = b"{\"Records\":[".to_vec();
+    for i in 0..n {
+        if i > 0 {
+            doc.push(b',');
+        }
+        doc.extend(record(i));
+    }
+    doc.extend_from_slice(b"]}");
+    doc
+}
+
+fn bad_record_among_200(bad: &[u8]) -> (Vec<Seen>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.json");
+    let doc = document(200, |i| if i == 117 { bad.to_vec() } else { event(&format!("e{i}")).into_bytes() });
+    std::fs::write(&path, doc).unwrap();
+    (read_file(&path), path.display().to_string())
+}
+
+#[test]
+fn one_record_that_is_not_utf8_costs_only_itself_among_200() {
+    let (seen, name) = bad_record_among_200(
+        b"{\"eventID\":\"caf\xe9\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"X\"}",
+    );
+    assert_eq!(ids(&seen).len(), 199);
+    let bad: Vec<&Seen> = seen.iter().filter(|s| matches!(s, Seen::Malformed(..))).collect();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    let Seen::Malformed(origin, reason) = bad[0] else { unreachable!() };
+    assert!(origin.starts_with(&format!("{name}:1 (Records[117], byte ")), "{origin}");
+    assert!(reason.contains("not UTF-8") && reason.contains("0xe9"), "{reason}");
+}
+
+#[test]
+fn one_record_with_a_syntax_error_costs_only_itself_among_200() {
+    let (seen, name) = bad_record_among_200(b"{\"eventID\":\"x\" \"eventSource\":\"s3.amazonaws.com\"}");
+    assert_eq!(ids(&seen).len(), 199);
+    let Seen::Malformed(origin, reason) = &seen[117] else { panic!("{:?}", &seen[117]) };
+    assert!(origin.starts_with(&format!("{name}:1 (Records[117], byte ")), "{origin}");
+    assert!(reason.contains("expected ',' or '}'"), "{reason}");
+    assert_eq!(ids(&seen)[117], "e118", "the records after it are read");
+}
+
+#[test]
+fn a_truncated_document_keeps_its_records_and_says_where_it_was_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.json");
+    let doc = document(50, |i| event(&format!("e{i}")).into_bytes());
+    std::fs::write(&path, &doc[..doc.len() - 40]).unwrap();
+    let seen = read_file(&path);
+    assert_eq!(ids(&seen).len(), 49, "every complete record is kept");
+    let Seen::Malformed(origin, reason) = seen.last().unwrap() else { panic!("{seen:?}") };
+    assert!(origin.contains("(Records[49], byte "), "{origin}");
+    assert!(reason.contains("ends inside"), "{reason}");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_before_a_document_and_a_json_lines_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("bom.json");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(document(2, |i| event(&format!("d{i}")).into_bytes()));
+    std::fs::write(&doc, bytes).unwrap();
+    assert_eq!(ids(&read_file(&doc)), ["d0", "d1"]);
+
+    let lines = dir.path().join("bom.jsonl");
+    std::fs::write(&lines, format!("\u{feff}{}\n{}\n", event("l1"), event("l2"))).unwrap();
+    let seen = read_file(&lines);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(ids(&seen), ["l1", "l2"]);
+}
+
+/// `cat *.json.gz | trailhound scan -`: gzip members one after another, each a document.
+#[test]
+fn concatenated_gzip_documents_on_a_stream_are_all_read() {
+    let mut stream = Vec::new();
+    for file in 0..84 {
+        let doc = document(3, |i| event(&format!("f{file}-{i}")).into_bytes());
+        stream.extend(gzip(&doc));
+    }
+    let mut seen = Vec::new();
+    let name: std::sync::Arc<str> = std::sync::Arc::from("-");
+    sources::read_from(stream.as_slice(), &name, Layout::Sniff, Limits::default(), &mut |item| {
+        seen.push(item)
+    })
+    .expect("reads to the end");
+    let records = seen.iter().filter(|i| matches!(i, Item::Record(_))).count();
+    assert_eq!((records, seen.len()), (252, 252));
+
+    // Uncompressed and pretty-printed, one after another, as well.
+    let pretty = |n| serde_json::to_string_pretty(&serde_json::json!({"Records": [{"eventID": n}]})).unwrap();
+    let text = format!("{}\n{}{}", pretty("p1"), pretty("p2"), pretty("p3"));
+    let mut seen = Vec::new();
+    sources::read_from(text.as_bytes(), &name, Layout::Sniff, Limits::default(), &mut |item| seen.push(item))
+        .unwrap();
+    assert_eq!(seen.iter().filter(|i| matches!(i, Item::Record(_))).count(), 3, "{seen:?}");
+}
+
+#[test]
+fn a_record_over_the_size_limit_is_malformed_at_its_place_and_its_neighbours_are_read() {
+    let limits = Limits { max_record_bytes: 2048, ..Limits::default() };
+    let big = format!(
+        r#"{{"eventID":"big","eventSource":"s3.amazonaws.com","eventName":"X","pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    );
+    let doc =
+        document(3, |i| if i == 1 { big.clone().into_bytes() } else { event(&format!("e{i}")).into_bytes() });
+    let mut seen = Vec::new();
+    let name: std::sync::Arc<str> = std::sync::Arc::from("big.json");
+    sources::read_from(doc.as_slice(), &name, Layout::Sniff, limits, &mut |item| seen.push(item)).unwrap();
+    let Item::Malformed(bad) = &seen[1] else { panic!("{seen:?}") };
+    assert_eq!(bad.origin.record, Some(1));
+    assert!(bad.reason.contains("over the limit of 2048 bytes (input.max_record_bytes)"), "{}", bad.reason);
+    assert!(bad.reason.contains(&format!("{} bytes", big.len())), "{}", bad.reason);
+    assert!(matches!(&seen[2], Item::Record(r) if r.text.contains("\"e2\"")));
+}
+
+#[test]
+fn a_document_over_its_size_limit_says_how_many_records_it_gave() {
+    let limits = Limits { max_document_bytes: 4096, ..Limits::default() };
+    let doc = document(200, |i| event(&format!("e{i}")).into_bytes());
+    let mut seen = Vec::new();
+    let name: std::sync::Arc<str> = std::sync::Arc::from("huge.json");
+    sources::read_from(doc.as_slice(), &name, Layout::Sniff, limits, &mut |item| seen.push(item)).unwrap();
+    let records = seen.iter().filter(|i| matches!(i, Item::Record(_))).count();
+    let bad: Vec<_> =
+        seen.iter().filter_map(|i| if let Item::Malformed(m) = i { Some(m) } else { None }).collect();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(records > 20 && records < 200, "{records}");
+    assert!(
+        bad[0].reason.contains(&format!("{} records read, the rest of it skipped", records)),
+        "{}",
+        bad[0].reason
+    );
+}
+
+#[test]
+fn a_record_nested_too_deep_has_its_own_message_and_the_others_are_read() {
+    let deep = format!(
+        r#"{{"eventID":"deep","eventSource":"s3.amazonaws.com","eventName":"X","requestParameters":{}1{}}}"#,
+        "[".repeat(150),
+        "]".repeat(150)
+    );
+    let text = format!("{}\n{deep}\n{}\n", event("a"), event("c"));
+    let mut seen = Vec::new();
+    let name: std::sync::Arc<str> = std::sync::Arc::from("deep.jsonl");
+    sources::read_from(text.as_bytes(), &name, Layout::Lines, Limits::default(), &mut |item| seen.push(item))
+        .unwrap();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let Item::Malformed(bad) = &seen[1] else { panic!("{seen:?}") };
+    assert_eq!(bad.origin.line, Some(2));
+    assert!(bad.reason.contains("nested deeper than the limit of 100 levels"), "{}", bad.reason);
+    assert!(!bad.reason.contains("not JSON"), "a limit, not a syntax error: {}", bad.reason);
+}
+
+#[test]
+fn garbage_between_records_is_reported_once_per_line_and_reading_goes_on() {
+    let text = format!("\0\0\0\0\n{}\nabc\n{}\n", event("a"), event("c"));
+    let mut seen = Vec::new();
+    let name: std::sync::Arc<str> = std::sync::Arc::from("g.jsonl");
+    sources::read_from(text.as_bytes(), &name, Layout::Sniff, Limits::default(), &mut |item| seen.push(item))
+        .unwrap();
+    let kinds: Vec<&str> =
+        seen.iter().map(|i| if matches!(i, Item::Record(_)) { "r" } else { "m" }).collect();
+    assert_eq!(kinds, ["m", "r", "m", "r"], "{seen:?}");
+}
+
+#[test]
+fn a_file_reached_twice_is_read_once_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("x.json"), event("x")).unwrap();
+    let expanded = sources::expand(&[dir.path().to_path_buf(), sub.clone(), sub.join("x.json")]).unwrap();
+    assert_eq!(expanded.inputs, vec![Input::File(sub.join("x.json"))]);
+    assert_eq!(expanded.duplicates, vec![sub.join("x.json"), sub.join("x.json")]);
 }
 
 #[test]

@@ -58,10 +58,10 @@ fn related(finding: &Value) -> BTreeSet<String> {
 
 /// The event id of the first record of the bundled data doing `action` on `needle`.
 fn event_id(action: &str, needle: &str) -> String {
-    let inputs = sources::expand(&[support::workspace().join("examples/data")]).unwrap();
+    let inputs = sources::expand(&[support::workspace().join("examples/data")]).unwrap().inputs;
     let mut found = None;
     for input in &inputs {
-        sources::read(input, &mut |item| {
+        sources::read(input, Default::default(), &mut |item| {
             if let Item::Record(raw) = item {
                 let value: serde_json::Value = serde_json::from_str(&raw.text).unwrap();
                 if found.is_none() && value["eventName"] == action && value.to_string().contains(needle) {
@@ -79,7 +79,7 @@ fn in_a_story(finding: &Value) -> bool {
     actor == INSIDER || actor == EXPOSER || INSIDER_SESSIONS.iter().any(|s| actor.ends_with(&format!("/{s}")))
 }
 
-fn assert_both_stories(findings: &[Value]) {
+pub fn assert_both_stories(findings: &[Value]) {
     let background: Vec<&Value> = findings.iter().filter(|f| !in_a_story(f)).collect();
     assert!(background.is_empty(), "background activity reported: {background:#?}");
 

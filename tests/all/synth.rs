@@ -143,10 +143,10 @@ fn assumed_role_credentials_are_used_later_including_across_accounts() {
 }
 
 fn read_back(path: &Path) -> (usize, usize) {
-    let inputs = sources::expand(&[path.to_path_buf()]).unwrap();
+    let inputs = sources::expand(&[path.to_path_buf()]).unwrap().inputs;
     let (mut records, mut malformed) = (0, 0);
     for input in &inputs {
-        sources::read(input, &mut |item| match item {
+        sources::read(input, Default::default(), &mut |item| match item {
             Item::Record(_) => records += 1,
             Item::Malformed(m) => {
                 malformed += 1;
@@ -164,7 +164,7 @@ fn the_s3_layout_reads_back_to_exactly_the_records_written() {
     let summary = synth::write_s3(&mut generator(5, 0.01), 3_500, dir.path(), 200).unwrap();
     assert_eq!(summary.events, 3_500);
     assert_eq!(read_back(dir.path()), (3_500, 0));
-    let files = sources::expand(&[dir.path().to_path_buf()]).unwrap();
+    let files = sources::expand(&[dir.path().to_path_buf()]).unwrap().inputs;
     assert_eq!(files.len() as u64, summary.files);
     for input in files {
         let sources::Input::File(path) = input else { unreachable!() };

@@ -69,7 +69,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", trailhound::text::chain(&error));
             ExitCode::from(2)
         }
     }

@@ -108,7 +108,7 @@ fn resolve_plugin(plugin: &str, base: &Path, plugins_dir: &Path) -> PluginSpec {
         plugins_dir.join(format!("{plugin}.wasm"))
     };
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    PluginSpec { name, path, config: serde_json::Value::Null }
+    PluginSpec::new(name, path, serde_json::Value::Null)
 }
 
 fn run_case(file: &Path, base: &Path, plugin: &PluginSpec, suite: &Suite, case: &Case) -> anyhow::Result<()> {
@@ -124,7 +124,7 @@ fn run_case(file: &Path, base: &Path, plugin: &PluginSpec, suite: &Suite, case: 
     if let Some(events_file) = &case.events_file {
         let path = base.join(events_file);
         let mut problems = Vec::new();
-        sources::read(&Input::File(path.clone()), &mut |item| match item {
+        sources::read(&Input::File(path.clone()), Default::default(), &mut |item| match item {
             Item::Record(raw) => raws.push(raw),
             Item::Malformed(bad) => problems.push(bad.to_string()),
         })?;

@@ -1,108 +1,262 @@
-//! `trailhound run`: service mode from a config file. Reads every configured source; sources
-//! with `watch = true` are then watched, and each file that appears (or is rewritten) in them
-//! is read once it is closed, until Ctrl-C or SIGTERM; then pending batches are flushed, the
-//! final tick runs, sinks are flushed and the summary is printed.
+//! `trailhound run`: service mode from a config file.
+//!
+//! Every configured source is read; stdin on its own thread (so a signal is answered while a
+//! read blocks), files on this one. Sources with `watch = true` are then watched: each file
+//! that appears or grows is read as far as it is complete (see [`sources::watch`]), and a
+//! watched folder that disappears is reported and watched again when it comes back.
+//!
+//! Findings arrive within a bounded delay: when the input has been quiet for
+//! `engine.linger_ms`, partial batches go to the plugins and due ticks run.
+//!
+//! The first SIGINT or SIGTERM stops reading; what was read is drained through the plugins,
+//! sinks are flushed, the summary is printed and the exit status says whether everything
+//! was read and delivered. A second signal exits at once (status 130).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use crossbeam_channel::Sender;
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
-use notify::{EventKind, RecursiveMode, Watcher};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use trailhound::config::{Config, SourceConfig};
+use trailhound::decode::{Layout, Limits};
 use trailhound::pipeline::Pipeline;
-use trailhound::sources::{self, Input};
+use trailhound::sources::watch::Tracker;
+use trailhound::sources::{self, printable_path, Input, Item, SourceError};
 
 use super::summary;
 
-enum Signal {
+/// What reaches the service loop from the other threads.
+enum Event {
+    /// A record (or malformed record) read from stdin.
+    Item(Item),
+    /// Stdin reached its end, or failed.
+    StdinDone(Result<(), SourceError>),
+    /// A file in a watched folder was written or moved into place.
     File(PathBuf),
+    /// The first stop signal (also in [`STOP`]).
     Stop,
 }
+
+/// Events in flight before their senders wait: bounded so a fast producer on stdin cannot
+/// grow memory while the plugins are behind.
+const EVENT_QUEUE: usize = 4096;
+
+/// Set by the first stop signal; read between files while sources are read.
+static STOP: AtomicBool = AtomicBool::new(false);
 
 pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
     let sinks = config.sinks.iter().map(trailhound::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
-    let mut pipeline = Pipeline::start(config.engine_settings(), config.plugin_specs(), sinks)?;
-    let mut watched = Vec::new();
-    let mut seen: HashMap<PathBuf, SystemTime> = HashMap::new();
+    let mut pipeline =
+        Pipeline::start(config.engine_settings(), config.plugin_specs(), sinks)?.with_limits(config.input);
+    let (tx, rx) = crossbeam_channel::bounded::<Event>(EVENT_QUEUE);
+    stop_on_signals(tx.clone())?;
+    let linger = Duration::from_millis(config.engine.linger_ms);
+
+    let mut stdin_open = false;
+    let mut tracker = Tracker::new(config.input);
+    let mut roots = Vec::new();
+    let mut stopped = false;
     for source in &config.sources {
         match source {
+            SourceConfig::Stdin(_) => {
+                stdin_open = true;
+                read_stdin(tx.clone(), config.input)?;
+            }
+            SourceConfig::Files(files) if files.watch => {
+                roots.extend(files.paths.iter().cloned());
+            }
             SourceConfig::Files(files) => {
-                for input in sources::expand(&files.paths)? {
-                    if let Input::File(path) = &input {
-                        seen.insert(path.clone(), modified(path));
-                    }
-                    pipeline.ingest(&input, &mut |_| {})?;
+                let expanded = sources::expand(&files.paths)?;
+                for error in &expanded.unreadable {
+                    pipeline.note_unreadable(error);
                 }
-                if files.watch {
-                    watched.extend(files.paths.iter().cloned());
+                for input in &expanded.inputs {
+                    if STOP.load(Ordering::Relaxed) {
+                        stopped = true;
+                        break;
+                    }
+                    pipeline.ingest(input, &mut |_| {})?;
                 }
             }
-            SourceConfig::Stdin(_) => pipeline.ingest(&Input::Stdin, &mut |_| {})?,
         }
     }
-    if !watched.is_empty() {
-        watch(&watched, &mut pipeline, &mut seen)?;
+    let mut watch = if roots.is_empty() || stopped { None } else { Some(Watch::start(&roots, tx.clone())?) };
+    if let Some(watch) = &mut watch {
+        watch.read_all(&mut tracker, &mut pipeline);
+    }
+    drop(tx);
+
+    let mut last_idle = Instant::now();
+    while !stopped && !STOP.load(Ordering::Relaxed) && (stdin_open || watch.is_some()) {
+        let event = rx.recv_timeout(linger.saturating_sub(last_idle.elapsed()));
+        match event {
+            Ok(Event::Item(item)) => pipeline.take(item)?,
+            Ok(Event::StdinDone(result)) => {
+                stdin_open = false;
+                if let Err(error) = result {
+                    pipeline.note_unreadable(&error);
+                }
+            }
+            Ok(Event::File(path)) => {
+                if let Some(watch) = &mut watch {
+                    watch.file_changed(&path, &mut tracker, &mut pipeline);
+                }
+            }
+            Ok(Event::Stop) => stopped = true,
+            Err(_) => {}
+        }
+        if last_idle.elapsed() >= linger {
+            pipeline.idle()?;
+            if let Some(watch) = &mut watch {
+                watch.check_roots(&mut tracker, &mut pipeline);
+            }
+            last_idle = Instant::now();
+        }
+    }
+    // Drain what was read before the stop, then report what is still incomplete.
+    while let Ok(event) = rx.try_recv() {
+        if let Event::Item(item) = event {
+            pipeline.take(item)?;
+        }
+    }
+    for tail in tracker.incomplete() {
+        pipeline.note_malformed(tail);
     }
     let summary = pipeline.finish()?;
     summary::print(&summary);
-    Ok(if summary.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(summary::exit_code(&summary))
 }
 
-/// Reads files as they are written into the watched folders, until a stop signal.
-fn watch(
-    paths: &[PathBuf],
-    pipeline: &mut Pipeline,
-    seen: &mut HashMap<PathBuf, SystemTime>,
-) -> anyhow::Result<()> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let files = tx.clone();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-        Ok(event) if is_finished_write(&event.kind) => {
-            for path in event.paths {
-                let _ = files.send(Signal::File(path));
-            }
-        }
-        Ok(_) => {}
-        Err(error) => tracing::error!(%error, "folder watch failed"),
+/// Reads stdin on its own thread, so that a stop signal is answered while a read blocks.
+fn read_stdin(tx: Sender<Event>, limits: Limits) -> anyhow::Result<()> {
+    std::thread::Builder::new().name("stdin".into()).spawn(move || {
+        let name: Arc<str> = Arc::from("-");
+        let result = sources::read_from(std::io::stdin().lock(), &name, Layout::Sniff, limits, &mut |item| {
+            let _ = tx.send(Event::Item(item));
+        });
+        let done = result.map(drop).map_err(|source| SourceError { path: "-".into(), source });
+        let _ = tx.send(Event::StdinDone(done));
     })?;
-    for path in paths {
-        watcher
-            .watch(path, RecursiveMode::Recursive)
-            .with_context(|| format!("cannot watch {}", path.display()))?;
-    }
-    stop_on_signal(tx)?;
-    tracing::info!(folders = paths.len(), "watching for new files; Ctrl-C to stop");
-    eprintln!(
-        "watching {} for new files; Ctrl-C to stop",
-        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    );
-
-    for signal in rx {
-        let path = match signal {
-            Signal::Stop => break,
-            Signal::File(path) => path,
-        };
-        if !path.is_file() || !sources::is_log_file(&path) {
-            continue;
-        }
-        // A file is read again only when it was rewritten after it was last read, so the
-        // several notifications one write produces do not read it twice.
-        let stamp = modified(&path);
-        if seen.get(&path) == Some(&stamp) {
-            continue;
-        }
-        seen.insert(path.clone(), stamp);
-        tracing::info!(path = %path.display(), "reading new file");
-        pipeline.ingest(&Input::File(path), &mut |_| {})?;
-    }
     Ok(())
 }
 
-/// A file was closed after writing, or moved into place: its content is complete.
+/// The watched folders: their watcher, and whether each is there.
+struct Watch {
+    watcher: RecommendedWatcher,
+    roots: Vec<(PathBuf, bool)>,
+}
+
+impl Watch {
+    fn start(paths: &[PathBuf], tx: Sender<Event>) -> anyhow::Result<Self> {
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+            Ok(event) if is_finished_write(&event.kind) => {
+                for path in event.paths {
+                    let _ = tx.send(Event::File(path));
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "folder watch failed"),
+        })?;
+        let mut watch = Watch { watcher, roots: paths.iter().map(|p| (p.clone(), false)).collect() };
+        for i in 0..watch.roots.len() {
+            let path = watch.roots[i].0.clone();
+            watch
+                .watcher
+                .watch(&path, RecursiveMode::Recursive)
+                .with_context(|| format!("cannot watch {}", printable_path(&path)))?;
+            watch.roots[i].1 = true;
+        }
+        tracing::info!(folders = paths.len(), "watching for new files; Ctrl-C to stop");
+        let names: Vec<String> = paths.iter().map(|p| printable_path(p)).collect();
+        eprintln!("watching {} for new files; Ctrl-C to stop", names.join(", "));
+        Ok(watch)
+    }
+
+    /// Reads every log file under the watched folders that has something new.
+    fn read_all(&self, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+        let present: Vec<PathBuf> =
+            self.roots.iter().filter(|(_, here)| *here).map(|(p, _)| p.clone()).collect();
+        match sources::expand(&present) {
+            Ok(expanded) => {
+                for error in &expanded.unreadable {
+                    pipeline.note_unreadable(error);
+                }
+                for input in expanded.inputs {
+                    if let Input::File(path) = input {
+                        read_changed(&path, tracker, pipeline);
+                    }
+                }
+            }
+            Err(error) => pipeline.note_unreadable(&error),
+        }
+    }
+
+    fn file_changed(&self, path: &Path, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+        if path.is_file() && sources::is_log_file(path) {
+            read_changed(path, tracker, pipeline);
+        }
+    }
+
+    /// A watched folder that was removed is reported once; when it is back it is watched
+    /// again and read.
+    fn check_roots(&mut self, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+        let mut returned = false;
+        for (path, here) in &mut self.roots {
+            let exists = path.is_dir();
+            if *here && !exists {
+                *here = false;
+                let _ = self.watcher.unwatch(path);
+                tracing::error!(folder = %printable_path(path), "watched folder removed; watching for it to come back");
+                eprintln!(
+                    "warning: watched folder {} was removed; it is watched again when it comes back",
+                    printable_path(path)
+                );
+            } else if !*here && exists {
+                match self.watcher.watch(path, RecursiveMode::Recursive) {
+                    Ok(()) => {
+                        *here = true;
+                        returned = true;
+                        tracing::warn!(folder = %printable_path(path), "watched folder is back; watching it again");
+                        eprintln!("watched folder {} is back; reading it", printable_path(path));
+                    }
+                    Err(error) => {
+                        tracing::error!(folder = %printable_path(path), %error, "cannot watch the folder again")
+                    }
+                }
+            }
+        }
+        if returned {
+            self.read_all(tracker, pipeline);
+        }
+    }
+}
+
+fn read_changed(path: &Path, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+    let mut items = Vec::new();
+    let result = tracker.read_new(path, &mut |item| items.push(item));
+    for item in items {
+        if let Err(error) = pipeline.take(item) {
+            tracing::error!(%error, "the engine stopped");
+            return;
+        }
+    }
+    match result {
+        Ok(progress) if progress.bytes > 0 => {
+            tracing::info!(path = %printable_path(path), bytes = progress.bytes, pending = progress.pending, "read new data");
+        }
+        Ok(_) => {}
+        Err(error) => pipeline.note_unreadable(&error),
+    }
+}
+
+/// A file was closed after writing, or moved into place: its content is complete as far as
+/// its writer is concerned.
 fn is_finished_write(kind: &EventKind) -> bool {
     matches!(
         kind,
@@ -112,30 +266,33 @@ fn is_finished_write(kind: &EventKind) -> bool {
     )
 }
 
-fn modified(path: &Path) -> SystemTime {
-    std::fs::metadata(path).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
-}
-
-/// Sends `Stop` on Ctrl-C or SIGTERM, from a small tokio runtime on its own thread.
-fn stop_on_signal(tx: crossbeam_channel::Sender<Signal>) -> anyhow::Result<()> {
+/// The first SIGINT or SIGTERM sends `Stop`; the second exits at once.
+fn stop_on_signals(tx: Sender<Event>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
         runtime.block_on(async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let terminated = async {
-                match term.as_mut() {
-                    Some(term) => {
-                        term.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+            else {
+                tracing::error!("cannot listen for SIGTERM and SIGINT");
+                return;
             };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = terminated => {},
+            for count in 0.. {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                }
+                if count == 0 {
+                    eprintln!("stopping: draining what was read and flushing the sinks (signal again to exit at once)");
+                    STOP.store(true, Ordering::Relaxed);
+                    // Only to wake the loop: when the queue is full, it wakes anyway.
+                    let _ = tx.try_send(Event::Stop);
+                } else {
+                    eprintln!("second signal: exiting now");
+                    std::process::exit(130);
+                }
             }
         });
-        let _ = tx.send(Signal::Stop);
     })?;
     Ok(())
 }

@@ -5,8 +5,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use trailhound::decode::Limits;
+use trailhound::engine::settings::ranges;
 use trailhound::engine::{EngineSettings, PluginSpec};
 use trailhound::sinks::Sink;
+use trailhound::sources::printable_path;
 
 use super::{progress, summary};
 
@@ -27,18 +30,18 @@ pub struct Args {
     /// Also append findings as OCSF JSON lines to this file.
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    workers: Option<usize>,
-    /// Events per plugin call.
-    #[arg(long, default_value_t = 512)]
-    batch_size: usize,
-    /// Deadline for one plugin call, in milliseconds.
-    #[arg(long, default_value_t = 2000)]
-    deadline_ms: u64,
-    /// Memory cap per plugin instance, in MiB.
-    #[arg(long, default_value_t = 256)]
-    memory_limit_mb: usize,
+    /// Worker threads (default: all cores; 1 to 1024).
+    #[arg(long, value_parser = |s: &str| ranges::WORKERS.parse(s))]
+    workers: Option<u64>,
+    /// Events per plugin call (default: 512; 1 to 100000).
+    #[arg(long, value_parser = |s: &str| ranges::BATCH_SIZE.parse(s))]
+    batch_size: Option<u64>,
+    /// Deadline for one plugin call, in milliseconds (default: 2000; 10 to 600000).
+    #[arg(long, value_parser = |s: &str| ranges::DEADLINE_MS.parse(s))]
+    deadline_ms: Option<u64>,
+    /// Memory cap per plugin instance, in MiB (default: 256; 1 to 4096).
+    #[arg(long, value_parser = |s: &str| ranges::MEMORY_LIMIT_MB.parse(s))]
+    memory_limit_mb: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,13 +54,16 @@ enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plugins = plugin_specs(&args.plugins, &args.plugin_configs)?;
-    let inputs = trailhound::sources::expand(&args.paths)?;
+    let expanded = trailhound::sources::expand(&args.paths)?;
+    for duplicate in &expanded.duplicates {
+        eprintln!("note: {} was given more than once; it is read once", printable_path(duplicate));
+    }
     let defaults = EngineSettings::default();
     let settings = EngineSettings {
-        workers: args.workers.unwrap_or(defaults.workers),
-        batch_size: args.batch_size,
-        deadline: Duration::from_millis(args.deadline_ms),
-        memory_limit: args.memory_limit_mb << 20,
+        workers: args.workers.map_or(defaults.workers, |n| n as usize),
+        batch_size: args.batch_size.map_or(defaults.batch_size, |n| n as usize),
+        deadline: args.deadline_ms.map_or(defaults.deadline, Duration::from_millis),
+        memory_limit: args.memory_limit_mb.map_or(defaults.memory_limit, |mb| (mb as usize) << 20),
         ..defaults
     };
     let mut sinks: Vec<Box<dyn Sink>> = vec![match args.format {
@@ -69,16 +75,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let bar = progress::events_spinner();
-    let summary = trailhound::pipeline::run(&inputs, settings, plugins, sinks, &mut |n| {
-        if let Some(bar) = &bar {
-            bar.set_position(n);
-        }
-    })?;
+    let limits = Limits::default();
+    let mut summary =
+        trailhound::pipeline::run(&expanded.inputs, settings, limits, plugins, sinks, &mut |n| {
+            if let Some(bar) = &bar {
+                bar.set_position(n);
+            }
+        })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    summary.unreadable.splice(0..0, expanded.unreadable.iter().map(ToString::to_string));
     summary::print(&summary);
-    Ok(if summary.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(summary::exit_code(&summary))
 }
 
 /// Plugin files from the given files and folders, with configs from `NAME=JSON` pairs.
@@ -100,6 +109,17 @@ fn plugin_specs(paths: &[PathBuf], configs: &[String]) -> anyhow::Result<Vec<Plu
             specs.push(spec(path));
         }
     }
+    let mut names = std::collections::HashMap::new();
+    for spec in &specs {
+        if let Some(first) = names.insert(spec.name.clone(), spec.path.clone()) {
+            bail!(
+                "two plugins are named {:?} ({} and {}): a plugin is loaded once; name each once",
+                spec.name,
+                printable_path(&first),
+                printable_path(&spec.path)
+            );
+        }
+    }
     for pair in configs {
         let (name, json) =
             pair.split_once('=').with_context(|| format!("--plugin-config {pair:?}: expected NAME=JSON"))?;
@@ -115,5 +135,5 @@ fn plugin_specs(paths: &[PathBuf], configs: &[String]) -> anyhow::Result<Vec<Plu
 
 fn spec(path: &Path) -> PluginSpec {
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    PluginSpec { name, path: path.to_path_buf(), config: serde_json::Value::Null }
+    PluginSpec::new(name, path, serde_json::Value::Null)
 }

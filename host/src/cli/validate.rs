@@ -1,43 +1,90 @@
-//! `trailhound validate`: check a config file without running it — syntax, fields, values,
-//! and that every enabled plugin's component exists.
+//! `trailhound validate`: checks a config file as `run` would use it, without running it —
+//! syntax, fields and values, that every source path and plugin component exists, and a dry
+//! run of every enabled plugin (compiled, instantiated and configured with its config, as
+//! `run` will). Every problem is reported, each at its line and column, not only the first.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use trailhound::config::Config;
+use trailhound::config::{Config, ConfigError, FieldPath, Problem, SourceConfig};
+use trailhound::engine::runtime::WasmRuntime;
+use trailhound::engine::LoadedPlugin;
+use trailhound::sources::printable_path;
 
 pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    let config = match Config::load(path) {
-        Ok(config) => config,
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(source) => {
+            eprintln!("{}", ConfigError::Read { path: path.to_path_buf(), source });
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let (config, mut errors) = match Config::parse_all(&text, path) {
+        Ok(parsed) => parsed,
         Err(error) => {
             eprintln!("{error}");
             return Ok(ExitCode::from(1));
         }
     };
-    let missing: Vec<String> = config
-        .plugin_specs()
-        .into_iter()
-        .filter(|spec| !spec.path.is_file())
-        .map(|spec| {
-            format!(
-                "plugin {:?}: component {} does not exist (run `trailhound plugin build`)",
-                spec.name,
-                spec.path.display()
-            )
-        })
-        .collect();
-    for problem in &missing {
-        eprintln!("{}: {problem}", path.display());
+    let problem =
+        |field: FieldPath, message: String| ConfigError::invalid(path, &text, Problem::new(field, message));
+    for (i, source) in config.sources.iter().enumerate() {
+        if let SourceConfig::Files(files) = source {
+            for (j, missing) in files.paths.iter().enumerate().filter(|(_, p)| !p.exists()) {
+                let field = FieldPath::of("sources").index(i).key("paths").index(j);
+                errors.push(problem(field, format!("{} does not exist", printable_path(missing))));
+            }
+        }
     }
-    if !missing.is_empty() {
+    errors.extend(dry_run(&config, &problem));
+    for error in &errors {
+        eprintln!("{error}");
+    }
+    if !errors.is_empty() {
+        eprintln!("{}: {} problem(s)", printable_path(path), errors.len());
         return Ok(ExitCode::from(1));
     }
-    let plugins = config.plugin_specs().len();
     println!(
-        "{}: ok ({} source(s), {plugins} plugin(s), {} sink(s))",
-        path.display(),
+        "{}: ok ({} source(s), {} plugin(s) loaded and configured, {} sink(s))",
+        printable_path(path),
         config.sources.len(),
+        config.plugin_specs().len(),
         config.sinks.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads and configures every enabled plugin as `run` will; each failure at its table.
+fn dry_run(config: &Config, problem: &dyn Fn(FieldPath, String) -> ConfigError) -> Vec<ConfigError> {
+    let settings = config.engine_settings();
+    let runtime = match WasmRuntime::new(&settings) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return vec![problem(
+                FieldPath::of("engine"),
+                format!("cannot start the WebAssembly runtime: {e}"),
+            )]
+        }
+    };
+    let enabled = config.plugins.iter().enumerate().filter(|(_, p)| p.enabled);
+    let mut errors = Vec::new();
+    for ((i, _), spec) in enabled.zip(config.plugin_specs()) {
+        let field = FieldPath::of("plugins").index(i);
+        if !spec.path.is_file() {
+            let message = format!(
+                "component {} does not exist (run `trailhound plugin build`)",
+                printable_path(&spec.path)
+            );
+            errors.push(problem(field.key("path"), message));
+            continue;
+        }
+        match LoadedPlugin::load(spec, &runtime, &settings) {
+            Ok(_) => {}
+            Err(e @ trailhound::engine::PluginError::Config { .. }) => {
+                errors.push(problem(field.key("config"), e.to_string()))
+            }
+            Err(e) => errors.push(problem(field.key("path"), e.to_string())),
+        }
+    }
+    errors
 }

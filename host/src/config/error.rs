@@ -59,8 +59,9 @@ impl ConfigError {
         ConfigError::Syntax { at: Location::at(file, text, span.start), field, message }
     }
 
-    /// From a semantic problem found by [`super::Config::validate`].
-    pub(super) fn invalid(file: &Path, text: &str, problem: Problem) -> Self {
+    /// A problem with a value (from [`super::Config::problems`], or a dry run of the config),
+    /// located at its field in the file's `text`.
+    pub fn invalid(file: &Path, text: &str, problem: Problem) -> Self {
         let offset = locate::span_of(text, &problem.field).map_or(0, |span| span.start);
         ConfigError::Invalid {
             at: Location::at(file, text, offset),

@@ -32,7 +32,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::engine::{EngineSettings, PluginSpec};
+use crate::decode::Limits;
+use crate::engine::{Budget, EngineSettings, PluginSpec};
 pub use crate::sinks::SinkConfig;
 
 pub use error::{ConfigError, Location, Problem};
@@ -45,6 +46,9 @@ pub struct Config {
     /// How plugins run. Every key is optional.
     #[serde(default)]
     pub engine: EngineConfig,
+    /// `[input]`: what one record and one document may cost (see [`Limits`]).
+    #[serde(default)]
+    pub input: Limits,
     /// Where events come from; at least one.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
@@ -82,6 +86,20 @@ pub struct EngineConfig {
     /// Where compiled components are cached. Default: `$XDG_CACHE_HOME/trailhound`, else
     /// `~/.cache/trailhound`.
     pub cache_dir: Option<PathBuf>,
+    /// In service mode, how long the input may be quiet, in milliseconds, before partial
+    /// batches go to the plugins and due ticks run: the longest a finding waits for more
+    /// input. Default: 1000.
+    #[serde(default = "defaults::linger_ms")]
+    pub linger_ms: u64,
+    /// How far, in seconds, an event time may be ahead of the stream so far (or of the wall
+    /// clock) and still move the stream's time; beyond, it is counted as implausible.
+    /// Default: 86400.
+    #[serde(default = "defaults::max_time_skew_secs")]
+    pub max_time_skew_secs: u64,
+    /// `[engine.budget]`: what each plugin may make the host hold or write (see [`Budget`]
+    /// for every key and its default).
+    #[serde(default)]
+    pub budget: Budget,
 }
 
 impl Default for EngineConfig {
@@ -94,6 +112,9 @@ impl Default for EngineConfig {
             max_failures: defaults::max_failures(),
             quarantine_secs: defaults::quarantine_secs(),
             cache_dir: None,
+            max_time_skew_secs: defaults::max_time_skew_secs(),
+            linger_ms: defaults::linger_ms(),
+            budget: Budget::default(),
         }
     }
 }
@@ -139,14 +160,30 @@ pub struct PluginConfig {
     /// A disabled plugin is checked but not loaded. Default: true.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Keys of `[engine.budget]` that differ for this plugin (a rule pack that reports more
+    /// than most detectors). Default: the engine's budget.
+    pub budget: Option<toml::Table>,
+}
+
+impl PluginConfig {
+    /// The engine's budget with this plugin's overrides.
+    ///
+    /// # Errors
+    /// An override names an unknown key or has the wrong type.
+    pub fn budget(&self, engine: &Budget) -> Result<Budget, toml::de::Error> {
+        let Some(overrides) = &self.budget else { return Ok(*engine) };
+        let mut table = toml::Table::try_from(engine).expect("a budget is a table of integers");
+        table.extend(overrides.clone());
+        Budget::deserialize(toml::Value::Table(table))
+    }
 }
 
 impl Config {
     /// Reads and parses the config file at `path`.
     ///
     /// # Errors
-    /// The file cannot be read, is not valid TOML, has unknown or mistyped keys, or fails
-    /// [`Config::validate`].
+    /// The file cannot be read, is not valid TOML, has unknown or mistyped keys, or has a
+    /// problem [`Config::problems`] finds (the first).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
@@ -158,11 +195,24 @@ impl Config {
     /// # Errors
     /// As for [`Config::load`], except reading.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let (config, problems) = Config::parse_all(text, path)?;
+        match problems.into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(config),
+        }
+    }
+
+    /// Parses config `text`, and returns it with every problem [`Config::problems`] finds,
+    /// each located in the file: what `trailhound validate` reports in full.
+    ///
+    /// # Errors
+    /// Not TOML, or unknown or mistyped keys (one error: the parser stops there).
+    pub fn parse_all(text: &str, path: &Path) -> Result<(Config, Vec<ConfigError>), ConfigError> {
         let mut config: Config =
             toml::from_str(text).map_err(|e| ConfigError::syntax(path, text, &e, TAGGED))?;
-        config.validate().map_err(|problem| ConfigError::invalid(path, text, problem))?;
+        let problems = config.problems().into_iter().map(|p| ConfigError::invalid(path, text, p)).collect();
         config.resolve_paths(path.parent().unwrap_or(Path::new("")));
-        Ok(config)
+        Ok((config, problems))
     }
 
     /// The engine settings this config asks for; the rest from [`EngineSettings::default`].
@@ -174,6 +224,8 @@ impl Config {
             batch_size: engine.batch_size,
             deadline: Duration::from_millis(engine.deadline_ms),
             memory_limit: engine.memory_limit_mb << 20,
+            budget: engine.budget,
+            time_skew: Duration::from_secs(engine.max_time_skew_secs),
             max_failures: engine.max_failures,
             quarantine: Duration::from_secs(engine.quarantine_secs),
             cache_dir: engine.cache_dir.clone().unwrap_or(defaults.cache_dir),
@@ -190,6 +242,8 @@ impl Config {
                 name: plugin.name.clone(),
                 path: plugin.path.clone(),
                 config: plugin.config.clone(),
+                // Checked by `problems`, so it cannot fail here.
+                budget: plugin.budget.as_ref().and(plugin.budget(&self.engine.budget).ok()),
             })
             .collect()
     }
@@ -246,6 +300,12 @@ mod defaults {
     }
     pub fn quarantine_secs() -> u64 {
         EngineSettings::default().quarantine.as_secs()
+    }
+    pub fn linger_ms() -> u64 {
+        1000
+    }
+    pub fn max_time_skew_secs() -> u64 {
+        EngineSettings::default().time_skew.as_secs()
     }
 }
 

@@ -2,6 +2,8 @@
 //!
 //! [`runtime`] configures wasmtime (component model, epoch interruption) and ticks epochs;
 //! [`bindings`] holds the one `bindgen!` of the WIT world; [`limits`] caps instance memory;
+//! [`budget`] bounds what a plugin can make the host hold or write; [`clock`] keeps stream
+//! time safe from implausible event times;
 //! [`store`] is the per-instance host state and its imports; [`cache`] keeps compiled
 //! components on disk; [`lowering`] is the event as sent into a plugin, borrowed from the
 //! host's; [`plugin`] loads a component and runs calls under a deadline;
@@ -10,7 +12,9 @@
 //! [`runner`] ties it together behind [`Engine`].
 
 pub mod bindings;
+pub mod budget;
 pub mod cache;
+pub mod clock;
 pub mod limits;
 pub mod lowering;
 pub mod plugin;
@@ -23,6 +27,7 @@ pub mod store;
 pub mod supervisor;
 pub mod worker;
 
+pub use budget::Budget;
 pub use plugin::{LoadedPlugin, PluginError, PluginSpec};
 pub use runner::{Engine, EngineError, EngineReport, PluginReport};
 pub use settings::EngineSettings;

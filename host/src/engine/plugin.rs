@@ -10,6 +10,7 @@ use wasmtime::component::{Func, HasSelf, Linker};
 use wasmtime::Store;
 
 use super::bindings::{wit, Detector, DetectorPre};
+use super::budget::{Budget, Overrun};
 use super::lowering::EventView;
 use super::runtime::WasmRuntime;
 use super::store::HostState;
@@ -23,6 +24,15 @@ pub struct PluginSpec {
     pub path: PathBuf,
     /// Passed to the plugin's `configure` as JSON text.
     pub config: serde_json::Value,
+    /// This plugin's budget, when it differs from the engine's ([`EngineSettings::budget`]).
+    pub budget: Option<Budget>,
+}
+
+impl PluginSpec {
+    /// A plugin with the engine's budget.
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, config: serde_json::Value) -> Self {
+        PluginSpec { name: name.into(), path: path.into(), config, budget: None }
+    }
 }
 
 /// Why a plugin could not be loaded.
@@ -45,6 +55,8 @@ pub enum Fault {
     Timeout(Duration),
     #[error("exceeded its {} MiB memory limit", .0 >> 20)]
     OutOfMemory(usize),
+    #[error("went over its budget: {0}")]
+    OverBudget(Overrun),
     #[error("trapped: {0}")]
     Trap(String),
 }
@@ -57,6 +69,7 @@ pub struct LoadedPlugin {
     /// `info.actions` for lookup on every event (foldhash: this runs per event and plugin).
     actions: HashSet<String, foldhash::fast::RandomState>,
     config_text: String,
+    budget: Budget,
     pre: DetectorPre<HostState>,
 }
 
@@ -95,6 +108,7 @@ impl LoadedPlugin {
             from_cache,
             actions: HashSet::default(),
             config_text,
+            budget: spec.budget.unwrap_or(settings.budget),
             pre,
             spec,
         };
@@ -108,6 +122,11 @@ impl LoadedPlugin {
 
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// What this plugin may make the host hold or write.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// Whether this plugin is sent the event: its source and action are wanted.
@@ -146,7 +165,10 @@ impl PluginInstance {
         settings: &EngineSettings,
     ) -> Result<Self, PluginError> {
         let start = |fault| PluginError::Start { name: plugin.spec.name.clone(), fault };
-        let mut store = Store::new(&runtime.engine, HostState::new(&plugin.spec.name, settings.memory_limit));
+        let mut store = Store::new(
+            &runtime.engine,
+            HostState::new(&plugin.spec.name, settings.memory_limit, plugin.budget),
+        );
         store.limiter(|state| &mut state.cap);
         let ticks = runtime.ticks(settings.deadline);
         store.set_epoch_deadline(ticks);
@@ -195,18 +217,26 @@ impl PluginInstance {
     /// The call timed out, ran out of memory or trapped; the instance must not be reused.
     pub fn on_events(&mut self, batch: &[EventView<'_>]) -> Result<Vec<wit::Finding>, Fault> {
         let func = self.on_events;
-        self.call(|_, store| {
+        let findings = self.call(|_, store| {
             // Typed per batch: the check is cheap next to a batch, and it lets the events
             // borrow for just this call.
             let typed = func.typed::<(&[EventView<'_>],), (Vec<wit::Finding>,)>(&*store)?;
             Ok(typed.call(store, (batch,))?.0)
-        })
+        })?;
+        self.within_budget(findings)
     }
 
     /// # Errors
     /// As for [`PluginInstance::on_events`].
     pub fn on_tick(&mut self, now: i64) -> Result<Vec<wit::Finding>, Fault> {
-        self.call(|b, s| b.call_on_tick(s, now))
+        let findings = self.call(|b, s| b.call_on_tick(s, now))?;
+        self.within_budget(findings)
+    }
+
+    /// A call's findings, if they keep to the budget; over it, none of them.
+    fn within_budget(&self, findings: Vec<wit::Finding>) -> Result<Vec<wit::Finding>, Fault> {
+        self.store.data().usage.budget.check_findings(&findings).map_err(Fault::OverBudget)?;
+        Ok(findings)
     }
 
     /// # Errors
@@ -235,6 +265,7 @@ impl PluginInstance {
         f: impl FnOnce(&Detector, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, Fault> {
         self.store.set_epoch_deadline(self.ticks);
+        self.store.data_mut().usage.start_call();
         let result = f(&self.bindings, &mut self.store);
         result.map_err(|e| classify(&self.store, e, self.deadline))
     }
@@ -244,13 +275,17 @@ fn classify(store: &Store<HostState>, error: wasmtime::Error, deadline: Duration
     if store.data().cap.exceeded {
         return Fault::OutOfMemory(store.data().cap.max_bytes);
     }
+    if let Some(overrun) = store.data().usage.overrun {
+        return Fault::OverBudget(overrun);
+    }
     if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
         return Fault::Timeout(deadline);
     }
     tracing::debug!(plugin = store.data().plugin, "call failed: {error:?}");
     // The trap code says what happened; the wasm backtrace that wraps it is for the debug log.
     let message = match error.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
+        // wasmtime's trap messages already begin with "wasm trap:".
+        Some(trap) => trap.to_string(),
         None => error.root_cause().to_string(),
     };
     Fault::Trap(message)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use trailhound_sdk::StateScope;
 
+use super::clock::{ClockReport, StreamClock};
 use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed, Sharder};
@@ -55,6 +56,8 @@ impl PluginReport {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngineReport {
     pub plugins: Vec<PluginReport>,
+    /// What the stream clock made of the event times.
+    pub clock: ClockReport,
 }
 
 /// The running engine.
@@ -66,6 +69,7 @@ pub struct Engine {
     per_resource: Vec<Arc<LoadedPlugin>>,
     pending: Vec<Vec<Routed>>,
     sharder: Sharder,
+    clock: StreamClock,
     batch_size: usize,
     _runtime: Arc<WasmRuntime>,
 }
@@ -118,6 +122,7 @@ impl Engine {
             plugins,
             pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
             sharder: Sharder::new(workers_n, LINEAGE_CAPACITY),
+            clock: StreamClock::new(settings.time_skew),
             batch_size: settings.batch_size.max(1),
             _runtime: runtime,
         })
@@ -133,7 +138,13 @@ impl Engine {
     ///
     /// # Errors
     /// The worker has died (a bug: plugin faults are contained inside it).
-    pub fn submit(&mut self, record: Record) -> Result<(), EngineError> {
+    pub fn submit(&mut self, mut record: Record) -> Result<(), EngineError> {
+        let advances = if record.time_missing {
+            record.event.time = self.clock.missing();
+            false
+        } else {
+            self.clock.observe(record.event.time, &record.origin)
+        };
         let by_actor = self.sharder.assign(&record);
         let by_resource = self
             .per_resource
@@ -143,10 +154,11 @@ impl Engine {
             .flatten()
             .filter(|worker| *worker != by_actor);
         match by_resource {
-            None => self.queue(by_actor, Routed { record, audience: Audience::All }),
+            None => self.queue(by_actor, Routed { record, audience: Audience::All, advances }),
             Some(other) => {
-                self.queue(other, Routed { record: record.clone(), audience: Audience::ByResource })?;
-                self.queue(by_actor, Routed { record, audience: Audience::ByActor })
+                let copy = Routed { record: record.clone(), audience: Audience::ByResource, advances };
+                self.queue(other, copy)?;
+                self.queue(by_actor, Routed { record, audience: Audience::ByActor, advances })
             }
         }
     }
@@ -165,6 +177,19 @@ impl Engine {
         }
         let batch = std::mem::replace(&mut self.pending[shard], Vec::with_capacity(self.batch_size));
         self.workers[shard].0.send(Job::Batch(batch)).map_err(|_| EngineError::WorkerDied(shard))
+    }
+
+    /// The input is quiet: sends the partial batches now rather than when they fill, and lets
+    /// every worker tick if a tick is due, so findings arrive within a bounded delay.
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn idle(&mut self) -> Result<(), EngineError> {
+        for shard in 0..self.workers.len() {
+            self.flush(shard)?;
+            self.workers[shard].0.send(Job::Idle).map_err(|_| EngineError::WorkerDied(shard))?;
+        }
+        Ok(())
     }
 
     /// Sends what is pending, runs the final tick, waits for the workers and sums their stats.
@@ -195,6 +220,6 @@ impl Engine {
                 stats,
             })
             .collect();
-        Ok(EngineReport { plugins })
+        Ok(EngineReport { plugins, clock: self.clock.report.clone() })
     }
 }

@@ -1,8 +1,68 @@
-//! Engine settings, each with the reason for its default. The config file's `[engine]` table
-//! maps onto this.
+//! Engine settings, each with the reason for its default and the range it must be in. The
+//! config file's `[engine]` table and the `scan` flags map onto this, and both check their
+//! values against the same [`Range`]s.
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+use super::budget::Budget;
+
+/// The values a setting may take, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub min: u64,
+    pub max: u64,
+    /// Why the range ends where it does, for the error message.
+    pub why: &'static str,
+}
+
+impl Range {
+    /// `value`, if it is in range.
+    ///
+    /// # Errors
+    /// A message saying the range and why.
+    pub fn check(&self, value: u64) -> Result<u64, String> {
+        if value < self.min || value > self.max {
+            return Err(format!(
+                "{value} is out of range: must be {} to {} ({})",
+                self.min, self.max, self.why
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A command-line value, parsed and checked.
+    ///
+    /// # Errors
+    /// Not a number, or out of range.
+    pub fn parse(&self, text: &str) -> Result<u64, String> {
+        let value = text.trim().parse::<u64>().map_err(|e| format!("{text:?} is not a whole number: {e}"))?;
+        self.check(value)
+    }
+}
+
+/// The ranges of the engine's settings, in the units the config and flags use.
+pub mod ranges {
+    use super::Range;
+
+    pub const WORKERS: Range =
+        Range { min: 1, max: 1024, why: "each worker holds an instance of every plugin" };
+    pub const BATCH_SIZE: Range =
+        Range { min: 1, max: 100_000, why: "one batch is held in memory by the reader and each plugin" };
+    pub const DEADLINE_MS: Range = Range {
+        min: 10,
+        max: 600_000,
+        why: "deadlines are checked every 10 ms, and a plugin call may not hold a worker past 10 minutes",
+    };
+    pub const MEMORY_LIMIT_MB: Range = Range { min: 1, max: 4096, why: "wasm32 memory ends at 4 GiB" };
+    pub const MAX_FAILURES: Range = Range { min: 1, max: 1000, why: "failed batches in a row" };
+    pub const QUARANTINE_SECS: Range =
+        Range { min: 1, max: 86_400, why: "a quarantine longer than a day is an outage, not a backoff" };
+    pub const LINGER_MS: Range =
+        Range { min: 10, max: 60_000, why: "the longest a finding waits for more input in service mode" };
+    pub const TIME_SKEW_SECS: Range =
+        Range { min: 1, max: 31 * 86_400, why: "how far ahead of the stream an event time may jump" };
+}
 
 /// How the engine runs plugins.
 #[derive(Debug, Clone)]
@@ -15,6 +75,8 @@ pub struct EngineSettings {
     pub deadline: Duration,
     /// Cap on one instance's linear memory.
     pub memory_limit: usize,
+    /// What a plugin may make the host hold or write; a plugin's own spec may override it.
+    pub budget: Budget,
     /// Consecutive failed batches (each already retried once) before a plugin is quarantined.
     pub max_failures: u32,
     /// First quarantine period; doubled each time the plugin fails again after release.
@@ -26,6 +88,9 @@ pub struct EngineSettings {
     pub epoch_tick: Duration,
     /// Stream-time interval between `on-tick` calls (ms of event time).
     pub tick_interval_ms: i64,
+    /// How far ahead of the stream so far (or of the wall clock) an event time may be and
+    /// still move the stream's time (see [`super::clock`]).
+    pub time_skew: Duration,
     /// How many recent events per worker are remembered so a finding's event ids can be
     /// resolved to their time, action and actor for the output.
     pub recent_events: usize,
@@ -39,11 +104,16 @@ impl Default for EngineSettings {
             deadline: Duration::from_secs(2),
             // CPython components start near 40 MiB; Rust detectors need a few MiB.
             memory_limit: 256 << 20,
+            budget: Budget::default(),
             max_failures: 3,
             quarantine: Duration::from_secs(30),
             cache_dir: default_cache_dir(),
             epoch_tick: Duration::from_millis(10),
             tick_interval_ms: 60_000,
+            // Folders are read in path order, region after region, so the stream runs through
+            // a day once per region: a day of skew leaves room for that, and for CloudTrail's
+            // delivery delay, while a record from next year (or 9999) is still caught.
+            time_skew: Duration::from_secs(86_400),
             recent_events: 100_000,
         }
     }

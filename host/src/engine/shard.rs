@@ -31,6 +31,8 @@ use crate::record::Record;
 pub struct Routed {
     pub record: Record,
     pub audience: Audience,
+    /// The record's time is plausible: it may move the worker's stream time.
+    pub advances: bool,
 }
 
 /// Which plugins a routed record is for.
@@ -181,7 +183,7 @@ mod tests {
             success: true,
             ..Event::default()
         };
-        Record { origin: Origin::whole(Arc::from("-")), event, raw: Arc::from("{}") }
+        Record { origin: Origin::whole(Arc::from("-")), event, raw: Arc::from("{}"), time_missing: false }
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Per-instance host state: the memory cap, what the plugin logged and counted, and an empty
-//! WASI context for components whose language runtime imports WASI (CPython does).
+//! Per-instance host state: the memory cap, the budget used so far, what the plugin counted,
+//! and an empty WASI context for components whose language runtime imports WASI (CPython does).
 //!
 //! The WASI context grants nothing: no files, no environment, no arguments, no sockets, and
 //! clocks frozen at the epoch, so a detector stays deterministic and replayable.
@@ -11,12 +11,14 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::trailhound::detector::{host, types};
+use super::budget::{Budget, Usage};
 use super::limits::MemoryCap;
 
 /// What one plugin instance's store holds.
 pub struct HostState {
     pub plugin: String,
     pub cap: MemoryCap,
+    pub usage: Usage,
     pub counters: BTreeMap<String, u64>,
     pub gauges: BTreeMap<String, f64>,
     wasi: WasiCtx,
@@ -24,7 +26,7 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub fn new(plugin: &str, memory_limit: usize) -> Self {
+    pub fn new(plugin: &str, memory_limit: usize, budget: Budget) -> Self {
         let wasi = WasiCtx::builder()
             .wall_clock(FrozenClock)
             .monotonic_clock(FrozenClock)
@@ -34,6 +36,7 @@ impl HostState {
         HostState {
             plugin: plugin.to_string(),
             cap: MemoryCap::new(memory_limit),
+            usage: Usage::new(budget),
             counters: BTreeMap::new(),
             gauges: BTreeMap::new(),
             wasi,
@@ -51,8 +54,11 @@ impl WasiView for HostState {
 impl types::Host for HostState {}
 
 impl host::Host for HostState {
-    fn log(&mut self, level: types::LogLevel, message: String) {
+    fn log(&mut self, level: types::LogLevel, message: String) -> wasmtime::Result<()> {
+        self.usage.log(message.len())?;
         let plugin = self.plugin.as_str();
+        // A plugin's text goes to the operator's terminal and log files: no control characters.
+        let message = crate::text::printable(&message);
         match level {
             types::LogLevel::Trace => tracing::trace!(plugin, "{message}"),
             types::LogLevel::Debug => tracing::debug!(plugin, "{message}"),
@@ -60,14 +66,28 @@ impl host::Host for HostState {
             types::LogLevel::Warn => tracing::warn!(plugin, "{message}"),
             types::LogLevel::Error => tracing::error!(plugin, "{message}"),
         }
+        Ok(())
     }
 
-    fn counter_add(&mut self, name: String, delta: u64) {
-        *self.counters.entry(name).or_default() += delta;
+    fn counter_add(&mut self, name: String, delta: u64) -> wasmtime::Result<()> {
+        self.metric_name(&name)?;
+        let counter = self.counters.entry(name).or_default();
+        *counter = counter.saturating_add(delta);
+        Ok(())
     }
 
-    fn gauge_set(&mut self, name: String, value: f64) {
+    fn gauge_set(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
+        self.metric_name(&name)?;
         self.gauges.insert(name, value);
+        Ok(())
+    }
+}
+
+impl HostState {
+    /// Counters and gauges share one budget of names.
+    fn metric_name(&mut self, name: &str) -> Result<(), super::budget::Overrun> {
+        let known = self.counters.contains_key(name) || self.gauges.contains_key(name);
+        self.usage.metric(name, known, self.counters.len() + self.gauges.len())
     }
 }
 

@@ -18,6 +18,7 @@ pub struct PluginStats {
     pub timeouts: u64,
     pub out_of_memory: u64,
     pub traps: u64,
+    pub over_budget: u64,
     /// Faults after which the retry on a fresh instance succeeded.
     pub recovered: u64,
     pub quarantines: u64,
@@ -38,6 +39,7 @@ impl PluginStats {
         self.timeouts += other.timeouts;
         self.out_of_memory += other.out_of_memory;
         self.traps += other.traps;
+        self.over_budget += other.over_budget;
         self.recovered += other.recovered;
         self.quarantines += other.quarantines;
         self.events_skipped += other.events_skipped;
@@ -52,6 +54,7 @@ impl PluginStats {
         match fault {
             Fault::Timeout(_) => self.timeouts += 1,
             Fault::OutOfMemory(_) => self.out_of_memory += 1,
+            Fault::OverBudget(_) => self.over_budget += 1,
             Fault::Trap(_) => self.traps += 1,
         }
         self.last_fault = Some(fault.to_string());
@@ -154,8 +157,10 @@ impl Supervised {
         let mut quarantined = None;
         if self.consecutive_failures >= self.max_failures {
             let period = self.next_quarantine;
-            self.quarantined_until = Some(Instant::now() + period);
-            self.next_quarantine = period.saturating_mul(2);
+            self.quarantined_until = Instant::now().checked_add(period);
+            // Doubling stops at the longest quarantine a config may ask for.
+            let longest = Duration::from_secs(super::settings::ranges::QUARANTINE_SECS.max);
+            self.next_quarantine = period.saturating_mul(2).min(longest.max(period));
             self.consecutive_failures = 0;
             self.stats.quarantines += 1;
             tracing::error!(plugin = self.plugin.name(), %fault, seconds = period.as_secs_f64(), "plugin quarantined");

@@ -19,6 +19,9 @@ use crate::projection::{FieldMap, Projection};
 /// Work for a worker.
 pub enum Job {
     Batch(Vec<Routed>),
+    /// The input has been quiet: tick if a tick is due by the time that has passed since
+    /// the last batch, so windows close and findings arrive without waiting for more input.
+    Idle,
     /// No more input: run the final tick and return the stats.
     Finish,
 }
@@ -51,6 +54,8 @@ struct Worker {
     recent: RecentEvents,
     stream_time: Option<i64>,
     last_tick: Option<i64>,
+    /// When the last batch arrived, for idle ticks.
+    last_batch: std::time::Instant,
 }
 
 impl Worker {
@@ -61,15 +66,32 @@ impl Worker {
             .map(|(plugin, fields)| (Supervised::new(plugin.clone(), &shared.settings), fields.clone()))
             .collect();
         let recent = RecentEvents::new(shared.settings.recent_events);
-        Worker { shared, plugins, recent, stream_time: None, last_tick: None }
+        Worker {
+            shared,
+            plugins,
+            recent,
+            stream_time: None,
+            last_tick: None,
+            last_batch: std::time::Instant::now(),
+        }
     }
 
     fn run(mut self, jobs: Receiver<Job>) -> Vec<PluginStats> {
         for job in jobs {
             match job {
                 Job::Batch(records) => {
+                    self.last_batch = std::time::Instant::now();
                     self.batch(records);
-                    self.maybe_tick();
+                    if let Some(now) = self.stream_time {
+                        self.maybe_tick(now);
+                    }
+                }
+                Job::Idle => {
+                    // A quiet stream's time goes on with the wall clock since its last event.
+                    let quiet = i64::try_from(self.last_batch.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    if let Some(now) = self.stream_time {
+                        self.maybe_tick(now.saturating_add(quiet));
+                    }
                 }
                 Job::Finish => break,
             }
@@ -96,7 +118,8 @@ impl Worker {
                 })
                 .collect()
         };
-        let batch_time = records.iter().map(|r| r.record.event.time).max();
+        // Only plausible times move the stream (see `clock`).
+        let batch_time = records.iter().filter(|r| r.advances).map(|r| r.record.event.time).max();
         self.stream_time = self.stream_time.max(batch_time);
 
         let shared = &self.shared;
@@ -135,8 +158,7 @@ impl Worker {
         }
     }
 
-    fn maybe_tick(&mut self) {
-        let Some(now) = self.stream_time else { return };
+    fn maybe_tick(&mut self, now: i64) {
         let due = self.last_tick.is_none_or(|last| now - last >= self.shared.settings.tick_interval_ms);
         if due {
             self.tick(now);

@@ -4,8 +4,10 @@
 //! always writes but trimmed or exported copies may lack is filled from the next best source,
 //! so that a detector always has an id, a time, an actor and an account:
 //! - `eventID` missing: a stable id derived from the record's content (`sha256:<hex>`);
-//! - `eventTime` missing: the time the record was read (a present but unreadable
-//!   `eventTime` is an error: a wrong time would corrupt every time window downstream);
+//! - `eventTime` missing or `null`: marked so ([`Record::time_missing`]), and given the
+//!   stream's time by the engine (a present but unreadable `eventTime`, or a number that is no
+//!   time between years 1 and 9999, is an error: a wrong time would corrupt every time window
+//!   downstream);
 //! - `recipientAccountId` missing: the actor's account, else a resource's account;
 //! - `userIdentity` missing: an actor of kind `Unknown` with id `unknown`.
 //!
@@ -34,17 +36,23 @@ pub use identity::arn_account;
 /// # Errors
 /// A [`Malformed`] naming the missing or mistyped field, or saying why the text is not JSON.
 pub fn normalize(raw: RawRecord) -> Result<Record, Malformed> {
-    match cloudtrail(&raw.text) {
-        Ok(event) => Ok(Record { origin: raw.origin, event, raw: raw.text }),
+    match read(&raw.text) {
+        Ok((event, time_missing)) => Ok(Record { origin: raw.origin, event, raw: raw.text, time_missing }),
         Err(reason) => Err(Malformed { origin: raw.origin, reason }),
     }
 }
 
-/// The event for one CloudTrail record given as JSON text, or why there is none.
+/// The event for one CloudTrail record given as JSON text, or why there is none. A record
+/// without a time gets the wall clock's.
 ///
 /// # Errors
 /// The reason, naming the field.
 pub fn cloudtrail(json: &str) -> Result<Event, String> {
+    read(json).map(|(event, _)| event)
+}
+
+/// The event, and whether the record had no time.
+fn read(json: &str) -> Result<(Event, bool), String> {
     if !json.trim_start().starts_with('{') {
         return Err(match serde_json::from_str::<serde_json::Value>(json) {
             Ok(value) => format!("expected a CloudTrail record (a JSON object), found {}", json_kind(&value)),
@@ -61,14 +69,14 @@ pub fn cloudtrail(json: &str) -> Result<Event, String> {
     event(&record, json)
 }
 
-fn event(record: &CloudTrail<'_>, json: &str) -> Result<Event, String> {
+fn event(record: &CloudTrail<'_>, json: &str) -> Result<(Event, bool), String> {
     let service = required_str(&record.event_source, "eventSource")?;
     let action = required_str(&record.event_name, "eventName")?;
     let time = match &record.event_time {
-        None => now_millis(),
-        Some(t) => {
-            time::parse_event_time(t).ok_or_else(|| format!("eventTime: cannot read {t} as a timestamp"))?
-        }
+        None => None,
+        Some(t) => Some(
+            time::parse_event_time(t).ok_or_else(|| format!("eventTime: cannot read {t} as a timestamp"))?,
+        ),
     };
     let actor = identity::actor(record);
     let resources = resources::resources(record);
@@ -78,9 +86,9 @@ fn event(record: &CloudTrail<'_>, json: &str) -> Result<Event, String> {
         .unwrap_or_else(|| "unknown".into());
     let error_code = owned(&record.error_code);
     let access_level = catalog::access_level(action);
-    Ok(Event {
+    let event = Event {
         id: owned(&record.event_id).unwrap_or_else(|| content_id(json)),
-        time,
+        time: time.unwrap_or_else(now_millis),
         provider: "aws".into(),
         source: "aws-cloudtrail".into(),
         category: catalog::category(service).into(),
@@ -100,7 +108,8 @@ fn event(record: &CloudTrail<'_>, json: &str) -> Result<Event, String> {
         resources,
         fields: Vec::new(),
         raw: None,
-    })
+    };
+    Ok((event, time.is_none()))
 }
 
 fn required_str<'a>(field: &'a Option<Loose<'_>>, key: &str) -> Result<&'a str, String> {

@@ -257,6 +257,8 @@ impl fmt::Display for Loose<'_> {
         match self {
             Loose::Str(s) => write!(f, "{:?}", s.as_ref()),
             Loose::Bool(b) => write!(f, "{b}"),
+            // Huge numbers in exponent form: `1e300`, not three hundred digits.
+            Loose::Number(n) if n.abs() >= 1e21 => write!(f, "{n:e}"),
             Loose::Number(n) => write!(f, "{n}"),
             Loose::Other(kind) => f.write_str(kind),
         }

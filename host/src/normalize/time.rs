@@ -13,11 +13,18 @@ pub fn parse_event_time(value: &Loose<'_>) -> Option<i64> {
         Loose::Str(text) => parse_text(text.trim()),
         &Loose::Number(n) => {
             // Seconds until the year 5138; anything larger is milliseconds.
-            Some(if n.abs() < 1e11 { (n * 1000.0) as i64 } else { n as i64 })
+            let ms = if n.abs() < 1e11 { n * 1000.0 } else { n };
+            // A number is a time only between years 1 and 9999, as a text time is: `1e300`
+            // would otherwise become `i64::MAX` (the float cast saturates) and pass for one.
+            (ms.is_finite() && (EARLIEST_MS..=LATEST_MS).contains(&(ms as i64))).then_some(ms as i64)
         }
         _ => None,
     }
 }
+
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, the range RFC 3339 can write.
+const EARLIEST_MS: i64 = -62_135_596_800_000;
+const LATEST_MS: i64 = 253_402_300_799_999;
 
 fn parse_text(text: &str) -> Option<i64> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
@@ -59,5 +66,8 @@ mod tests {
         assert_eq!(parse_event_time(&json!(at)), Some(at));
         assert_eq!(parse_event_time(&json!("redacted")), None);
         assert_eq!(parse_event_time(&json!("...")), None);
+        assert_eq!(parse_event_time(&json!(1e300)), None, "no time, not i64::MAX");
+        assert_eq!(parse_event_time(&json!(-1e300)), None);
+        assert_eq!(parse_event_time(&json!("9999-12-31T00:00:00Z")), Some(253_402_214_400_000));
     }
 }

@@ -1,5 +1,11 @@
 //! Sources: where raw bytes come from — files, folders scanned recursively, stdin — and how
-//! they are opened (gzip is recognized by its magic bytes, whatever the file is called).
+//! they are opened (gzip is recognized by its magic bytes, whatever the file is called, and
+//! concatenated gzip members are read as one stream).
+//!
+//! A folder that cannot be listed costs only itself: it is reported and the rest of the tree
+//! is read. A file named twice (`scan logs logs/2024`) is read once.
+
+pub mod watch;
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -7,7 +13,7 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
-use crate::decode::{self, Layout};
+use crate::decode::{self, Decoded, Layout, Limits};
 use crate::record::{Malformed, RawRecord};
 
 /// One thing a source yields: a decoded record, or a record that could not be decoded.
@@ -25,13 +31,29 @@ pub enum Input {
 }
 
 impl Input {
-    /// The name records from this input are reported under.
+    /// The name records from this input are reported under (control characters escaped, so
+    /// a hostile file name cannot drive the terminal that shows it).
     pub fn name(&self) -> Arc<str> {
         match self {
-            Input::File(path) => Arc::from(path.display().to_string()),
+            Input::File(path) => Arc::from(printable_path(path)),
             Input::Stdin => Arc::from("-"),
         }
     }
+}
+
+/// A path as messages show it.
+pub fn printable_path(path: &Path) -> String {
+    crate::text::printable(&path.display().to_string()).into_owned()
+}
+
+/// What a list of paths expands to.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub inputs: Vec<Input>,
+    /// Folders (or entries) inside the given folders that could not be listed; skipped.
+    pub unreadable: Vec<SourceError>,
+    /// Files reached more than once (a folder and a file or subfolder inside it); read once.
+    pub duplicates: Vec<PathBuf>,
 }
 
 /// An input that cannot be read at all (missing, unreadable, a truncated gzip stream).
@@ -44,43 +66,72 @@ pub struct SourceError {
 }
 
 /// Expands paths into inputs: files as given, folders recursively (log files only, sorted by
-/// path so runs are repeatable), `-` as stdin.
+/// path so runs are repeatable), `-` as stdin. A file reached twice is kept once, where it
+/// was first reached, and listed in [`Expanded::duplicates`].
 ///
 /// # Errors
-/// A path that does not exist or a folder that cannot be listed.
-pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, SourceError> {
-    let mut inputs = Vec::new();
+/// A path given that does not exist (a typo is better caught before anything is read).
+pub fn expand(paths: &[PathBuf]) -> Result<Expanded, SourceError> {
+    let mut expanded = Expanded::default();
+    let mut seen = std::collections::HashSet::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
+            if expanded.inputs.contains(&Input::Stdin) {
+                expanded.duplicates.push(path.clone());
+            } else {
+                expanded.inputs.push(Input::Stdin);
+            }
             continue;
         }
         let meta = std::fs::metadata(path).map_err(|source| error(path, source))?;
+        let mut found = Vec::new();
         if meta.is_dir() {
-            let mut found = Vec::new();
-            walk(path, &mut found)?;
+            walk(path, &mut found, &mut expanded.unreadable);
             found.sort();
-            inputs.extend(found.into_iter().map(Input::File));
         } else {
-            inputs.push(Input::File(path.clone()));
+            found.push(path.clone());
+        }
+        for file in found {
+            // The same file by two spellings (`logs/a.json`, `logs//a.json`, a link) is one file.
+            let identity = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+            if seen.insert(identity) {
+                expanded.inputs.push(Input::File(file));
+            } else {
+                expanded.duplicates.push(file);
+            }
         }
     }
-    Ok(inputs)
+    Ok(expanded)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), SourceError> {
-    for entry in std::fs::read_dir(dir).map_err(|e| error(dir, e))? {
-        let entry = entry.map_err(|e| error(dir, e))?;
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, unreadable: &mut Vec<SourceError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return unreadable.push(error(dir, e)),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                unreadable.push(error(dir, e));
+                continue;
+            }
+        };
         let path = entry.path();
-        let kind = entry.file_type().map_err(|e| error(&path, e))?;
+        let kind = match entry.file_type() {
+            Ok(kind) => kind,
+            Err(e) => {
+                unreadable.push(error(&path, e));
+                continue;
+            }
+        };
         // Symlinked folders are not followed: a link cycle would never end.
         if kind.is_dir() {
-            walk(&path, found)?;
+            walk(&path, found, unreadable);
         } else if is_log_file(&path) && path.is_file() {
             found.push(path);
         }
     }
-    Ok(())
 }
 
 /// Whether a file found in a folder is read: JSON, JSON lines, and their gzipped forms; not
@@ -98,30 +149,35 @@ pub fn is_log_file(path: &Path) -> bool {
 ///
 /// # Errors
 /// The input cannot be opened or read to its end; records already handed out stay handed out.
-pub fn read(input: &Input, out: &mut dyn FnMut(Item)) -> Result<(), SourceError> {
+pub fn read(input: &Input, limits: Limits, out: &mut dyn FnMut(Item)) -> Result<Decoded, SourceError> {
     let name = input.name();
     let result = match input {
         Input::File(path) => match std::fs::File::open(path) {
-            Ok(file) => read_from(file, &name, layout_of(path), out),
+            Ok(file) => read_from(file, &name, layout_of(path), limits, out),
             Err(e) => Err(e),
         },
-        Input::Stdin => read_from(io::stdin().lock(), &name, Layout::Sniff, out),
+        Input::Stdin => read_from(io::stdin().lock(), &name, Layout::Sniff, limits, out),
     };
     result.map_err(|source| SourceError { path: name.to_string(), source })
 }
 
-fn read_from(
+/// Reads from any byte stream, as [`read`] reads a file (gzip recognized by its magic bytes).
+///
+/// # Errors
+/// Reading failed, or the gzip stream is truncated.
+pub fn read_from(
     reader: impl Read,
     name: &Arc<str>,
     layout: Layout,
+    limits: Limits,
     out: &mut dyn FnMut(Item),
-) -> io::Result<()> {
+) -> io::Result<Decoded> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     if reader.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
         let unzipped = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(reader));
-        decode::decode(unzipped, name, layout, out)
+        decode::decode(unzipped, name, layout, limits, out)
     } else {
-        decode::decode(reader, name, layout, out)
+        decode::decode(reader, name, layout, limits, out)
     }
 }
 
@@ -136,5 +192,5 @@ fn layout_of(path: &Path) -> Layout {
 }
 
 fn error(path: &Path, source: io::Error) -> SourceError {
-    SourceError { path: path.display().to_string(), source }
+    SourceError { path: printable_path(path), source }
 }

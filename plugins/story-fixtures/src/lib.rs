@@ -77,11 +77,11 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
     let mut projection = Projection::default();
     let fields =
         projection.register(&info.name, &info.fields).unwrap_or_else(|e| panic!("{}: {e}", info.name));
-    let inputs = sources::expand(&[data_dir()]).unwrap_or_else(|e| panic!("{e}"));
+    let inputs = sources::expand(&[data_dir()]).unwrap_or_else(|e| panic!("{e}")).inputs;
     assert!(!inputs.is_empty(), "no CloudTrail files under {}", data_dir().display());
     let mut out = Vec::new();
     for input in &inputs {
-        sources::read(input, &mut |item| {
+        sources::read(input, Default::default(), &mut |item| {
             let raw = match item {
                 Item::Record(raw) => raw,
                 Item::Malformed(bad) => panic!("{}: {}", bad.origin, bad.reason),

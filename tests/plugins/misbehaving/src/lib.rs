@@ -5,6 +5,12 @@
 //! - `{"alloc_mib": N}`: keeps N more MiB alive per batch; `{"alloc_mib": "forever"}` allocates without end.
 //! - `{"trap_on": "Action"}`: panics (a trap) on any event with that action.
 //!
+//! And to test its budget, what it makes the host hold or write, per batch:
+//! - `{"findings": N}`: N findings instead of one;
+//! - `{"title_bytes": N}`: a finding whose title is N bytes long;
+//! - `{"metric_names": N}`: N counters with names it never used before;
+//! - `{"log_lines": N, "log_bytes": M}`: N log lines of M bytes each (M defaults to 10).
+//!
 //! Every batch it survives yields one `test.batch-seen` finding citing the batch's first event.
 use trailhound_sdk::prelude::*;
 
@@ -16,6 +22,12 @@ pub struct Misbehaving {
     alloc_forever: bool,
     trap_on: Option<String>,
     kept: Vec<Vec<u8>>,
+    findings: usize,
+    title_bytes: Option<usize>,
+    metric_names: u64,
+    log_lines: u64,
+    log_bytes: usize,
+    metrics_made: u64,
 }
 
 impl Detector for Misbehaving {
@@ -33,6 +45,12 @@ impl Detector for Misbehaving {
         self.alloc_forever = forever(&config["alloc_mib"]);
         self.alloc_mib = config["alloc_mib"].as_u64().map(|n| n as usize);
         self.trap_on = config["trap_on"].as_str().map(String::from);
+        let number = |key: &str| config[key].as_u64();
+        self.findings = number("findings").unwrap_or(1) as usize;
+        self.title_bytes = number("title_bytes").map(|n| n as usize);
+        self.metric_names = number("metric_names").unwrap_or(0);
+        self.log_lines = number("log_lines").unwrap_or(0);
+        self.log_bytes = number("log_bytes").unwrap_or(10) as usize;
         Ok(())
     }
 
@@ -59,8 +77,19 @@ impl Detector for Misbehaving {
         if let Some(mib) = self.alloc_mib {
             self.kept.push(touched(mib << 20));
         }
+        for _ in 0..self.metric_names {
+            self.metrics_made += 1;
+            trailhound_sdk::host::counter_add(&format!("made-up-{}", self.metrics_made), 1);
+        }
+        let line = "x".repeat(self.log_bytes);
+        for _ in 0..self.log_lines {
+            trailhound_sdk::host::log(trailhound_sdk::host::LogLevel::Debug, &line);
+        }
         if let Some(first) = events.first() {
-            findings.push(Finding::new("test.batch-seen", "Batch seen", Severity::Info).event(first));
+            let title = self.title_bytes.map_or_else(|| "Batch seen".to_string(), |n| "t".repeat(n));
+            for _ in 0..self.findings {
+                findings.push(Finding::new("test.batch-seen", title.clone(), Severity::Info).event(first));
+            }
         }
     }
 }

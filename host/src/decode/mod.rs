@@ -1,0 +1,147 @@
+//! Decode: bytes to JSON records, framed as text. Accepts what CloudTrail delivers to S3 (one
+//! `{"Records":[...]}` document per file, usually on one line), the same document
+//! pretty-printed, JSON lines (one record, or one `Records` document, per line), single
+//! records, top-level arrays of records, and any of these concatenated (`cat *.json.gz |`),
+//! with or without a UTF-8 byte-order mark.
+//!
+//! Input is streamed through the [`framer`]: memory holds one record at a time, however large
+//! the document or the file, and one bad record (not UTF-8, not JSON, too large, too deep)
+//! is reported with its line, index and byte offset while the others are still read.
+
+pub mod framer;
+
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::settings::Range;
+use crate::sources::Item;
+use framer::{Framer, Mode};
+
+/// How to read an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// JSON lines (`.jsonl`, `.ndjson`): every line stands alone.
+    Lines,
+    /// Unknown: JSON lines when the first line is a complete JSON value, else documents that
+    /// may span lines.
+    Sniff,
+}
+
+/// Bounds on what one record and one document may cost. The config's `[input]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Bytes of one record. CloudTrail caps an event at 256 KiB; exports that inline large
+    /// policy documents stay well below this. A larger record is reported, not read into
+    /// memory. Default: 4194304 (4 MiB).
+    pub max_record_bytes: usize,
+    /// Bytes of one document (a top-level value, such as one `{"Records":[...]}` file). A
+    /// CloudTrail delivery file holds at most a few tens of MiB; past the limit, the rest of
+    /// the document is skipped and reported. Default: 1073741824 (1 GiB).
+    pub max_document_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_record_bytes: 4 << 20, max_document_bytes: 1 << 30 }
+    }
+}
+
+impl Limits {
+    /// Each limit's key, value and the range it must be in.
+    pub fn ranges(&self) -> [(&'static str, u64, Range); 2] {
+        let why =
+            "below 1 KiB real CloudTrail records are refused; above, one input could take the host's memory";
+        [
+            ("max_record_bytes", self.max_record_bytes as u64, Range { min: 1 << 10, max: 1 << 30, why }),
+            ("max_document_bytes", self.max_document_bytes, Range { min: 1 << 10, max: 1 << 40, why }),
+        ]
+    }
+}
+
+/// A place in an input: where reading starts, or where it can resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Bytes before this point.
+    pub offset: u64,
+    /// 1-based line at this point.
+    pub line: u64,
+    /// Whether the input is known to be JSON lines (`None`: not yet known).
+    pub lines: Option<bool>,
+}
+
+impl Position {
+    pub const START: Position = Position { offset: 0, line: 1, lines: None };
+}
+
+/// How far an input was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded {
+    /// Just past the last complete value: where reading resumes when more is written.
+    pub settled: Position,
+    /// The input ended inside a value.
+    pub open: bool,
+}
+
+/// Reads buffers this size from the input: big enough that framing runs on long stretches,
+/// small enough that a record over the limit is noticed early.
+const CHUNK: usize = 256 * 1024;
+
+/// Decodes every record of `reader`, handing each (or the reason it is malformed) to `out`.
+///
+/// # Errors
+/// Reading failed (e.g. a truncated gzip stream); the error names the last line read.
+/// Records before that point have been handed out.
+pub fn decode(
+    reader: impl BufRead,
+    file: &Arc<str>,
+    layout: Layout,
+    limits: Limits,
+    out: &mut dyn FnMut(Item),
+) -> io::Result<Decoded> {
+    decode_at(reader, file, layout, limits, Position::START, out)
+}
+
+/// As [`decode`], for input that starts at `at` of its file (reading resumed where an earlier
+/// read settled), so lines and offsets are reported as in the whole file.
+///
+/// # Errors
+/// As for [`decode`].
+pub fn decode_at(
+    reader: impl BufRead,
+    file: &Arc<str>,
+    layout: Layout,
+    limits: Limits,
+    at: Position,
+    out: &mut dyn FnMut(Item),
+) -> io::Result<Decoded> {
+    let mode = match (layout, at.lines) {
+        (Layout::Lines, _) | (_, Some(true)) => Mode::Lines,
+        (_, Some(false)) => Mode::Stream,
+        (Layout::Sniff, None) => Mode::Sniff,
+    };
+    let mut framer = Framer::new(file.clone(), limits, mode, out);
+    framer.start_at(at.offset, at.line);
+    let mut reader = reader;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let line = framer.line();
+                return Err(io::Error::new(e.kind(), format!("{e} (after line {line})")));
+            }
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let n = chunk.len().min(CHUNK);
+        framer.feed(&chunk[..n]);
+        reader.consume(n);
+    }
+    let open = framer.open();
+    framer.finish();
+    Ok(Decoded { settled: framer.settled(), open })
+}
