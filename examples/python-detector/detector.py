@@ -91,25 +91,13 @@ def projected(event: Event, index: int) -> Optional[str]:
     return None
 
 
-class WitWorld(wit_world.WitWorld):
-    """The exported `detector` world. componentize-py instantiates it once per instance."""
+class ConsoleLogin:
+    """The detector's state and logic: one per component instance, see `DETECTOR` below."""
 
     def __init__(self) -> None:
         self.config = Config()
         # principal -> [(time ms, event id)] of recent failures, oldest first.
         self.failures: Dict[str, List[List]] = {}
-
-    def info(self) -> Info:
-        return Info(
-            name=NAME,
-            version=VERSION,
-            sources=["aws-cloudtrail"],
-            # Only ConsoleLogin events cross into this plugin: the host filters the rest.
-            actions=["ConsoleLogin"],
-            fields=list(FIELDS),
-            wants_raw=False,
-            state=StateScope.ACTOR,
-        )
 
     def configure(self, config: str) -> None:
         try:
@@ -203,6 +191,49 @@ class WitWorld(wit_world.WitWorld):
             tags=["credential-access", "console", "brute-force"],
             evidence=evidence(event, [("failures", str(len(recent)))]),
         )
+
+
+# The one detector of this component instance. It lives at module level, not on `WitWorld`,
+# because componentize-py does not keep one `WitWorld` for the instance: when it initializes
+# the component it calls `WitWorld()` once for *each* exported function and binds that
+# export to its own object. So `configure`, `on_events`, `on_tick`, `snapshot` and `restore`
+# each ran on a different `WitWorld`, and state one set (the parsed config, restored
+# failures) was never seen by the others: every threshold behaved like the default.
+# Module globals are shared by all of them and, like the rest of linear memory, are fresh
+# for every instance the host creates.
+DETECTOR = ConsoleLogin()
+
+
+class WitWorld(wit_world.WitWorld):
+    """The exported `detector` world. Keeps no state of its own: componentize-py makes one
+    of these per exported function, so every export forwards to the shared `DETECTOR`."""
+
+    def info(self) -> Info:
+        return Info(
+            name=NAME,
+            version=VERSION,
+            sources=["aws-cloudtrail"],
+            # Only ConsoleLogin events cross into this plugin: the host filters the rest.
+            actions=["ConsoleLogin"],
+            fields=list(FIELDS),
+            wants_raw=False,
+            state=StateScope.ACTOR,
+        )
+
+    def configure(self, config: str) -> None:
+        DETECTOR.configure(config)
+
+    def on_events(self, batch: List[Event]) -> List[Finding]:
+        return DETECTOR.on_events(batch)
+
+    def on_tick(self, now: int) -> List[Finding]:
+        return DETECTOR.on_tick(now)
+
+    def snapshot(self) -> bytes:
+        return DETECTOR.snapshot()
+
+    def restore(self, state: bytes) -> None:
+        DETECTOR.restore(state)
 
 
 def from_ip(event: Event) -> str:

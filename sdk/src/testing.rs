@@ -27,6 +27,9 @@ use crate::{Actor, Detector, Event, Finding};
 pub struct Harness<D: Detector> {
     detector: D,
     info: crate::Info,
+    /// The config this instance was configured with; a reload configures its fresh instance
+    /// with the same one, as the host does.
+    config: serde_json::Value,
 }
 
 impl<D: Detector> Default for Harness<D> {
@@ -53,7 +56,7 @@ impl<D: Detector> Harness<D> {
         crate::declare_fields(&info.fields);
         let mut detector = D::default();
         detector.configure(&config)?;
-        Ok(Harness { detector, info })
+        Ok(Harness { detector, info, config })
     }
 
     /// Runs one batch and returns its findings.
@@ -84,14 +87,15 @@ impl<D: Detector> Harness<D> {
         findings
     }
 
-    /// Snapshots this instance and restores the bytes into a fresh one, as a hot reload does.
+    /// Snapshots this instance and restores the bytes into a fresh one, as a hot reload does:
+    /// the fresh instance is configured with this harness's config before the restore.
     ///
     /// # Errors
     /// The detector's message when it cannot restore its own snapshot.
     pub fn reload(&mut self) -> Result<(), String> {
         let state = self.detector.snapshot();
         let mut fresh = D::default();
-        fresh.configure(&serde_json::Value::Null)?;
+        fresh.configure(&self.config)?;
         fresh.restore(&state)?;
         self.detector = fresh;
         Ok(())

@@ -9,6 +9,7 @@ mod hardening;
 mod limits;
 mod normalize;
 mod ocsf;
+mod plugin_config;
 mod python;
 mod service;
 mod sinks;

@@ -170,6 +170,136 @@ fn the_python_detector_runs_in_the_engine() {
     );
 }
 
+/// A failed console sign-in by IAM user `user` at `minute` past 10:00, shaped like the
+/// "IAM user, unsuccessful sign-in" record in AWS's CloudTrail documentation: no `errorCode`,
+/// only `errorMessage` and `responseElements.ConsoleLogin` say it failed. Normalized by the
+/// host's own normalizer, so this is the event the engine would give the detector.
+fn failed_console_login(id: &str, user: &str, minute: u32) -> Record {
+    let raw = json!({
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDACKCEVSQ6C2EXAMPLE",
+            "arn": format!("arn:aws:iam::111122223333:user/{user}"),
+            "accountId": "111122223333",
+            "accessKeyId": "",
+            "userName": user,
+        },
+        "eventTime": format!("2024-03-01T10:{minute:02}:00Z"),
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "192.0.2.44",
+        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:102.0) Gecko/20100101 Firefox/102.0",
+        "errorMessage": "Failed authentication",
+        "requestParameters": null,
+        "responseElements": {"ConsoleLogin": "Failure"},
+        "additionalEventData": {
+            "LoginTo": "https://console.aws.amazon.com/console/home",
+            "MobileVersion": "No",
+            "MFAUsed": "No",
+        },
+        "eventID": id,
+        "readOnly": false,
+        "eventType": "AwsConsoleSignIn",
+        "managementEvent": true,
+        "recipientAccountId": "111122223333",
+        "eventCategory": "Management",
+    });
+    let origin = Origin::line(Arc::from("signin.jsonl"), u64::from(minute) + 1);
+    trailhound::normalize::normalize(trailhound::record::RawRecord {
+        origin,
+        text: Arc::from(raw.to_string()),
+    })
+    .expect("a documented ConsoleLogin record normalizes")
+}
+
+/// Failed sign-ins by one user, `f<minute>`, at each of `minutes`.
+fn failures(minutes: &[u32]) -> Vec<Record> {
+    minutes.iter().map(|&m| failed_console_login(&format!("f{m}"), "JohnDoe", m)).collect()
+}
+
+/// The event ids of each repeated-failure finding the Python detector reports for `records`
+/// when configured with `config`, in the order they came out (one worker, so stream order).
+fn bursts(config: serde_json::Value, records: Vec<Record>) -> Vec<Vec<String>> {
+    compiled();
+    let spec = PluginSpec { name: "py".into(), path: support::component(PLUGIN), config };
+    let (report, detections) = crate::engine::run(settings(), vec![spec], records);
+    let stats = &report.plugins[0].stats;
+    assert_eq!(stats.traps, 0, "{:?}", stats.last_fault);
+    detections
+        .into_iter()
+        .map(|d| {
+            assert_eq!(d.finding.rule_id, "aws.console.repeated-login-failures", "{:?}", d.finding);
+            d.finding.event_ids
+        })
+        .collect()
+}
+
+fn ids(groups: &[&[&str]]) -> Vec<Vec<String>> {
+    groups.iter().map(|g| g.iter().map(|s| s.to_string()).collect()).collect()
+}
+
+#[test]
+fn the_python_detectors_threshold_changes_its_findings() {
+    // Five failures a minute apart, well inside the default ten-minute window.
+    let five = || failures(&[0, 1, 2, 3, 4]);
+    assert_eq!(
+        bursts(json!({"threshold": 1}), five()),
+        ids(&[&["f0"], &["f1"], &["f2"], &["f3"], &["f4"]]),
+        "threshold 1 fires on every failure"
+    );
+    assert_eq!(bursts(json!({"threshold": 2}), five()), ids(&[&["f0", "f1"], &["f2", "f3"]]));
+    assert_eq!(
+        bursts(json!({"threshold": 3}), five()),
+        ids(&[&["f0", "f1", "f2"]]),
+        "threshold 3 fires on the third failure, then counts afresh"
+    );
+    assert_eq!(bursts(json!({"threshold": 5}), five()), ids(&[&["f0", "f1", "f2", "f3", "f4"]]));
+    assert_eq!(bursts(json!({"threshold": 1000}), five()), ids(&[]), "threshold 1000 never fires");
+    assert_eq!(bursts(json!(null), five()), ids(&[&["f0", "f1", "f2"]]), "the default threshold is 3");
+}
+
+#[test]
+fn the_python_detectors_window_changes_its_findings() {
+    // Failures four minutes apart: three of them span eight minutes.
+    let spaced = || failures(&[0, 4, 8, 12, 16]);
+    assert_eq!(
+        bursts(json!({"threshold": 3, "window_minutes": 10}), spaced()),
+        ids(&[&["f0", "f4", "f8"]]),
+        "three inside ten minutes"
+    );
+    assert_eq!(
+        bursts(json!({"threshold": 3, "window_minutes": 5}), spaced()),
+        ids(&[]),
+        "never more than two inside five minutes"
+    );
+    assert_eq!(
+        bursts(json!({"threshold": 5, "window_minutes": 60}), spaced()),
+        ids(&[&["f0", "f4", "f8", "f12", "f16"]])
+    );
+    assert_eq!(bursts(json!({"threshold": 2, "window_minutes": 3}), spaced()), ids(&[]));
+}
+
+#[test]
+fn the_python_detector_refuses_a_bad_config_at_load() {
+    compiled();
+    for (config, message) in [
+        (json!({"threshold": 0}), "console-login config: threshold must be a positive integer"),
+        (json!({"threshold": "3"}), "console-login config: threshold must be a positive integer"),
+        (json!({"window_minutes": 0}), "console-login config: window_minutes must be a positive integer"),
+        (json!({"treshold": 3}), "console-login config: unknown config key(s): treshold"),
+        (json!([3]), "console-login config: config must be a JSON object"),
+    ] {
+        let spec = PluginSpec { name: "py".into(), path: support::component(PLUGIN), config: config.clone() };
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        let error =
+            Engine::start(settings(), vec![spec], tx).err().unwrap_or_else(|| panic!("{config} accepted"));
+        let text = error.to_string();
+        assert_eq!(text, format!("plugin \"py\" refused its config: {message}"), "{config}");
+    }
+}
+
 #[test]
 fn a_broken_python_plugin_fails_with_its_name_and_pythons_error() {
     let ws = tempfile::tempdir().expect("temp dir");

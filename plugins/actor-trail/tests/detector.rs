@@ -287,3 +287,66 @@ fn a_snapshot_is_the_same_bytes_after_a_restore() {
     assert_eq!(restored.snapshot(), bytes, "snapshots are canonical: maps are written in key order");
     assert!(!harness.detector().state().trails.is_empty());
 }
+
+/// One strong signal on its own: an access key created for another user, worth
+/// `weights.access_key_for_other_user` (25 by default, a quarter of the default threshold).
+fn key_for_other_user() -> TestEvent {
+    ev("key", 0, &user("eve"), "iam.amazonaws.com", "CreateAccessKey").field(signals::USER_NAME, "svc-deploy")
+}
+
+/// The event ids of each finding one fresh instance with `config` reports for `events`.
+fn fired(config: serde_json::Value, events: &[TestEvent]) -> Vec<Vec<String>> {
+    let mut harness = Harness::<ActorTrail>::with_config(config.clone())
+        .unwrap_or_else(|e| panic!("{config} refused: {e}"));
+    harness.events(events).into_iter().map(|f| f.event_ids).collect()
+}
+
+#[test]
+fn changing_the_threshold_or_a_weight_changes_what_fires() {
+    let none: Vec<Vec<String>> = Vec::new();
+    let key = vec![vec!["key".to_string()]];
+    let events = [key_for_other_user()];
+    assert_eq!(fired(json!(null), &events), none, "25 is below the default threshold of 100");
+    assert_eq!(fired(json!({"threshold": 25}), &events), key);
+    assert_eq!(fired(json!({"threshold": 26}), &events), none);
+    assert_eq!(fired(json!({"weights": {"access_key_for_other_user": 100}}), &events), key);
+    assert_eq!(fired(json!({"threshold": 25, "weights": {"access_key_for_other_user": 24}}), &events), none);
+}
+
+#[test]
+fn changing_max_repeats_changes_how_far_a_retry_loop_counts() {
+    // Ten denied cross-account assumes, 10 risk each; the threshold is 30.
+    let frank = user("frank");
+    let denied: Vec<TestEvent> = (0..10)
+        .map(|i| {
+            ev(&format!("deny{i}"), i, &frank, "sts.amazonaws.com", "AssumeRole")
+                .field(signals::ROLE_ARN, "arn:aws:iam::333333333333:role/Admin")
+                .error("AccessDenied")
+        })
+        .collect();
+    let ids = |n: usize| vec![(0..n).map(|i| format!("deny{i}")).collect::<Vec<_>>()];
+    assert_eq!(fired(json!({"threshold": 30}), &denied), ids(3), "the default max_repeats is 3");
+    assert_eq!(fired(json!({"threshold": 30, "max_repeats": 2}), &denied), Vec::<Vec<String>>::new());
+    assert_eq!(fired(json!({"threshold": 30, "max_repeats": 10}), &denied), ids(3));
+    assert_eq!(fired(json!({"threshold": 50, "max_repeats": 10}), &denied), ids(5));
+}
+
+#[test]
+fn changing_trusted_accounts_changes_whether_a_share_is_foreign() {
+    let share = ev("share", 0, &user("eve"), "ec2.amazonaws.com", "ModifySnapshotAttribute")
+        .field(signals::SNAPSHOT_ADD, r#"{"items":[{"userId":"999999999999"}]}"#);
+    let events = [share];
+    assert_eq!(fired(json!({"threshold": 35}), &events), vec![vec!["share".to_string()]]);
+    assert_eq!(
+        fired(json!({"threshold": 35, "trusted_accounts": ["999999999999"]}), &events),
+        Vec::<Vec<String>>::new()
+    );
+}
+
+#[test]
+fn a_reload_keeps_the_config() {
+    let mut harness = Harness::<ActorTrail>::with_config(json!({"threshold": 25})).unwrap();
+    harness.reload().unwrap();
+    let findings = harness.events(&[key_for_other_user()]);
+    assert_eq!(findings.iter().map(|f| f.event_ids.clone()).collect::<Vec<_>>(), [vec!["key".to_string()]]);
+}

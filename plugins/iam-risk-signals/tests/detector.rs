@@ -133,3 +133,43 @@ fn stateless_reload_changes_nothing() {
     harness.reload().unwrap();
     assert_eq!(harness.events(&[assume("arn:aws:iam::111111111111:role/Admin")]).len(), 1);
 }
+
+/// The rule ids one fresh instance with `config` reports for `events`.
+fn rules_with(config: serde_json::Value, events: &[TestEvent]) -> Vec<String> {
+    let mut harness = Harness::<IamRiskSignals>::with_config(config.clone())
+        .unwrap_or_else(|e| panic!("{config} refused: {e}"));
+    harness.events(events).into_iter().map(|f| f.rule_id).collect()
+}
+
+#[test]
+fn changing_each_config_key_changes_what_fires() {
+    let none: Vec<String> = Vec::new();
+
+    // privileged_role_patterns replaces the default patterns.
+    let deployer = [assume("arn:aws:iam::111111111111:role/deployer")];
+    let admin = [assume("arn:aws:iam::111111111111:role/dev-platform-admin")];
+    assert_eq!(rules_with(json!(null), &deployer), none);
+    assert_eq!(
+        rules_with(json!({"privileged_role_patterns": ["Deploy"]}), &deployer),
+        [RULE_UNGUARDED_ASSUME]
+    );
+    assert_eq!(rules_with(json!(null), &admin), [RULE_UNGUARDED_ASSUME]);
+    assert_eq!(rules_with(json!({"privileged_role_patterns": ["deploy"]}), &admin), none);
+
+    // trusted_accounts: a share with a trusted account is not a share outside.
+    let share = [TestEvent::new("ec2.amazonaws.com", "ModifySnapshotAttribute")
+        .field(SNAPSHOT_ADD, r#"{"items":[{"userId":"222222222222"}]}"#)
+        .field(SNAPSHOT_ID, "snap-1")];
+    assert_eq!(rules_with(json!(null), &share), [RULE_SNAPSHOT_SHARED]);
+    assert_eq!(rules_with(json!({"trusted_accounts": ["222222222222"]}), &share), none);
+    assert_eq!(rules_with(json!({"trusted_accounts": ["333333333333"]}), &share), [RULE_SNAPSHOT_SHARED]);
+
+    // ignore_actors: an actor id or ARN prefix.
+    let set = [TestEvent::new("iam.amazonaws.com", "SetDefaultPolicyVersion")];
+    assert_eq!(rules_with(json!(null), &set), [RULE_POLICY_VERSION]);
+    assert_eq!(rules_with(json!({"ignore_actors": ["arn:aws:iam::111111111111:user/test"]}), &set), none);
+    assert_eq!(
+        rules_with(json!({"ignore_actors": ["arn:aws:iam::111111111111:user/other"]}), &set),
+        [RULE_POLICY_VERSION]
+    );
+}
