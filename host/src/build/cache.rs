@@ -24,8 +24,16 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
+    /// Creates missing folders `0700`: they usually include `trailhound/` itself, which the
+    /// engine's compiled-component cache refuses when group or others can write it (as a
+    /// umask of 002 would leave it).
     pub(crate) fn open(dir: &Path) -> Result<Self, BuildError> {
-        std::fs::create_dir_all(dir).map_err(|e| BuildError::io(dir, e))?;
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| BuildError::io(dir, e))?;
         Ok(Cache { dir: dir.to_path_buf() })
     }
 

@@ -84,7 +84,8 @@ pub struct EngineConfig {
     #[serde(default = "defaults::quarantine_secs")]
     pub quarantine_secs: u64,
     /// Where compiled components are cached. Default: `$XDG_CACHE_HOME/trailhound`, else
-    /// `~/.cache/trailhound`.
+    /// `~/.cache/trailhound`, else `$TMPDIR/trailhound-<uid>`. It must belong to the user
+    /// running trailhound and not be writable by group or others; otherwise it is not used.
     pub cache_dir: Option<PathBuf>,
     /// In service mode, how long the input may be quiet, in milliseconds, before partial
     /// batches go to the plugins and due ticks run: the longest a finding waits for more

@@ -2,6 +2,7 @@
 //! config file's `[engine]` table and the `scan` flags map onto this, and both check their
 //! values against the same [`Range`]s.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -119,11 +120,23 @@ impl Default for EngineSettings {
     }
 }
 
-/// `$XDG_CACHE_HOME/trailhound` or `~/.cache/trailhound`, falling back to the temp dir.
+/// `$XDG_CACHE_HOME/trailhound` or `~/.cache/trailhound`; with neither (a bare container or
+/// a service account), `$TMPDIR/trailhound-<uid>`. See [`cache_dir_for`].
 pub fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("trailhound")
+    cache_dir_for(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
+}
+
+/// The cache folder for these values of `XDG_CACHE_HOME` and `HOME`. Empty values count as
+/// unset, and so does a relative `XDG_CACHE_HOME` (the XDG spec says to ignore it).
+///
+/// The last resort is a folder of this user's own in the temp folder, not a shared
+/// `/tmp/trailhound`: everyone can create folders there, and the cache holds native code.
+/// [`super::cache`] creates it `0700` and refuses it if someone else made it first.
+pub fn cache_dir_for(xdg_cache_home: Option<OsString>, home: Option<OsString>) -> PathBuf {
+    let xdg = xdg_cache_home.map(PathBuf::from).filter(|p| p.is_absolute());
+    let home = home.filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".cache"));
+    match xdg.or(home) {
+        Some(base) => base.join("trailhound"),
+        None => std::env::temp_dir().join(format!("trailhound-{}", super::cache::current_uid())),
+    }
 }
