@@ -223,7 +223,7 @@ fn failures(minutes: &[u32]) -> Vec<Record> {
 /// when configured with `config`, in the order they came out (one worker, so stream order).
 fn bursts(config: serde_json::Value, records: Vec<Record>) -> Vec<Vec<String>> {
     compiled();
-    let spec = PluginSpec { name: "py".into(), path: support::component(PLUGIN), config };
+    let spec = PluginSpec::new("py", support::component(PLUGIN), config);
     let (report, detections) = crate::engine::run(settings(), vec![spec], records);
     let stats = &report.plugins[0].stats;
     assert_eq!(stats.traps, 0, "{:?}", stats.last_fault);
@@ -291,7 +291,7 @@ fn the_python_detector_refuses_a_bad_config_at_load() {
         (json!({"treshold": 3}), "console-login config: unknown config key(s): treshold"),
         (json!([3]), "console-login config: config must be a JSON object"),
     ] {
-        let spec = PluginSpec { name: "py".into(), path: support::component(PLUGIN), config: config.clone() };
+        let spec = PluginSpec::new("py", support::component(PLUGIN), config.clone());
         let (tx, _rx) = crossbeam_channel::unbounded();
         let error =
             Engine::start(settings(), vec![spec], tx).err().unwrap_or_else(|| panic!("{config} accepted"));

@@ -34,6 +34,8 @@ struct Service {
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
+    errors: mpsc::Receiver<String>,
+    logged: Vec<String>,
 }
 
 impl Service {
@@ -57,17 +59,24 @@ impl Service {
             .stderr(Stdio::piped())
             .spawn()
             .expect("trailhound runs");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = forward_lines(child.stdout.take().unwrap());
+        let errors = forward_lines(child.stderr.take().unwrap());
         let stdin = child.stdin.take();
-        Service { child, stdin, lines, seen: Vec::new() }
+        let mut service = Service { child, stdin, lines, seen: Vec::new(), errors, logged: Vec::new() };
+        service.wait_for_log("running: ");
+        service
+    }
+
+    /// Waits for a line on stderr containing `needle`.
+    fn wait_for_log(&mut self, needle: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.logged.iter().any(|l| l.contains(needle)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.errors.recv_timeout(left) {
+                Ok(line) => self.logged.push(line),
+                Err(_) => panic!("no {needle:?} on stderr within {PATIENCE:?}: {:?}", self.logged),
+            }
+        }
     }
 
     /// Waits until `n` findings have been printed in all.
@@ -102,11 +111,23 @@ impl Service {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr).unwrap();
-        self.seen.extend(self.lines.try_iter());
-        (status.code(), stderr, self.seen)
+        // The readers end with the process's pipes.
+        self.logged.extend(self.errors.iter());
+        self.seen.extend(self.lines.iter());
+        (status.code(), self.logged.join("\n"), self.seen)
     }
+}
+
+fn forward_lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 fn toml_inline(value: &serde_json::Value) -> String {

@@ -50,12 +50,19 @@ const EVENT_QUEUE: usize = 4096;
 static STOP: AtomicBool = AtomicBool::new(false);
 
 pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
-    let sinks = config.sinks.iter().map(trailhound::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
-    let mut pipeline =
-        Pipeline::start(config.engine_settings(), config.plugin_specs(), sinks)?.with_limits(config.input);
+    // Signals are answered from the start: loading plugins can take a while.
     let (tx, rx) = crossbeam_channel::bounded::<Event>(EVENT_QUEUE);
     stop_on_signals(tx.clone())?;
+    let config = Config::load(config_path)?;
+    let sinks = config.sinks.iter().map(trailhound::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
+    let plugins = config.plugin_specs();
+    let plugin_count = plugins.len();
+    let mut pipeline = Pipeline::start(config.engine_settings(), plugins, sinks)?.with_limits(config.input);
+    eprintln!(
+        "running: {plugin_count} plugin(s), {} source(s), {} sink(s); SIGINT or SIGTERM to stop",
+        config.sources.len(),
+        config.sinks.len()
+    );
     let linger = Duration::from_millis(config.engine.linger_ms);
 
     let mut stdin_open = false;
