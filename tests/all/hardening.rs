@@ -137,6 +137,32 @@ fn a_gzip_bomb_is_read_in_bounded_memory() {
     assert!(peak < 400, "peak memory {peak} MiB for 1.25 GiB of decompressed input: {stderr}");
 }
 
+/// `scan /dev/zero` used to grow without end. It still never ends (the input does not), but
+/// its memory stays flat: measured while it runs, then stopped.
+#[test]
+fn an_endless_input_of_zeros_is_read_in_flat_memory() {
+    let mut child = command(&["scan", "/dev/zero", "--plugin", &plugin("minimal-detector")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let peak = |_: ()| -> u64 {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        let line = text.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: 0 kB");
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    };
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let early = peak(());
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let late = peak(());
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(still_running, "an endless input is read until stopped");
+    assert!(late < 200 && late <= early + 16, "peak memory {early} MiB after 2 s, {late} MiB after 5 s");
+}
+
 /// The scan summary's `peak memory: N MiB`.
 fn peak_memory_mib(stderr: &str) -> u64 {
     let line = stderr.lines().find(|l| l.contains("peak memory: ")).unwrap_or_else(|| panic!("{stderr}"));
