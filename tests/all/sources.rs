@@ -231,7 +231,7 @@ fn a_syntax_error_in_one_record_of_a_document_costs_only_that_record() {
     assert_eq!(ids(&seen), ["a", "c"], "{seen:?}");
     let Seen::Malformed(origin, reason) = &seen[1] else { panic!("{seen:?}") };
     assert!(origin.starts_with(&format!("{}:3 (Records[1], byte ", path.display())), "{origin}");
-    assert!(reason.contains("expected a key, found ','") && reason.contains("line 3"), "{reason}");
+    assert!(reason.starts_with("not JSON: "), "{reason}");
 }
 
 /// A 200-record document as CloudTrail delivers it, on one line.
@@ -274,7 +274,7 @@ fn one_record_with_a_syntax_error_costs_only_itself_among_200() {
     assert_eq!(ids(&seen).len(), 199);
     let Seen::Malformed(origin, reason) = &seen[117] else { panic!("{:?}", &seen[117]) };
     assert!(origin.starts_with(&format!("{name}:1 (Records[117], byte ")), "{origin}");
-    assert!(reason.contains("expected ',' or '}'"), "{reason}");
+    assert!(reason.contains("not JSON: expected `,` or `}`"), "{reason}");
     assert_eq!(ids(&seen)[117], "e118", "the records after it are read");
 }
 

@@ -202,10 +202,38 @@ impl<'o> Framer<'o> {
         }
         let mut i = 0;
         while i < chunk.len() {
+            if self.mode == Mode::Lines && self.line_start && !self.open() {
+                if let Some(next) = self.plain_line(chunk, i) {
+                    i = next;
+                    continue;
+                }
+            }
             i = self.step(chunk, i);
         }
         self.keep(chunk, chunk.len());
         self.keep_from = None;
+    }
+
+    /// JSON lines' common case, without the state machine: a whole line in this chunk that is
+    /// one object (`{` to `}`), UTF-8, within the size limit, too shallow to be too deep
+    /// (fewer opening brackets than the depth limit) and no `Records` document. The
+    /// normalizer's parse then says whether it is JSON. Anything else is framed byte by byte.
+    fn plain_line(&mut self, chunk: &[u8], i: usize) -> Option<usize> {
+        let len = memchr::memchr(b'\n', &chunk[i..])?;
+        let line = chunk[i..i + len].trim_ascii_end();
+        let plain = line.first() == Some(&b'{')
+            && line.last() == Some(&b'}')
+            && line.len() <= self.limits.max_record_bytes
+            && memchr::memmem::find(line, b"\"Records\"").is_none()
+            && memchr::memchr2_iter(b'{', b'[', line).count() <= MAX_DEPTH;
+        let text = std::str::from_utf8(line).ok().filter(|_| plain)?;
+        let origin = self.origin_here(None);
+        (self.out)(Item::Record(RawRecord { origin, text: Arc::from(text) }));
+        self.seen_value = true;
+        self.offset += len as u64 + 1;
+        self.line += 1;
+        self.settle();
+        Some(i + len + 1)
     }
 
     /// The input ended: whatever is still open is reported.
@@ -401,8 +429,15 @@ impl<'o> Framer<'o> {
             self.start_unit(i, Some(index), false);
         }
         match b {
-            b'{' => self.open_container(chunk, i, true),
-            b'[' => self.open_container(chunk, i, false),
+            // Inside a record, containers are followed by their brackets alone: the
+            // normalizer's parse checks the grammar (and says what is wrong), so the framer
+            // only needs the record's end and its depth.
+            b'{' | b'[' => {
+                self.advance(b);
+                self.lex = Lex::Follow { depth: 1, in_str: false, escaped: false };
+                self.check_depth(1);
+                i + 1
+            }
             b'"' => {
                 self.advance(b);
                 self.lex = Lex::Str { escaped: false };
@@ -556,53 +591,141 @@ impl<'o> Framer<'o> {
 
     /// Follows brackets to the end of a value, without checking or keeping it. `depth` is
     /// the number of its brackets open; at 0 the value is a string or a number or literal.
-    fn follow(&mut self, chunk: &[u8], i: usize, depth: u64, in_str: bool, escaped: bool) -> usize {
-        let b = chunk[i];
-        if in_str {
-            if escaped {
-                self.advance(b);
-                self.lex = Lex::Follow { depth, in_str, escaped: false };
-                return i + 1;
+    /// This is the loop most bytes of a record go through: it keeps its state in locals and
+    /// accounts for the bytes it passed once, when it stops.
+    fn follow(
+        &mut self,
+        chunk: &[u8],
+        i: usize,
+        mut depth: u64,
+        mut in_str: bool,
+        mut escaped: bool,
+    ) -> usize {
+        let lines = self.mode != Mode::Stream;
+        let n = chunk.len();
+        let (mut from, mut j, mut newlines) = (i, i, 0u64);
+        while j < n {
+            let b = chunk[j];
+            if in_str {
+                if escaped {
+                    escaped = false;
+                    j += 1;
+                    continue;
+                }
+                match b {
+                    b'"' => {
+                        in_str = false;
+                        j += 1;
+                        if depth == 0 {
+                            self.pass(chunk, from, j, newlines);
+                            self.lex = Lex::Between;
+                            return self.value_done(chunk, j);
+                        }
+                    }
+                    b'\\' => {
+                        escaped = true;
+                        j += 1;
+                    }
+                    b'\n' if lines => {
+                        self.pass(chunk, from, j, newlines);
+                        return self.syntax(chunk, j, "the line ends inside a JSON value".into());
+                    }
+                    b'\n' => {
+                        newlines += 1;
+                        j += 1;
+                    }
+                    _ => {
+                        j += 1 + chunk[j + 1..]
+                            .iter()
+                            .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+                            .unwrap_or(n - j - 1)
+                    }
+                }
+                continue;
             }
-            let run = memchr::memchr3(b'"', b'\\', b'\n', &chunk[i..]).unwrap_or(chunk.len() - i);
-            self.advance_plain(run);
-            let at = i + run;
-            let Some(&b) = chunk.get(at) else { return at };
-            if b == b'\n' && self.mode != Mode::Stream {
-                return self.syntax(chunk, at, "the line ends inside a JSON value".into());
-            }
-            self.advance(b);
-            if b == b'"' && depth == 0 {
+            if depth == 0 {
+                if is_scalar_byte(b) {
+                    j += 1;
+                    continue;
+                }
+                // A number or literal ends at the first byte that is not part of it.
+                self.pass(chunk, from, j, newlines);
                 self.lex = Lex::Between;
-                return self.value_done(chunk, at + 1);
+                return self.value_done(chunk, j);
             }
-            self.lex = Lex::Follow { depth, in_str: b != b'"', escaped: b == b'\\' };
-            return at + 1;
-        }
-        if depth == 0 {
-            if is_scalar_byte(b) {
-                self.advance(b);
-                return i + 1;
+            match b {
+                b'"' => {
+                    in_str = true;
+                    j += 1;
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    j += 1;
+                    self.pass(chunk, from, j, newlines);
+                    (from, newlines) = (j, 0);
+                    self.check_depth(depth);
+                }
+                b'}' | b']' => {
+                    depth -= 1;
+                    j += 1;
+                    if depth == 0 {
+                        self.pass(chunk, from, j, newlines);
+                        self.lex = Lex::Between;
+                        return self.value_done(chunk, j);
+                    }
+                }
+                b'\n' if lines => {
+                    self.pass(chunk, from, j, newlines);
+                    return self.syntax(chunk, j, "the line ends inside a JSON value".into());
+                }
+                b'\n' => {
+                    newlines += 1;
+                    j += 1;
+                }
+                _ => {
+                    let rest = &chunk[j + 1..];
+                    j += 1 + rest
+                        .iter()
+                        .position(|&c| matches!(c, b'"' | b'{' | b'[' | b'}' | b']' | b'\n'))
+                        .unwrap_or(rest.len());
+                }
             }
-            // A number or literal ends at the first byte that is not part of it.
-            self.lex = Lex::Between;
-            return self.value_done(chunk, i);
         }
-        if b == b'\n' && self.mode != Mode::Stream {
-            return self.syntax(chunk, i, "the line ends inside a JSON value".into());
+        self.pass(chunk, from, n, newlines);
+        self.lex = Lex::Follow { depth, in_str, escaped };
+        n
+    }
+
+    /// Accounts for the bytes `from..to` of `chunk`, which hold `newlines` newlines.
+    fn pass(&mut self, chunk: &[u8], from: usize, to: usize, newlines: u64) {
+        if to == from {
+            return;
         }
-        self.advance(b);
-        let depth = match b {
-            b'{' | b'[' => depth + 1,
-            b'}' | b']' => depth - 1,
-            _ => depth,
-        };
-        if depth == 0 {
-            self.lex = Lex::Between;
-            return self.value_done(chunk, i + 1);
+        let n = (to - from) as u64;
+        self.offset += n;
+        self.line += newlines;
+        self.line_start = chunk[to - 1] == b'\n';
+        if let Some(doc) = &mut self.doc {
+            doc.size += n;
         }
-        self.lex = Lex::Follow { depth, in_str: b == b'"', escaped: false };
-        i + 1
+        if let Some(unit) = &mut self.unit {
+            unit.size += n;
+        }
+    }
+
+    /// A record nested deeper than [`MAX_DEPTH`] (with `followed` levels open in the value
+    /// being followed) is marked, and followed to its end without being kept.
+    fn check_depth(&mut self, followed: u64) {
+        let open = self.stack.len();
+        let (line, offset) = (self.line, self.offset);
+        let Some(unit) = &mut self.unit else { return };
+        if unit.error.is_none() && (open - unit.base) as u64 + followed > MAX_DEPTH as u64 {
+            unit.error = Some(format!(
+                "the record is nested deeper than the limit of {MAX_DEPTH} levels at line {line} (byte {})",
+                offset.saturating_sub(1)
+            ));
+            unit.bytes = Vec::new();
+        }
     }
 
     /// Skips the value starting at `i` (not kept, not checked).
@@ -680,9 +803,21 @@ impl<'o> Framer<'o> {
     }
 
     fn end_unit(&mut self, chunk: &[u8], end: usize) {
-        self.keep(chunk, end);
+        // A record that lies whole in this chunk is copied once, straight from it.
+        let whole = match (&self.unit, self.keep_from) {
+            (Some(u), Some(from)) if u.bytes.is_empty() && u.size as usize == end - from => Some(from),
+            _ => None,
+        };
+        match whole {
+            Some(_) => self.keep_from = None,
+            None => self.keep(chunk, end),
+        }
         self.keep_from = None;
-        let Some(unit) = self.unit.take() else { return };
+        let Some(mut unit) = self.unit.take() else { return };
+        let whole = whole.filter(|_| unit.error.is_none());
+        if whole.is_some() && unit.size > self.limits.max_record_bytes as u64 {
+            unit.oversize = true;
+        }
         let counted = self.doc.as_ref().is_some_and(|d| d.records_at.is_some());
         if counted {
             self.count_record();
@@ -702,14 +837,16 @@ impl<'o> Framer<'o> {
         if let Some(reason) = error {
             return self.malformed(unit.origin, reason);
         }
-        match String::from_utf8(unit.bytes) {
+        let bytes: &[u8] = match whole {
+            Some(from) => &chunk[from..end],
+            None => &unit.bytes,
+        };
+        match std::str::from_utf8(bytes) {
             Ok(text) => (self.out)(Item::Record(RawRecord { origin: unit.origin, text: Arc::from(text) })),
             Err(e) => {
-                let reason = format!(
-                    "not UTF-8 text: invalid byte {:#04x} at byte {} of the record",
-                    e.as_bytes()[e.utf8_error().valid_up_to()],
-                    e.utf8_error().valid_up_to()
-                );
+                let at = e.valid_up_to();
+                let reason =
+                    format!("not UTF-8 text: invalid byte {:#04x} at byte {at} of the record", bytes[at]);
                 self.malformed(unit.origin, reason)
             }
         }
