@@ -606,12 +606,21 @@ impl<'o> Framer<'o> {
         let (mut from, mut j, mut newlines) = (i, i, 0u64);
         while j < n {
             let b = chunk[j];
-            if in_str {
-                if escaped {
-                    escaped = false;
-                    j += 1;
-                    continue;
+            if escaped {
+                escaped = false;
+                j += 1;
+                continue;
+            }
+            if b == b'\n' && (in_str || depth > 0) {
+                if lines {
+                    self.pass(chunk, from, j, newlines);
+                    return self.syntax(chunk, j, "the line ends inside a JSON value".into());
                 }
+                newlines += 1;
+                j += 1;
+                continue;
+            }
+            if in_str {
                 match b {
                     b'"' => {
                         in_str = false;
@@ -624,14 +633,6 @@ impl<'o> Framer<'o> {
                     }
                     b'\\' => {
                         escaped = true;
-                        j += 1;
-                    }
-                    b'\n' if lines => {
-                        self.pass(chunk, from, j, newlines);
-                        return self.syntax(chunk, j, "the line ends inside a JSON value".into());
-                    }
-                    b'\n' => {
-                        newlines += 1;
                         j += 1;
                     }
                     _ => {
@@ -673,14 +674,6 @@ impl<'o> Framer<'o> {
                         self.lex = Lex::Between;
                         return self.value_done(chunk, j);
                     }
-                }
-                b'\n' if lines => {
-                    self.pass(chunk, from, j, newlines);
-                    return self.syntax(chunk, j, "the line ends inside a JSON value".into());
-                }
-                b'\n' => {
-                    newlines += 1;
-                    j += 1;
                 }
                 _ => {
                     let rest = &chunk[j + 1..];
