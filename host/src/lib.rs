@@ -7,14 +7,18 @@
 //! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
 //! [`build`] turns plugin sources into components. [`synth`] generates seeded synthetic
 //! CloudTrail for benchmarks and tests. [`text`] makes outside text safe to print.
+//! [`plugin_cases`] is the YAML of `plugin test`; [`invariants`] are the properties the
+//! fuzz targets check.
 
 pub mod build;
 pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod findings;
+pub mod invariants;
 pub mod normalize;
 pub mod pipeline;
+pub mod plugin_cases;
 pub mod projection;
 pub mod record;
 pub mod sinks;

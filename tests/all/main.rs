@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod config;
 mod engine;
+mod fuzz;
 mod hardening;
 mod limits;
 mod normalize;

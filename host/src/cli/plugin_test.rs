@@ -1,30 +1,16 @@
 //! `trailhound plugin test`: declarative test cases for plugins — CloudTrail records in,
 //! findings expected — run through the real host (normalize, projection, the component).
 //!
-//! ```yaml
-//! plugin: root-activity        # a name (looked up in --plugins-dir) or a path to a .wasm
-//! config: {}                   # optional, passed to `configure`
-//! cases:
-//!   - name: root console login fires
-//!     events:                  # raw CloudTrail records
-//!       - {eventID: "1", eventName: ConsoleLogin, ...}
-//!     expect:
-//!       - rule_id: aws.root-activity
-//!         severity: high       # optional
-//!         events: ["1"]        # optional: exactly these event ids
-//!   - name: an IAM user does not
-//!     events_file: ../data/user.json   # records from a file, relative to this YAML
-//!     expect: []               # no finding at all
-//! ```
+//! The YAML's shape is [`trailhound::plugin_cases`].
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use serde::Deserialize;
 use trailhound::engine::{Engine, EngineSettings, PluginSpec};
 use trailhound::findings::Detection;
+use trailhound::plugin_cases::{self, Case, Expected, Suite};
 use trailhound::record::{Origin, RawRecord};
 use trailhound::sources::{self, Input, Item};
 
@@ -38,41 +24,14 @@ pub struct Args {
     plugins_dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Suite {
-    plugin: String,
-    #[serde(default)]
-    config: serde_json::Value,
-    cases: Vec<Case>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    #[serde(default)]
-    events: Vec<serde_json::Value>,
-    events_file: Option<PathBuf>,
-    expect: Vec<Expected>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    rule_id: String,
-    severity: Option<String>,
-    events: Option<Vec<String>>,
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plugins_dir = args.plugins_dir.unwrap_or_else(default_plugins_dir);
     let (mut passed, mut failed) = (0, 0);
     for file in &args.files {
         let text =
             std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let suite: Suite = serde_yaml_ng::from_str(&text).map_err(|e| match e.location() {
-            Some(at) => anyhow::anyhow!("{}:{}:{}: {e}", file.display(), at.line(), at.column()),
+        let suite = plugin_cases::parse(&text).map_err(|e| match e.at {
+            Some(_) => anyhow::anyhow!("{}:{e}", file.display()),
             None => anyhow::anyhow!("{}: {e}", file.display()),
         })?;
         let base = file.parent().unwrap_or(Path::new("."));
