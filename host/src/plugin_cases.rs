@@ -78,7 +78,19 @@ impl std::error::Error for CaseError {}
 /// Not YAML, or not the shape above (an unknown key, a missing `cases`, a wrong type).
 pub fn parse(text: &str) -> Result<Suite, CaseError> {
     serde_yaml_ng::from_str(text).map_err(|e| CaseError {
-        at: e.location().map(|at| (at.line(), at.column())),
+        at: e.location().map(|at| within(text, at.line(), at.column())),
         message: e.to_string(),
     })
+}
+
+/// A parser's 1-based line and column, kept inside `text`: at the end of a file without a
+/// final newline the YAML parser names the start of the line after it, which is not there.
+fn within(text: &str, line: usize, column: usize) -> (usize, usize) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    if line == 0 || line > lines.len() {
+        let last = lines.last().map_or(0, |l| l.chars().count());
+        return (lines.len(), last + 1);
+    }
+    let width = lines[line - 1].chars().count();
+    (line, column.clamp(1, width + 1))
 }

@@ -438,3 +438,14 @@ fn a_line_that_is_not_utf8_is_malformed_at_its_line_and_the_rest_is_read() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn reading_resumes_before_a_number_or_literal_that_the_end_of_the_input_cut() {
+    // `tr` may be the start of `true` still being written: the next read starts at it.
+    let name: std::sync::Arc<str> = std::sync::Arc::from("t");
+    let input = &b"{\"eventName\":\"a\"}\ntr"[..];
+    let decoded = trailhound::decode::decode(input, &name, Layout::Lines, Limits::default(), &mut |_| {})
+        .expect("reading memory");
+    assert_eq!((decoded.settled.offset, decoded.settled.line), (18, 2));
+    assert!(decoded.open);
+}

@@ -239,9 +239,12 @@ impl<'o> Framer<'o> {
     /// The input ended: whatever is still open is reported.
     pub fn finish(&mut self) {
         if matches!(self.lex, Lex::Scalar | Lex::Follow { depth: 0, in_str: false, .. }) {
-            // A number or literal ends with the input.
+            // A number or literal ends with the input. It may go on when more is written
+            // (`12` of `123`, `t` of `true`), so reading resumes before it, not after.
+            let settled = (self.settled, self.settled_line);
             self.lex = Lex::Between;
             self.value_done(&[], 0);
+            (self.settled, self.settled_line) = settled;
         }
         if self.open() && self.lex != Lex::Resync {
             self.abandon("the input ends inside this value (truncated?)");
