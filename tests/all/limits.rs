@@ -131,8 +131,10 @@ fn under_budget(config: serde_json::Value) -> (PluginReport, Vec<Detection>, Plu
 /// Within every limit: all five batches seen, every finding delivered, no fault.
 #[test]
 fn budget_obeyed_by_a_plugin_that_stays_within_each_limit() {
-    let config =
-        json!({"findings": 5, "title_bytes": 900, "metric_names": 2, "log_lines": 8, "log_bytes": 50});
+    let config = json!({
+        "findings": 5, "title_bytes": 900, "metric_names": 1, "metric_name_bytes": 32,
+        "log_lines": 8, "log_bytes": 50,
+    });
     let (tested, health, _) = under_budget(config);
     let s = &tested.stats;
     assert_eq!((s.events, s.findings, s.over_budget, s.events_failed), (20, 25, 0, 0), "{s:?}");
@@ -188,6 +190,14 @@ fn metric_names_made_on_every_call_are_bounded_by_a_fresh_instance() {
     assert!(fault.contains("created 11 distinct metric names (budget: 10)"), "{fault}");
     assert_eq!((s.over_budget, s.recovered, s.findings, s.events_failed), (2, 2, 5, 0), "{s:?}");
     assert!(health.is_empty());
+}
+
+#[test]
+fn budget_violated_by_a_metric_name_too_long() {
+    assert_over_budget(
+        json!({"metric_name_bytes": 33}),
+        "named a metric with 33 bytes (budget: 32 bytes) (engine.budget.metric_name_bytes)",
+    );
 }
 
 #[test]

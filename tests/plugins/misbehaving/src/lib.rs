@@ -9,6 +9,7 @@
 //! - `{"findings": N}`: N findings instead of one;
 //! - `{"title_bytes": N}`: a finding whose title is N bytes long;
 //! - `{"metric_names": N}`: N counters with names it never used before;
+//! - `{"metric_name_bytes": N}`: a counter whose name is N bytes long;
 //! - `{"log_lines": N, "log_bytes": M}`: N log lines of M bytes each (M defaults to 10).
 //!
 //! Every batch it survives yields one `test.batch-seen` finding citing the batch's first event.
@@ -28,6 +29,7 @@ pub struct Misbehaving {
     log_lines: u64,
     log_bytes: usize,
     metrics_made: u64,
+    metric_name_bytes: Option<usize>,
 }
 
 impl Detector for Misbehaving {
@@ -51,6 +53,7 @@ impl Detector for Misbehaving {
         self.metric_names = number("metric_names").unwrap_or(0);
         self.log_lines = number("log_lines").unwrap_or(0);
         self.log_bytes = number("log_bytes").unwrap_or(10) as usize;
+        self.metric_name_bytes = number("metric_name_bytes").map(|n| n as usize);
         Ok(())
     }
 
@@ -80,6 +83,9 @@ impl Detector for Misbehaving {
         for _ in 0..self.metric_names {
             self.metrics_made += 1;
             trailhound_sdk::host::counter_add(&format!("made-up-{}", self.metrics_made), 1);
+        }
+        if let Some(n) = self.metric_name_bytes {
+            trailhound_sdk::host::counter_add(&"m".repeat(n), 1);
         }
         let line = "x".repeat(self.log_bytes);
         for _ in 0..self.log_lines {
