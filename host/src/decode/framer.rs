@@ -837,6 +837,12 @@ impl<'o> Framer<'o> {
             Some(from) => &chunk[from..end],
             None => &unit.bytes,
         };
+        // Records are followed by counting brackets, not matching them: one closed by `]`
+        // is not an object, and is not handed on as one.
+        if let Some(&last) = bytes.last().filter(|&&b| b != b'}') {
+            let reason = format!("not JSON: the record's `{{` is closed by {}", describe(last));
+            return self.malformed(unit.origin, reason);
+        }
         match std::str::from_utf8(bytes) {
             Ok(text) => (self.out)(Item::Record(RawRecord { origin: unit.origin, text: Arc::from(text) })),
             Err(e) => {
