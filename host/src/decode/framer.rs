@@ -190,6 +190,11 @@ impl<'o> Framer<'o> {
         self.line
     }
 
+    /// Where the input read so far ends.
+    pub fn end(&self) -> super::Position {
+        super::Position { offset: self.offset, line: self.line, ..self.settled() }
+    }
+
     /// Whether a value is open (the input so far ends inside it).
     pub fn open(&self) -> bool {
         self.doc.is_some() || self.unit.is_some() || !matches!(self.lex, Lex::Between | Lex::Resync)
@@ -482,7 +487,10 @@ impl<'o> Framer<'o> {
         }
         if depth == 0 && self.doc.is_some() {
             self.doc = None;
-            self.settle();
+            // A JSON line is settled at its end: what follows on it belongs to it.
+            if self.mode != Mode::Lines {
+                self.settle();
+            }
         }
         next
     }

@@ -83,6 +83,8 @@ pub struct Decoded {
     pub settled: Position,
     /// The input ended inside a value.
     pub open: bool,
+    /// Where the input ended.
+    pub end: Position,
 }
 
 /// Reads buffers this size from the input: big enough that framing runs on long stretches,
@@ -142,6 +144,7 @@ pub fn decode_at(
         reader.consume(n);
     }
     let open = framer.open();
+    let end = framer.end();
     framer.finish();
-    Ok(Decoded { settled: framer.settled(), open })
+    Ok(Decoded { settled: framer.settled(), open, end })
 }

@@ -107,7 +107,8 @@ impl Tracker {
         let gzip = io::BufRead::fill_buf(&mut reader)?.starts_with(&[0x1f, 0x8b]);
         if !gzip {
             let decoded = decode::decode_at(reader, name, layout, self.limits, start, out)?;
-            return Ok(Some(decoded.settled));
+            // A last line without its newline is complete when nothing is open at the end.
+            return Ok(Some(if decoded.open { decoded.settled } else { decoded.end }));
         }
         // Offsets inside a gzip stream are not offsets in the file: a stream is read whole,
         // and the next read starts after it.
