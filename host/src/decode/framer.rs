@@ -617,17 +617,19 @@ impl<'o> Framer<'o> {
         let (mut from, mut j, mut newlines) = (i, i, 0u64);
         while j < n {
             let b = chunk[j];
-            if escaped {
-                escaped = false;
-                j += 1;
-                continue;
-            }
+            // Checked before an escape: a newline after a backslash is still a newline.
             if b == b'\n' && (in_str || depth > 0) {
                 if lines {
                     self.pass(chunk, from, j, newlines);
                     return self.syntax(chunk, j, "the line ends inside a JSON value".into());
                 }
                 newlines += 1;
+                escaped = false;
+                j += 1;
+                continue;
+            }
+            if escaped {
+                escaped = false;
                 j += 1;
                 continue;
             }
