@@ -74,8 +74,6 @@ enum Lex {
     Between,
     /// Inside a string; `escaped` after a backslash.
     Str { escaped: bool },
-    /// Inside a number or `true`/`false`/`null`.
-    Scalar,
     /// Following a value to its end by its brackets alone (a bad record, a value being
     /// skipped): `depth` open brackets, `in_str` inside a string.
     Follow { depth: u64, in_str: bool, escaped: bool },
@@ -243,7 +241,7 @@ impl<'o> Framer<'o> {
 
     /// The input ended: whatever is still open is reported.
     pub fn finish(&mut self) {
-        if matches!(self.lex, Lex::Scalar | Lex::Follow { depth: 0, in_str: false, .. }) {
+        if matches!(self.lex, Lex::Follow { depth: 0, in_str: false, .. }) {
             // A number or literal ends with the input. It may go on when more is written
             // (`12` of `123`, `t` of `true`), so reading resumes before it, not after.
             let settled = (self.settled, self.settled_line);
@@ -259,19 +257,10 @@ impl<'o> Framer<'o> {
     /// Processes the byte at `i` (and, inside strings, the run of plain bytes after it);
     /// returns the index of the next byte to look at.
     fn step(&mut self, chunk: &[u8], i: usize) -> usize {
-        let b = chunk[i];
         match self.lex {
             Lex::Str { escaped } => return self.string(chunk, i, escaped),
             Lex::Follow { depth, in_str, escaped } => return self.follow(chunk, i, depth, in_str, escaped),
             Lex::Resync => return self.resync(chunk, i),
-            Lex::Scalar => {
-                if is_scalar_byte(b) {
-                    self.advance(b);
-                    return i + 1;
-                }
-                self.lex = Lex::Between;
-                self.value_done(chunk, i);
-            }
             Lex::Between => {}
         }
         self.between(chunk, i)
@@ -305,7 +294,7 @@ impl<'o> Framer<'o> {
             return self.top_level(chunk, i);
         }
         let Some(top) = self.stack.last().copied() else {
-            // A top-level scalar being followed is handled by `Lex::Scalar`; nothing else
+            // A top-level scalar being followed is handled by `Lex::Follow`; nothing else
             // is open without a container.
             return self.top_level(chunk, i);
         };
@@ -451,9 +440,10 @@ impl<'o> Framer<'o> {
                 self.lex = Lex::Str { escaped: false };
                 i + 1
             }
+            // A number or literal: followed to its first byte that is not part of it.
             _ => {
                 self.advance(b);
-                self.lex = Lex::Scalar;
+                self.lex = Lex::Follow { depth: 0, in_str: false, escaped: false };
                 i + 1
             }
         }

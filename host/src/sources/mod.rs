@@ -172,12 +172,24 @@ pub fn read_from(
     limits: Limits,
     out: &mut dyn FnMut(Item),
 ) -> io::Result<Decoded> {
-    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let (stream, _) = bytes_of(reader)?;
+    decode::decode(stream, name, layout, limits, out)
+}
+
+/// Buffers that reads are made in: long stretches for the framer, and few system calls.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// The bytes `reader` holds: inflated when it starts with gzip's magic bytes (concatenated
+/// members read as one stream), as they are otherwise; and whether it was gzip.
+///
+/// # Errors
+/// The first read failed.
+fn bytes_of<'r>(reader: impl Read + 'r) -> io::Result<(Box<dyn BufRead + 'r>, bool)> {
+    let mut reader = BufReader::with_capacity(READ_BUFFER, reader);
     if reader.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
-        let unzipped = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(reader));
-        decode::decode(unzipped, name, layout, limits, out)
+        Ok((Box::new(BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(reader))), true))
     } else {
-        decode::decode(reader, name, layout, limits, out)
+        Ok((Box::new(reader), false))
     }
 }
 

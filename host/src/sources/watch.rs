@@ -14,14 +14,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use flate2::read::MultiGzDecoder;
-
-use super::{layout_of, printable_path, Item, SourceError};
+use super::{bytes_of, layout_of, printable_path, Item, SourceError};
 use crate::decode::{self, Limits, Position};
 use crate::record::{Malformed, Origin};
 
@@ -103,18 +101,16 @@ impl Tracker {
     ) -> io::Result<Option<Position>> {
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start(start.offset))?;
-        let mut reader = BufReader::with_capacity(256 * 1024, file.take(end - start.offset));
-        let gzip = io::BufRead::fill_buf(&mut reader)?.starts_with(&[0x1f, 0x8b]);
+        let (stream, gzip) = bytes_of(file.take(end - start.offset))?;
         if !gzip {
-            let decoded = decode::decode_at(reader, name, layout, self.limits, start, out)?;
+            let decoded = decode::decode_at(stream, name, layout, self.limits, start, out)?;
             // A last line without its newline is complete when nothing is open at the end.
             return Ok(Some(if decoded.open { decoded.settled } else { decoded.end }));
         }
         // Offsets inside a gzip stream are not offsets in the file: a stream is read whole,
         // and the next read starts after it.
-        let unzipped = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(reader));
         let at = Position { offset: 0, ..start };
-        match decode::decode_at(unzipped, name, layout, self.limits, at, out) {
+        match decode::decode_at(stream, name, layout, self.limits, at, out) {
             Ok(decoded) if !decoded.open => Ok(Some(Position { offset: end, ..decoded.settled })),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
