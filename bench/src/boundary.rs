@@ -15,6 +15,8 @@ use trailhound::engine::lowering::EventView;
 use trailhound::engine::plugin::PluginInstance;
 use trailhound::engine::runtime::WasmRuntime;
 use trailhound::engine::{EngineSettings, LoadedPlugin, PluginSpec};
+use trailhound::event::Event as HostEvent;
+use trailhound::normalize::Normalized;
 use trailhound::projection::Projection;
 use trailhound::sources::{self, Input, Item};
 use trailhound_sdk::testing::Harness;
@@ -24,13 +26,13 @@ use crate::measure::{measure, Outcome, Row};
 use crate::rss;
 
 /// Up to `limit` events of `inputs`, normalized, with their raw records (for projection).
-pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event, Arc<str>)>> {
+pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(HostEvent, Arc<str>)>> {
     let mut events = Vec::with_capacity(limit);
     for input in inputs {
         sources::read(input, Default::default(), &mut |item| {
             if events.len() < limit {
                 if let Item::Record(raw) = item {
-                    if let Ok(record) = trailhound::normalize::normalize(raw) {
+                    if let Ok(Normalized::Event(record)) = trailhound::normalize::normalize(raw, None) {
                         events.push((record.event, record.raw));
                     }
                 }
@@ -43,19 +45,29 @@ pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(Event,
     Ok(events)
 }
 
+/// One event as the host holds it and as the SDK hands it to a detector run natively, with
+/// the fields the detector declares projected (and the raw record, when it asks for it).
+pub struct Projected {
+    pub host: HostEvent,
+    pub sdk: Event,
+}
+
 /// The events with the fields `info` declares projected, as the engine would hand them over.
-pub fn project(events: &[(Event, Arc<str>)], info: &trailhound_sdk::Info) -> anyhow::Result<Vec<Event>> {
+pub fn project(
+    events: &[(HostEvent, Arc<str>)],
+    info: &trailhound_sdk::Info,
+) -> anyhow::Result<Vec<Projected>> {
     let mut projection = Projection::default();
     let map = projection.register(&info.name, &info.fields)?;
     Ok(events
         .iter()
         .map(|(event, raw)| {
-            let mut event = event.clone();
-            event.fields = map.pick(&projection.evaluate(raw));
+            let mut sdk = trailhound::engine::lowering::sdk_event(event);
+            sdk.fields = map.pick(&projection.evaluate(raw));
             if info.wants_raw {
-                event.raw = Some(raw.to_string());
+                sdk.raw = Some(raw.to_string());
             }
-            event
+            Projected { host: event.clone(), sdk }
         })
         .collect())
 }
@@ -86,8 +98,9 @@ impl Component {
 }
 
 /// The detector natively, through the SDK's harness, in batches of `batch`.
-pub fn native<D: Detector>(name: &str, events: &[Event], batch: usize) -> anyhow::Result<Row> {
+pub fn native<D: Detector>(name: &str, events: &[Projected], batch: usize) -> anyhow::Result<Row> {
     let mut harness = Harness::<D>::new();
+    let events: Vec<Event> = events.iter().map(|e| e.sdk.clone()).collect();
     measure("boundary", format!("{name} native, batch {batch}"), 0, || {
         let mut findings = 0;
         for chunk in events.chunks(batch) {
@@ -99,7 +112,7 @@ pub fn native<D: Detector>(name: &str, events: &[Event], batch: usize) -> anyhow
 }
 
 /// The detector as a component, one instance, in batches of `batch`.
-pub fn wasm(name: &str, component: &Component, events: &[Event], batch: usize) -> anyhow::Result<Row> {
+pub fn wasm(name: &str, component: &Component, events: &[Projected], batch: usize) -> anyhow::Result<Row> {
     let mut instance = component.instance()?;
     measure("boundary", format!("{name} WASM, batch {batch}"), 0, || {
         let mut findings = 0;
@@ -107,13 +120,16 @@ pub fn wasm(name: &str, component: &Component, events: &[Event], batch: usize) -
             // As the engine does: only the events the plugin declared cross the boundary.
             let wit_batch: Vec<EventView<'_>> = chunk
                 .iter()
-                .filter(|e| component.plugin.wants(e))
-                .map(|e| EventView::new(e, e.fields.clone(), e.raw.as_deref()))
+                .filter(|e| component.plugin.wants(&e.host))
+                .map(|e| EventView::new(&e.host, e.sdk.fields.clone(), e.sdk.raw.as_deref()))
                 .collect();
             if !wit_batch.is_empty() {
                 findings += instance.on_events(&wit_batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
             }
-            findings += instance.on_tick(last_time(chunk)).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
+            findings += instance
+                .on_tick(last_time(chunk.iter().map(|e| &e.sdk)))
+                .map_err(|f| anyhow::anyhow!("{name}: {f}"))?
+                .len();
         }
         Ok(Outcome { events: events.len() as u64, note: format!("{findings} findings") })
     })
@@ -124,14 +140,14 @@ pub fn wasm(name: &str, component: &Component, events: &[Event], batch: usize) -
 pub fn memory_per_instance(
     name: &str,
     component: &Component,
-    events: &[Event],
+    events: &[Projected],
     count: usize,
 ) -> anyhow::Result<(f64, f64)> {
     let batch: Vec<EventView<'_>> = events
         .iter()
-        .filter(|e| component.plugin.wants(e))
+        .filter(|e| component.plugin.wants(&e.host))
         .take(512)
-        .map(|e| EventView::new(e, e.fields.clone(), e.raw.as_deref()))
+        .map(|e| EventView::new(&e.host, e.sdk.fields.clone(), e.sdk.raw.as_deref()))
         .collect();
     rss::settle();
     let before = rss::resident().now;
@@ -149,8 +165,8 @@ pub fn memory_per_instance(
     Ok((grown as f64 / count as f64 / (1 << 20) as f64, linear as f64 / (1 << 20) as f64))
 }
 
-fn last_time(events: &[Event]) -> i64 {
-    events.iter().map(|e| e.time).max().unwrap_or_default()
+fn last_time<'a>(events: impl IntoIterator<Item = &'a Event>) -> i64 {
+    events.into_iter().map(|e| e.time).max().unwrap_or_default()
 }
 
 /// Time to start one fresh instance (instantiate and configure), averaged over `count`.

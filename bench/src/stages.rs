@@ -30,7 +30,7 @@ pub fn decode_normalize(name: &str, inputs: &[Input], bytes: u64) -> anyhow::Res
         let (mut events, mut malformed) = (0, 0);
         for input in inputs {
             sources::read(input, Default::default(), &mut |item| match item {
-                Item::Record(raw) => match trailhound::normalize::normalize(raw) {
+                Item::Record(raw) => match trailhound::normalize::normalize(raw, None) {
                     Ok(_) => events += 1,
                     Err(_) => malformed += 1,
                 },

@@ -18,6 +18,7 @@ use flate2::Compression;
 
 use crate::config::Config;
 use crate::decode::{self, Layout, Limits};
+use crate::normalize::Normalized;
 use crate::record::{Origin, RawRecord};
 use crate::sources::{self, Item};
 
@@ -178,18 +179,19 @@ fn depth(value: &serde_json::Value) -> usize {
 
 fn normalized(raw: RawRecord) {
     let origin = raw.origin.clone();
-    match crate::normalize::normalize(raw) {
-        Ok(record) => {
+    match crate::normalize::normalize(raw, None) {
+        Ok(Normalized::Event(record)) => {
             assert_eq!(record.origin, origin, "normalization changed the origin");
             let event = &record.event;
+            assert!(!event.action.is_empty(), "an event without an action: {event:?}");
             assert!(
-                !event.service.is_empty() && !event.action.is_empty(),
-                "an event without a name: {event:?}"
+                !event.id.is_empty() && !event.actor.id.is_empty() && !event.account.is_empty(),
+                "an event without id, actor or account: {event:?}"
             );
-            assert!(
-                !event.id.is_empty() && !event.account.is_empty(),
-                "an event without id or account: {event:?}"
-            );
+        }
+        Ok(Normalized::Skipped { origin: skipped, reason }) => {
+            assert_eq!(skipped, origin, "a skipped record lost its origin");
+            assert!(!reason.is_empty(), "a record skipped without a reason");
         }
         Err(bad) => {
             assert_eq!(bad.origin, origin, "a malformed record lost its origin");
@@ -198,11 +200,11 @@ fn normalized(raw: RawRecord) {
     }
 }
 
-/// One record's text through the normalizer, as [`crate::normalize::cloudtrail`] and as a
-/// framed record: an event, or a reason, never a panic.
+/// One record's text through the normalizer, as [`crate::normalize::event`] and as a framed
+/// record: an event, or a reason, never a panic.
 pub fn normalize(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Err(reason) = crate::normalize::cloudtrail(&text) {
+    if let Err(reason) = crate::normalize::event(&text) {
         assert!(!reason.is_empty(), "an error without a reason");
     }
     let origin = Origin { file: Arc::from("fuzz"), line: Some(1), record: None, offset: Some(0) };

@@ -14,6 +14,7 @@ pub mod build;
 pub mod config;
 pub mod decode;
 pub mod engine;
+pub mod event;
 pub mod findings;
 pub mod invariants;
 pub mod normalize;

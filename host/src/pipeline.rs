@@ -12,6 +12,7 @@ use trailhound_sdk::Severity;
 use crate::decode::Limits;
 use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpec};
 use crate::findings::Detection;
+use crate::normalize::{normalize, Normalized, SourceType};
 use crate::record::Malformed;
 use crate::sinks::Sink;
 use crate::sources::{self, Input, Item, SourceError};
@@ -29,6 +30,10 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64);
 #[derive(Debug, Default)]
 pub struct RunSummary {
     pub events: u64,
+    /// Events by log source (`aws-cloudtrail`, `gcp-audit`, ...).
+    pub events_by_source: BTreeMap<&'static str, u64>,
+    /// Records recognised as not being events (a CloudTrail digest file), by what they are.
+    pub skipped: BTreeMap<&'static str, u64>,
     pub malformed: u64,
     /// The first malformed records, with file and line or record index.
     pub malformed_samples: Vec<Malformed>,
@@ -73,17 +78,27 @@ pub enum RunError {
 pub fn run(
     inputs: &[Input],
     settings: EngineSettings,
-    limits: Limits,
+    reading: Reading,
     plugins: Vec<PluginSpec>,
     sinks: Vec<Box<dyn Sink>>,
     progress: Progress<'_>,
 ) -> Result<RunSummary, RunError> {
-    let mut pipeline = Pipeline::start(settings, plugins, sinks)?.with_limits(limits);
+    let mut pipeline = Pipeline::start(settings, plugins, sinks)?
+        .with_limits(reading.limits)
+        .with_source_type(reading.source_type);
     for input in inputs {
         pipeline.ingest(input, progress)?;
     }
     progress(pipeline.summary.events);
     pipeline.finish()
+}
+
+/// How inputs are read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reading {
+    pub limits: Limits,
+    /// Every record is of this source (`--source-type`); `None` recognises each record's.
+    pub source_type: Option<SourceType>,
 }
 
 /// A running pipeline: inputs can be ingested one after another (as a folder watcher finds
@@ -93,6 +108,8 @@ pub struct Pipeline {
     delivery: std::thread::JoinHandle<Delivered>,
     summary: RunSummary,
     limits: Limits,
+    /// Every record is of this source, when the operator says so.
+    source_type: Option<SourceType>,
     started: Instant,
 }
 
@@ -113,12 +130,25 @@ impl Pipeline {
             .name("delivery".into())
             .spawn(move || deliver(rx, sinks))
             .map_err(|_| RunError::Delivery)?;
-        Ok(Pipeline { engine, delivery, summary: RunSummary::default(), limits: Limits::default(), started })
+        Ok(Pipeline {
+            engine,
+            delivery,
+            summary: RunSummary::default(),
+            limits: Limits::default(),
+            source_type: None,
+            started,
+        })
     }
 
     /// Reads inputs within these bounds (default: [`Limits::default`]).
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Reads every record as one of this source instead of recognising each.
+    pub fn with_source_type(mut self, source_type: Option<SourceType>) -> Self {
+        self.source_type = source_type;
         self
     }
 
@@ -156,10 +186,16 @@ impl Pipeline {
                 return Ok(());
             }
         };
-        match crate::normalize::normalize(raw) {
-            Ok(record) => {
+        match normalize(raw, self.source_type) {
+            Ok(Normalized::Event(record)) => {
                 self.summary.events += 1;
+                let source = SourceType::parse(&record.event.source).map_or("other", SourceType::name);
+                *self.summary.events_by_source.entry(source).or_default() += 1;
                 self.engine.submit(record)?;
+            }
+            Ok(Normalized::Skipped { origin, reason }) => {
+                tracing::debug!(%origin, reason, "skipped a record that is not an event");
+                *self.summary.skipped.entry(reason).or_default() += 1;
             }
             Err(bad) => note_malformed(&mut self.summary, bad),
         }

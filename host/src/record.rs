@@ -62,8 +62,8 @@ pub struct RawRecord {
 #[derive(Debug, Clone)]
 pub struct Record {
     pub origin: Origin,
-    /// The event as detectors see it; `fields` and `raw` are filled per plugin.
-    pub event: trailhound_sdk::Event,
+    /// The event, normalized; what each plugin receives is derived from it.
+    pub event: crate::event::Event,
     /// The record exactly as it was read.
     pub raw: Arc<str>,
     /// The record had no time; the engine gives it the stream's.

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 use trailhound::engine::{Engine, EngineReport, EngineSettings, PluginSpec};
+use trailhound::event::{Actor, Event};
 use trailhound::findings::Detection;
 use trailhound::record::{Origin, Record};
-use trailhound_sdk::{Actor, Event};
 
 use crate::support;
 
@@ -213,7 +213,10 @@ fn s3_call(i: usize, actor: &str, kind: &str, action: &str, request: serde_json:
     });
     let text = Arc::from(raw.to_string());
     let origin = Origin::line(Arc::from("s3.jsonl"), i as u64 + 1);
-    trailhound::normalize::normalize(trailhound::record::RawRecord { origin, text }).expect("normalizes")
+    trailhound::normalize::normalize(trailhound::record::RawRecord { origin, text }, None)
+        .expect("normalizes")
+        .into_record()
+        .expect("an event")
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! inputs exporters write, clear errors, and the real labeled events of the Panther fixtures.
 
 use serde_json::{json, Value};
-use trailhound::normalize::cloudtrail;
-use trailhound_sdk::Event;
+use trailhound::event::Event;
+use trailhound::normalize::event as cloudtrail;
 
 fn normalized(record: Value) -> Event {
     cloudtrail(&record.to_string()).unwrap_or_else(|e| panic!("{record}: {e}"))
@@ -192,7 +192,7 @@ fn categories_cover_the_seed_set() {
         ("cloudformation.amazonaws.com", "management"),
         ("guardduty.amazonaws.com", "security"),
     ] {
-        assert_eq!(trailhound::normalize::category(source), category, "{source}");
+        assert_eq!(trailhound::normalize::category(source).as_str(), category, "{source}");
     }
 }
 
@@ -229,7 +229,7 @@ fn exporters_lowercased_keys_and_space_separated_times_are_accepted() {
     assert_eq!((event.id.as_str(), event.action.as_str()), ("e-4", "CreateAccessKey"));
     assert_eq!(event.time, 1_714_557_600_000);
     assert_eq!(event.actor.id, "arn:aws:iam::111122223333:user/alice");
-    assert_eq!(event.access_level, "Permissions management");
+    assert_eq!(event.access_level, Some(trailhound::event::AccessLevel::PermissionsManagement));
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn errors_name_the_field() {
             json!({"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventTime": "yesterday"}),
             "eventTime: cannot read \"yesterday\" as a timestamp",
         ),
-        (json!([1, 2]), "expected a CloudTrail record (a JSON object)"),
+        (json!([1, 2]), "expected a log record (a JSON object)"),
     ];
     for (record, expected) in cases {
         let error = cloudtrail(&record.to_string()).expect_err(expected);
@@ -340,7 +340,7 @@ fn every_panther_cloudtrail_event_normalizes() {
                 normalized += 1;
             }
             Err(reason) if !is_cloudtrail => {
-                assert!(reason.contains("not a CloudTrail record"), "line {}: {reason}", index + 1);
+                assert!(reason.starts_with("not a"), "line {}: {reason}", index + 1);
                 not_cloudtrail += 1;
             }
             Err(reason) => {

@@ -9,8 +9,8 @@ use serde_json::json;
 use trailhound::build::{self, BuildOptions, PluginKind};
 use trailhound::engine::runtime::WasmRuntime;
 use trailhound::engine::{cache, Engine, EngineSettings, PluginSpec};
+use trailhound::event::{Actor, Event};
 use trailhound::record::{Origin, Record};
-use trailhound_sdk::{Actor, Event};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::Component;
 
@@ -207,11 +207,13 @@ fn failed_console_login(id: &str, user: &str, minute: u32) -> Record {
         "eventCategory": "Management",
     });
     let origin = Origin::line(Arc::from("signin.jsonl"), u64::from(minute) + 1);
-    trailhound::normalize::normalize(trailhound::record::RawRecord {
-        origin,
-        text: Arc::from(raw.to_string()),
-    })
+    trailhound::normalize::normalize(
+        trailhound::record::RawRecord { origin, text: Arc::from(raw.to_string()) },
+        None,
+    )
     .expect("a documented ConsoleLogin record normalizes")
+    .into_record()
+    .expect("an event")
 }
 
 /// Failed sign-ins by one user, `f<minute>`, at each of `minutes`.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use trailhound::decode::{Layout, Limits};
+use trailhound::normalize::Normalized;
 use trailhound::sources::{self, Input, Item};
 
 /// One normalized record or malformed record, reduced to what the tests compare.
@@ -24,8 +25,9 @@ fn read_all(input: &Input) -> (Vec<Seen>, Result<(), String>) {
         seen.push(match item {
             // A single record is framed unparsed; the normalizer's parse is what rejects a
             // line that is not JSON, so the records go through it as they do in a scan.
-            Item::Record(raw) => match trailhound::normalize::normalize(raw) {
-                Ok(record) => Seen::Record(record.event.id, record.origin.to_string()),
+            Item::Record(raw) => match trailhound::normalize::normalize(raw, None) {
+                Ok(Normalized::Event(record)) => Seen::Record(record.event.id, record.origin.to_string()),
+                Ok(Normalized::Skipped { origin, reason }) => panic!("{origin}: skipped: {reason}"),
                 Err(bad) => Seen::Malformed(bad.origin.to_string(), bad.reason),
             },
             Item::Malformed(bad) => Seen::Malformed(bad.origin.to_string(), bad.reason),

@@ -49,7 +49,7 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
 #[test]
 fn every_record_normalizes() {
     for (raw, value, _) in sample() {
-        if let Err(reason) = trailhound::normalize::cloudtrail(&value.to_string()) {
+        if let Err(reason) = trailhound::normalize::event(&value.to_string()) {
             panic!("{reason}: {}", String::from_utf8_lossy(raw));
         }
     }
@@ -202,7 +202,7 @@ fn the_mix_can_be_read_from_the_fixture_file() {
     assert!(mix.len() > Mix::default().len() - 20, "{} calls", mix.len());
     let mut g = Generator::new(GeneratorOptions { mix, ..GeneratorOptions::default() });
     for _ in 0..2_000 {
-        trailhound::normalize::cloudtrail(&g.next_value().to_string()).unwrap();
+        trailhound::normalize::event(&g.next_value().to_string()).unwrap();
     }
 }
 

@@ -97,8 +97,11 @@ fn run_case(file: &Path, base: &Path, plugin: &PluginSpec, suite: &Suite, case: 
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut engine = Engine::start(settings, vec![spec], tx)?;
     for raw in raws {
-        let record = trailhound::normalize::normalize(raw).map_err(|bad| anyhow::anyhow!("{bad}"))?;
-        engine.submit(record)?;
+        let normalized =
+            trailhound::normalize::normalize(raw, None).map_err(|bad| anyhow::anyhow!("{bad}"))?;
+        if let Some(record) = normalized.into_record() {
+            engine.submit(record)?;
+        }
     }
     let report = engine.finish()?;
     if let Some(fault) = report.plugins.iter().find_map(|p| p.stats.last_fault.clone()) {

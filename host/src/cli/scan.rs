@@ -8,6 +8,8 @@ use anyhow::{bail, Context};
 use trailhound::decode::Limits;
 use trailhound::engine::settings::ranges;
 use trailhound::engine::{EngineSettings, PluginSpec};
+use trailhound::normalize::SourceType;
+use trailhound::pipeline::Reading;
 use trailhound::sinks::Sink;
 use trailhound::sources::printable_path;
 
@@ -15,7 +17,8 @@ use super::{progress, summary};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// CloudTrail files (`{"Records":[...]}`, JSON lines, .gz) or folders (read recursively); `-` for stdin.
+    /// Log files (CloudTrail `{"Records":[...]}`, Azure `{"records":[...]}`, JSON arrays, JSON
+    /// lines, VPC flow log text; .gz) or folders (read recursively); `-` for stdin.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// A plugin component (.wasm), or a folder of them. Repeatable.
@@ -24,6 +27,10 @@ pub struct Args {
     /// Config for one plugin, as NAME=JSON (the name is the file name without .wasm). Repeatable.
     #[arg(long = "plugin-config", value_name = "NAME=JSON")]
     plugin_configs: Vec<String>,
+    /// Read every record as this log source instead of recognising each record's (one of
+    /// aws-cloudtrail, aws-vpcflow, gcp-audit, azure-activity, azure-audit, k8s-audit, falco).
+    #[arg(long, value_name = "TYPE", value_parser = |s: &str| SourceType::parse(s))]
+    source_type: Option<SourceType>,
     /// How findings are printed on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -75,9 +82,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let bar = progress::events_spinner();
-    let limits = Limits::default();
+    let reading = Reading { limits: Limits::default(), source_type: args.source_type };
     let mut summary =
-        trailhound::pipeline::run(&expanded.inputs, settings, limits, plugins, sinks, &mut |n| {
+        trailhound::pipeline::run(&expanded.inputs, settings, reading, plugins, sinks, &mut |n| {
             if let Some(bar) = &bar {
                 bar.set_position(n);
             }

@@ -22,6 +22,14 @@ pub fn print(summary: &RunSummary) {
         .map(|s| format!("{s}: {}", summary.findings_by_severity.get(s).copied().unwrap_or(0)))
         .collect();
     eprintln!("findings by severity: {}", by_severity.join("  "));
+    if !summary.events_by_source.is_empty() {
+        let by_source: Vec<String> =
+            summary.events_by_source.iter().map(|(source, n)| format!("{source}: {n}")).collect();
+        eprintln!("events by source: {}", by_source.join("  "));
+    }
+    for (what, n) in &summary.skipped {
+        eprintln!("skipped, not events: {n} × {what}");
+    }
     if let Some(peak) = peak_memory_mib() {
         eprintln!("peak memory: {peak} MiB");
     }

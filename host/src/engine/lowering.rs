@@ -72,20 +72,73 @@ pub struct ResourceView<'a> {
     account: Option<&'a str>,
 }
 
+/// The event as a 0.1.0 plugin sees it, owned: what a detector run natively (its tests, the
+/// bench's native side) is given. `fields` and `raw` are left for the caller to fill.
+pub fn sdk_event(event: &crate::event::Event) -> trailhound_sdk::Event {
+    let actor = &event.actor;
+    trailhound_sdk::Event {
+        id: event.id.clone(),
+        time: event.time,
+        provider: event.provider.clone(),
+        source: event.source.clone(),
+        category: event.category.as_str().into(),
+        service: event.service.clone(),
+        action: event.action.clone(),
+        access_level: legacy_access_level(event).into(),
+        success: event.success,
+        error_code: event.error_code.clone(),
+        error_message: event.error_message.clone(),
+        read_only: event.read_only,
+        management: event.management,
+        account: event.account.clone(),
+        region: event.region.clone(),
+        actor: trailhound_sdk::Actor {
+            id: actor.id.clone(),
+            kind: actor.kind.clone(),
+            account: actor.account.clone(),
+            name: actor.name.clone(),
+            access_key: actor.access_key.clone(),
+            session_name: actor.session_name.clone(),
+            session_issuer: actor.session_issuer.clone(),
+            source_identity: actor.source_identity.clone(),
+            mfa: actor.mfa,
+            invoked_by: actor.invoked_by.clone(),
+        },
+        source_ip: event.source_ip.clone(),
+        user_agent: event.user_agent.clone(),
+        resources: event
+            .resources
+            .iter()
+            .map(|r| trailhound_sdk::Resource {
+                kind: r.kind.clone(),
+                id: r.id.clone(),
+                account: r.account.clone(),
+            })
+            .collect(),
+        fields: Vec::new(),
+        raw: None,
+    }
+}
+
+/// 0.1.0 has no way to say "unknown"; Write is what its normalizer guessed then.
+fn legacy_access_level(event: &crate::event::Event) -> &'static str {
+    event.access_level.map_or("Write", |level| level.as_str())
+}
+
 impl<'a> EventView<'a> {
     /// `event` as one plugin sees it: with the values of the fields it projects, and the raw
     /// record when it asked for it.
-    pub fn new(event: &'a trailhound_sdk::Event, fields: Vec<Option<String>>, raw: Option<&'a str>) -> Self {
+    pub fn new(event: &'a crate::event::Event, fields: Vec<Option<String>>, raw: Option<&'a str>) -> Self {
         let actor = &event.actor;
         EventView {
             id: &event.id,
             time: event.time,
             provider: &event.provider,
             source: &event.source,
-            category: &event.category,
+            category: event.category.as_str(),
             service: &event.service,
             action: &event.action,
-            access_level: &event.access_level,
+            access_level: legacy_access_level(event),
             success: event.success,
             error_code: event.error_code.as_deref(),
             error_message: event.error_message.as_deref(),

@@ -130,7 +130,7 @@ impl LoadedPlugin {
     }
 
     /// Whether this plugin is sent the event: its source and action are wanted.
-    pub fn wants(&self, event: &trailhound_sdk::Event) -> bool {
+    pub fn wants(&self, event: &crate::event::Event) -> bool {
         (self.info.sources.is_empty() || self.info.sources.contains(&event.source))
             && (self.actions.is_empty() || self.actions.contains(&event.action))
     }

@@ -171,7 +171,7 @@ fn instance_key(instance: &str) -> String {
 mod tests {
     use std::sync::Arc;
 
-    use trailhound_sdk::{Actor, Event, Resource};
+    use crate::event::{Actor, Event, Resource};
 
     use super::*;
     use crate::record::Origin;

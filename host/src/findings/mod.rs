@@ -20,7 +20,7 @@ pub struct RelatedEvent {
 }
 
 impl RelatedEvent {
-    pub fn of(event: &trailhound_sdk::Event) -> Self {
+    pub fn of(event: &crate::event::Event) -> Self {
         RelatedEvent {
             uid: event.id.clone(),
             time: event.time,
@@ -34,8 +34,8 @@ impl RelatedEvent {
     }
 }
 
-impl From<trailhound_sdk::Event> for RelatedEvent {
-    fn from(event: trailhound_sdk::Event) -> Self {
+impl From<crate::event::Event> for RelatedEvent {
+    fn from(event: crate::event::Event) -> Self {
         RelatedEvent {
             uid: event.id,
             time: event.time,

@@ -1,138 +1,257 @@
-//! Normalize: map a raw CloudTrail record onto the event model ([`trailhound_sdk::Event`]).
+//! Normalize: map a raw record of any supported log source onto the event model
+//! ([`crate::event::Event`]).
 //!
-//! A record must say what happened (`eventSource` and `eventName`); everything else CloudTrail
-//! always writes but trimmed or exported copies may lack is filled from the next best source,
-//! so that a detector always has an id, a time, an actor and an account:
-//! - `eventID` missing: a stable id derived from the record's content (`sha256:<hex>`);
-//! - `eventTime` missing or `null`: marked so ([`Record::time_missing`]), and given the
-//!   stream's time by the engine (a present but unreadable `eventTime`, or a number that is no
-//!   time between years 1 and 9999, is an error: a wrong time would corrupt every time window
-//!   downstream);
-//! - `recipientAccountId` missing: the actor's account, else a resource's account;
-//! - `userIdentity` missing: an actor of kind `Unknown` with id `unknown`.
+//! The source of a record is recognised from its top-level keys ([`TopKeys`]), record by
+//! record, so one stream may mix sources; an operator who knows better forces one
+//! ([`SourceType`], `--source-type`). CloudTrail, by far the largest stream, is tried first
+//! and read in one pass; other records are read again with their own shape. Each source's
+//! module says which fields it requires and how it fills the rest; all of them read fields
+//! leniently ([`lenient`]), so one odd value never costs the whole record.
 //!
-//! The record is read from its JSON text into [`shape`], which borrows what it needs and
-//! skips the rest. Keys written in lower case by exporters (`eventname`) are accepted too.
+//! Not every record is an event: CloudTrail digest files and Insights summaries are
+//! recognised and skipped with a reason ([`Normalized::Skipped`]), never counted as malformed.
 
-mod catalog;
-mod fold;
-mod identity;
-mod resources;
-mod shape;
+mod cloudtrail;
+mod lenient;
 mod time;
 
-use serde::Deserialize;
+use std::fmt;
+
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use sha2::{Digest, Sha256};
-use trailhound_sdk::Event;
 
-use crate::record::{json_kind, Malformed, RawRecord, Record};
-use shape::{owned, text, CloudTrail, Loose};
+use crate::event::Event;
+use crate::record::{json_kind, Malformed, Origin, RawRecord, Record};
+use lenient::Loose;
 
-pub use catalog::{access_level, category};
-pub use identity::arn_account;
+pub use cloudtrail::{access_level, arn_account, category};
 
-/// Maps one raw record onto the event model.
+/// A log source the host reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceType {
+    AwsCloudTrail,
+}
+
+impl SourceType {
+    /// Every source, in the order records are tried against them.
+    pub const ALL: [SourceType; 1] = [SourceType::AwsCloudTrail];
+
+    /// The name used in events (`event.source`), on the command line and in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceType::AwsCloudTrail => "aws-cloudtrail",
+        }
+    }
+
+    /// The source of this name.
+    ///
+    /// # Errors
+    /// The name is none of [`SourceType::ALL`]; the message lists them.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        SourceType::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = SourceType::ALL.iter().map(|s| s.name()).collect();
+            format!("unknown source type {name:?}; expected one of {}", names.join(", "))
+        })
+    }
+
+    fn recognizes(self, keys: &TopKeys) -> bool {
+        match self {
+            SourceType::AwsCloudTrail => cloudtrail::recognizes(keys),
+        }
+    }
+
+    fn read(self, json: &str) -> Result<Read, String> {
+        match self {
+            SourceType::AwsCloudTrail => cloudtrail::read(json),
+        }
+    }
+}
+
+impl fmt::Display for SourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What one source's reader made of a record.
+// An event is what nearly every record becomes; boxing it would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+pub enum Read {
+    Event {
+        event: Event,
+        /// The record had no time; the engine gives it the stream's.
+        time_missing: bool,
+    },
+    /// A record of the source that is not an event, and what it is instead.
+    Skip(&'static str),
+}
+
+/// What a record normalized to.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // as for `Read`
+pub enum Normalized {
+    Event(Record),
+    /// Recognised, and not an event: counted by reason, never as malformed.
+    Skipped {
+        origin: Origin,
+        reason: &'static str,
+    },
+}
+
+/// Maps one raw record onto the event model; `forced` skips recognition.
 ///
 /// # Errors
-/// A [`Malformed`] naming the missing or mistyped field, or saying why the text is not JSON.
-pub fn normalize(raw: RawRecord) -> Result<Record, Malformed> {
-    match read(&raw.text) {
-        Ok((event, time_missing)) => Ok(Record { origin: raw.origin, event, raw: raw.text, time_missing }),
+/// A [`Malformed`] naming the missing or mistyped field, or saying why the text is not JSON
+/// or of no known source.
+pub fn normalize(raw: RawRecord, forced: Option<SourceType>) -> Result<Normalized, Malformed> {
+    match read(&raw.text, forced) {
+        Ok(Read::Event { event, time_missing }) => {
+            Ok(Normalized::Event(Record { origin: raw.origin, event, raw: raw.text, time_missing }))
+        }
+        Ok(Read::Skip(reason)) => Ok(Normalized::Skipped { origin: raw.origin, reason }),
         Err(reason) => Err(Malformed { origin: raw.origin, reason }),
     }
 }
 
-/// The event for one CloudTrail record given as JSON text, or why there is none. A record
-/// without a time gets the wall clock's.
-///
-/// # Errors
-/// The reason, naming the field.
-pub fn cloudtrail(json: &str) -> Result<Event, String> {
-    read(json).map(|(event, _)| event)
+impl Normalized {
+    /// The record, when it is an event.
+    pub fn into_record(self) -> Option<Record> {
+        match self {
+            Normalized::Event(record) => Some(record),
+            Normalized::Skipped { .. } => None,
+        }
+    }
 }
 
-/// The event, and whether the record had no time.
-fn read(json: &str) -> Result<(Event, bool), String> {
+/// The event of one record given as JSON text, of whatever source it is; a record that is
+/// not an event is an error saying what it is, and a record without a time gets the wall
+/// clock's.
+///
+/// # Errors
+/// As for [`normalize`].
+pub fn event(json: &str) -> Result<Event, String> {
+    match read(json, None)? {
+        Read::Event { mut event, time_missing } => {
+            if time_missing {
+                event.time = now_millis();
+            }
+            Ok(event)
+        }
+        Read::Skip(reason) => Err(format!("not an event: {reason}")),
+    }
+}
+
+fn now_millis() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The event for one record given as JSON text, or why there is none.
+///
+/// # Errors
+/// As for [`normalize`].
+pub fn read(json: &str, forced: Option<SourceType>) -> Result<Read, String> {
     if !json.trim_start().starts_with('{') {
         return Err(match serde_json::from_str::<serde_json::Value>(json) {
-            Ok(value) => format!("expected a CloudTrail record (a JSON object), found {}", json_kind(&value)),
+            Ok(value) => format!("expected a log record (a JSON object), found {}", json_kind(&value)),
             Err(e) => not_json(&e),
         });
     }
-    let record: CloudTrail = serde_json::from_str(json).map_err(|e| not_json(&e))?;
-    if record.event_name.is_none() {
-        if let Some(value) = fold::unfolded(json) {
-            let record = CloudTrail::deserialize(&value).map_err(|e| not_json(&e))?;
-            return event(&record, json);
+    if let Some(source) = forced {
+        return source.read(json);
+    }
+    // The common case in one pass: a CloudTrail record names its event.
+    let first = cloudtrail::read(json);
+    if !matches!(&first, Err(reason) if reason.starts_with(NOT_A)) {
+        return first;
+    }
+    let keys = TopKeys::of(json)?;
+    match SourceType::ALL.into_iter().find(|s| s.recognizes(&keys)) {
+        Some(source) => source.read(json),
+        // A CloudTrail record that lost a required key: say which.
+        None if cloudtrail::resembles(&keys) => first,
+        None => {
+            Err(format!("not a record of any known source ({}); top-level keys: {keys}", known_sources()))
         }
     }
-    event(&record, json)
 }
 
-fn event(record: &CloudTrail<'_>, json: &str) -> Result<(Event, bool), String> {
-    let service = required_str(&record.event_source, "eventSource")?;
-    let action = required_str(&record.event_name, "eventName")?;
-    let time = match &record.event_time {
-        None => None,
-        Some(t) => Some(
-            time::parse_event_time(t).ok_or_else(|| format!("eventTime: cannot read {t} as a timestamp"))?,
-        ),
-    };
-    let actor = identity::actor(record);
-    let resources = resources::resources(record);
-    let account = owned(&record.recipient_account_id)
-        .or_else(|| Some(actor.account.clone()).filter(|a| !a.is_empty()))
-        .or_else(|| resources.iter().find_map(|r| r.account.clone()))
-        .unwrap_or_else(|| "unknown".into());
-    let error_code = owned(&record.error_code);
-    let access_level = catalog::access_level(action);
-    let event = Event {
-        id: owned(&record.event_id).unwrap_or_else(|| content_id(json)),
-        time: time.unwrap_or_else(now_millis),
-        provider: "aws".into(),
-        source: "aws-cloudtrail".into(),
-        category: catalog::category(service).into(),
-        access_level: access_level.into(),
-        success: error_code.is_none() && !console_login_failed(record),
-        error_message: owned(&record.error_message),
-        error_code,
-        read_only: flag(&record.read_only).unwrap_or(matches!(access_level, "List" | "Read")),
-        management: flag(&record.management_event).unwrap_or(true),
-        region: owned(&record.aws_region).unwrap_or_default(),
-        source_ip: owned(&record.source_ip_address),
-        user_agent: owned(&record.user_agent),
-        service: service.to_string(),
-        action: action.to_string(),
-        account,
-        actor,
-        resources,
-        fields: Vec::new(),
-        raw: None,
-    };
-    Ok((event, time.is_none()))
+fn known_sources() -> String {
+    SourceType::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
 }
 
-fn required_str<'a>(field: &'a Option<Loose<'_>>, key: &str) -> Result<&'a str, String> {
+/// The start of every error that says a record lacks a key its source requires: the record
+/// may be of another source.
+const NOT_A: &str = "not a";
+
+/// A required string field, or an error naming it.
+pub(crate) fn required_str<'a>(
+    field: &'a Option<Loose<'_>>,
+    key: &str,
+    source: &str,
+) -> Result<&'a str, String> {
     match field {
-        None => Err(format!("not a CloudTrail record: no {key}")),
+        None => Err(format!("{NOT_A} {source} record: no {key}")),
         Some(value) => {
             value.str().ok_or_else(|| format!("{key}: expected a non-empty string, found {}", value.kind()))
         }
     }
 }
 
-fn flag(field: &Option<Loose<'_>>) -> Option<bool> {
-    field.as_ref()?.bool()
+/// The top-level keys of a record, read without building any value: what recognition needs.
+pub struct TopKeys(Vec<String>);
+
+impl TopKeys {
+    fn of(json: &str) -> Result<Self, String> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        de.deserialize_map(KeysVisitor).map(TopKeys).map_err(|e| not_json(&e))
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k == key)
+    }
+
+    /// Has the key in any case (exporters fold keys to lower case).
+    pub fn has_folded(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }
 }
 
-/// A failed console sign-in carries no `errorCode`; the outcome is in `responseElements`.
-fn console_login_failed(record: &CloudTrail<'_>) -> bool {
-    text(&record.response_elements.0.console_login) == Some("Failure")
+impl fmt::Display for TopKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 8;
+        let shown: Vec<&str> = self.0.iter().take(SHOWN).map(String::as_str).collect();
+        let more = self.0.len().saturating_sub(SHOWN);
+        match (shown.is_empty(), more) {
+            (true, _) => f.write_str("none"),
+            (false, 0) => write!(f, "{}", shown.join(", ")),
+            (false, more) => write!(f, "{}, and {more} more", shown.join(", ")),
+        }
+    }
+}
+
+struct KeysVisitor;
+
+impl<'de> Visitor<'de> for KeysVisitor {
+    type Value = Vec<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut keys = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<IgnoredAny>()?;
+            keys.push(key);
+        }
+        Ok(keys)
+    }
 }
 
 /// A stable id for a record that has none: the same record always gets the same id, however
 /// its keys are ordered or spaced (the digest is of its canonical form, keys sorted).
-fn content_id(json: &str) -> String {
+pub(crate) fn content_id(json: &str) -> String {
     let canonical =
         serde_json::from_str::<serde_json::Value>(json).map(|v| v.to_string()).unwrap_or_default();
     let digest = Sha256::digest(canonical.as_bytes());
@@ -140,13 +259,8 @@ fn content_id(json: &str) -> String {
 }
 
 /// serde_json appends "at line L column C"; the record's origin already says where.
-fn not_json(e: &serde_json::Error) -> String {
+pub(crate) fn not_json(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let text = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
     format!("not JSON: {text}")
-}
-
-fn now_millis() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    now.as_millis() as i64
 }

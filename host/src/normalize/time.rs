@@ -1,9 +1,10 @@
-//! Event timestamps: CloudTrail's ISO-8601 `eventTime` and the variants exports produce.
+//! Event timestamps: ISO-8601 (CloudTrail's `eventTime`, GCP's `timestamp`, Azure's `time`, with
+//! up to nine fraction digits) and the variants exports produce.
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::shape::Loose;
+use super::lenient::Loose;
 
 /// Milliseconds since the Unix epoch for an `eventTime` value: RFC 3339
 /// (`2026-03-01T12:00:00Z`, with or without fraction or offset), the space-separated form
@@ -19,6 +20,18 @@ pub fn parse_event_time(value: &Loose<'_>) -> Option<i64> {
             (ms.is_finite() && (EARLIEST_MS..=LATEST_MS).contains(&(ms as i64))).then_some(ms as i64)
         }
         _ => None,
+    }
+}
+
+/// The time of an optional timestamp field named `key`: `None` when absent or `null`, an
+/// error naming the field when present but unreadable (a wrong time would corrupt every time
+/// window downstream, so it is never guessed).
+pub fn optional(field: &Option<Loose<'_>>, key: &str) -> Result<Option<i64>, String> {
+    match field {
+        None => Ok(None),
+        Some(t) => {
+            parse_event_time(t).map(Some).ok_or_else(|| format!("{key}: cannot read {t} as a timestamp"))
+        }
     }
 }
 
@@ -46,7 +59,7 @@ fn millis(t: OffsetDateTime) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::shape::Loose;
+    use super::super::lenient::Loose;
     use serde::Deserialize;
     use serde_json::{json, Value};
 

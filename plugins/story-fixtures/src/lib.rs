@@ -86,10 +86,12 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
                 Item::Record(raw) => raw,
                 Item::Malformed(bad) => panic!("{}: {}", bad.origin, bad.reason),
             };
-            let record = trailhound::normalize::normalize(raw)
-                .unwrap_or_else(|bad| panic!("{}: {}", bad.origin, bad.reason));
+            let record = trailhound::normalize::normalize(raw, None)
+                .unwrap_or_else(|bad| panic!("{}: {}", bad.origin, bad.reason))
+                .into_record()
+                .expect("the bundled data holds events only");
             let raw = record.json();
-            let mut event = record.event;
+            let mut event = trailhound::engine::lowering::sdk_event(&record.event);
             event.fields = fields.pick(&projection.evaluate(&record.raw));
             if info.wants_raw {
                 event.raw = Some(record.raw.to_string());

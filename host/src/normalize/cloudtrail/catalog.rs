@@ -1,8 +1,10 @@
-//! What the normalizer knows about AWS services and API actions: the seed category of each
+//! What the normalizer knows about AWS services and API actions: the category of each
 //! service and the IAM access level of each action.
 
-/// The seed category of a CloudTrail `eventSource` such as `iam.amazonaws.com`.
-pub fn category(event_source: &str) -> &'static str {
+use crate::event::Category;
+
+/// The category of a CloudTrail `eventSource` such as `iam.amazonaws.com`.
+pub fn category(event_source: &str) -> Category {
     let service = event_source.split('.').next().unwrap_or_default();
     match service {
         "ec2"
@@ -24,12 +26,12 @@ pub fn category(event_source: &str) -> &'static str {
         | "emr"
         | "elasticmapreduce"
         | "imagebuilder"
-        | "states" => "compute",
+        | "states" => Category::Compute,
         "s3" | "s3-outposts" | "glacier" | "backup" | "elasticfilesystem" | "fsx" | "storagegateway"
-        | "datasync" | "ebs" | "transfer" => "storage",
+        | "datasync" | "ebs" | "transfer" => Category::Storage,
         "rds" | "dynamodb" | "redshift" | "redshift-data" | "elasticache" | "docdb-elastic"
         | "neptune-db" | "athena" | "glue" | "lakeformation" | "timestream" | "memorydb" | "qldb"
-        | "kinesis" | "firehose" | "es" | "opensearch" => "database",
+        | "kinesis" | "firehose" | "es" | "opensearch" => Category::Database,
         "elasticloadbalancing"
         | "cloudfront"
         | "route53"
@@ -43,7 +45,7 @@ pub fn category(event_source: &str) -> &'static str {
         | "network-firewall"
         | "networkmanager"
         | "vpn"
-        | "appmesh" => "network",
+        | "appmesh" => Category::Network,
         "iam"
         | "sts"
         | "signin"
@@ -59,11 +61,11 @@ pub fn category(event_source: &str) -> &'static str {
         | "ram"
         | "access-analyzer"
         | "rolesanywhere"
-        | "verifiedpermissions" => "identity",
+        | "verifiedpermissions" => Category::Identity,
         "kms" | "secretsmanager" | "guardduty" | "securityhub" | "inspector" | "inspector2" | "macie"
         | "macie2" | "detective" | "waf" | "wafv2" | "waf-regional" | "shield" | "acm" | "acm-pca"
-        | "cloudhsm" | "fms" | "securitylake" | "auditmanager" => "security",
-        _ => "management",
+        | "cloudhsm" | "fms" | "securitylake" | "auditmanager" => Category::Security,
+        _ => Category::Management,
     }
 }
 
@@ -147,16 +149,17 @@ fn is_policy_or_acl_change(action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{access_level, category};
+    use crate::event::Category;
 
     #[test]
     fn categories_by_service() {
-        assert_eq!(category("ec2.amazonaws.com"), "compute");
-        assert_eq!(category("s3.amazonaws.com"), "storage");
-        assert_eq!(category("rds.amazonaws.com"), "database");
-        assert_eq!(category("elasticloadbalancing.amazonaws.com"), "network");
-        assert_eq!(category("sts.amazonaws.com"), "identity");
-        assert_eq!(category("kms.amazonaws.com"), "security");
-        assert_eq!(category("cloudtrail.amazonaws.com"), "management");
+        assert_eq!(category("ec2.amazonaws.com"), Category::Compute);
+        assert_eq!(category("s3.amazonaws.com"), Category::Storage);
+        assert_eq!(category("rds.amazonaws.com"), Category::Database);
+        assert_eq!(category("elasticloadbalancing.amazonaws.com"), Category::Network);
+        assert_eq!(category("sts.amazonaws.com"), Category::Identity);
+        assert_eq!(category("kms.amazonaws.com"), Category::Security);
+        assert_eq!(category("cloudtrail.amazonaws.com"), Category::Management);
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! AssumedRole, FederatedUser, AWSService, AWSAccount, IdentityCenterUser, SAMLUser,
 //! WebIdentityUser and Unknown (and records without a `userIdentity` at all).
 
-use trailhound_sdk::Actor;
-
-use super::shape::{owned, text, CloudTrail};
+use super::shape::CloudTrail;
+use crate::event::Actor;
+use crate::normalize::lenient::{owned, text};
 
 /// The actor of a record. `record` is the whole record (for `additionalEventData.MFAUsed` and
 /// the recipient account, used when the identity names no account).
@@ -51,6 +51,7 @@ pub fn actor(record: &CloudTrail<'_>) -> Actor {
         kind,
         account,
         name,
+        delegation: Vec::new(),
     }
 }
 

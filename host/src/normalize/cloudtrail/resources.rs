@@ -1,10 +1,10 @@
 //! The resources an event touched: CloudTrail's own `resources[]`, plus the resources its
 //! `requestParameters` name (most management events carry no `resources[]` at all).
 
-use trailhound_sdk::Resource;
-
 use super::identity::arn_account;
-use super::shape::{owned, text, CloudTrail, Loose, RequestParameters};
+use super::shape::{CloudTrail, RequestParameters};
+use crate::event::Resource;
+use crate::normalize::lenient::{owned, text, Loose};
 
 /// The request parameters that name a resource, and the resource type they name.
 /// Ids are kept as the request wrote them, except S3 bucket names, which become ARNs.

@@ -1,0 +1,213 @@
+//! Lenient reading of JSON records: every field of every provider's shape is read through
+//! these types. A value of an unexpected JSON type reads as [`Loose::Other`] (or, for an
+//! object, as absent), so one odd field never costs the whole record; each normalizer decides
+//! which fields must be right and names them in its errors. `null` reads as absent. Strings
+//! are borrowed from the record's text where no escape forces a copy, and everything a shape
+//! does not name is skipped without being built.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// A scalar field as written, whatever its JSON type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loose<'a> {
+    Str(Cow<'a, str>),
+    Bool(bool),
+    Number(f64),
+    /// An array or object where a scalar was expected; its JSON type, for error messages.
+    Other(&'static str),
+}
+
+impl<'a> Loose<'a> {
+    /// The text of a non-empty string.
+    pub fn str(&self) -> Option<&str> {
+        match self {
+            Loose::Str(s) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A boolean, also when written as the string `"true"`/`"false"`.
+    pub fn bool(&self) -> Option<bool> {
+        match self {
+            Loose::Bool(b) => Some(*b),
+            Loose::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Loose::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The JSON type, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Loose::Str(_) => "a string",
+            Loose::Bool(_) => "a boolean",
+            Loose::Number(_) => "a number",
+            Loose::Other(kind) => kind,
+        }
+    }
+}
+
+impl fmt::Display for Loose<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Loose::Str(s) => write!(f, "{:?}", s.as_ref()),
+            Loose::Bool(b) => write!(f, "{b}"),
+            // Huge numbers in exponent form: `1e300`, not three hundred digits.
+            Loose::Number(n) if n.abs() >= 1e21 => write!(f, "{n:e}"),
+            Loose::Number(n) => write!(f, "{n}"),
+            Loose::Other(kind) => f.write_str(kind),
+        }
+    }
+}
+
+/// The text of a non-empty string field.
+pub fn text<'s>(field: &'s Option<Loose<'_>>) -> Option<&'s str> {
+    field.as_ref()?.str()
+}
+
+/// [`text`] as an owned string.
+pub fn owned(field: &Option<Loose<'_>>) -> Option<String> {
+    text(field).map(str::to_string)
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LooseVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for LooseVisitor<'a> {
+            type Value = Loose<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Loose::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_seq(seq)?;
+                Ok(Loose::Other("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_map(map)?;
+                Ok(Loose::Other("an object"))
+            }
+        }
+
+        deserializer.deserialize_any(LooseVisitor(PhantomData))
+    }
+}
+
+/// Visitor methods for the scalar JSON values, each reading as `Self::Value::default()`.
+macro_rules! scalars_read_as_default {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+
+/// A nested object read as `T`; any other JSON value reads as absent (`T::default()`).
+#[derive(Debug, Default)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Object)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_seq(seq)?;
+                Ok(Object::default())
+            }
+            scalars_read_as_default!();
+        }
+
+        deserializer.deserialize_any(ObjectVisitor(PhantomData))
+    }
+}
+
+/// An array of objects read as `T` (an element that is not an object reads as `T::default()`);
+/// any other JSON value reads as an empty list.
+#[derive(Debug)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for ListVisitor<T> {
+            type Value = List<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Object(item)) = seq.next_element::<Object<T>>()? {
+                    items.push(item);
+                }
+                Ok(List(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_map(map)?;
+                Ok(List::default())
+            }
+            scalars_read_as_default!();
+        }
+
+        deserializer.deserialize_any(ListVisitor(PhantomData))
+    }
+}
