@@ -11,9 +11,14 @@
 //! Not every record is an event: CloudTrail digest files and Insights summaries are
 //! recognised and skipped with a reason ([`Normalized::Skipped`]), never counted as malformed.
 
+mod azure;
 mod cloudtrail;
+mod falco;
+mod gcp;
+mod k8s;
 mod lenient;
 mod time;
+mod vpcflow;
 
 use std::fmt;
 
@@ -30,16 +35,39 @@ pub use cloudtrail::{access_level, arn_account, category};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceType {
     AwsCloudTrail,
+    AwsVpcFlow,
+    GcpAudit,
+    AzureActivity,
+    /// Entra ID (Azure AD) audit and sign-in logs.
+    AzureAudit,
+    /// Kubernetes audit events, EKS's included.
+    K8sAudit,
+    /// Falco alerts (JSON output).
+    Falco,
 }
 
 impl SourceType {
     /// Every source, in the order records are tried against them.
-    pub const ALL: [SourceType; 1] = [SourceType::AwsCloudTrail];
+    pub const ALL: [SourceType; 7] = [
+        SourceType::AwsCloudTrail,
+        SourceType::GcpAudit,
+        SourceType::AzureActivity,
+        SourceType::AzureAudit,
+        SourceType::K8sAudit,
+        SourceType::Falco,
+        SourceType::AwsVpcFlow,
+    ];
 
     /// The name used in events (`event.source`), on the command line and in the config.
     pub fn name(self) -> &'static str {
         match self {
             SourceType::AwsCloudTrail => "aws-cloudtrail",
+            SourceType::AwsVpcFlow => "aws-vpcflow",
+            SourceType::GcpAudit => "gcp-audit",
+            SourceType::AzureActivity => "azure-activity",
+            SourceType::AzureAudit => "azure-audit",
+            SourceType::K8sAudit => "k8s-audit",
+            SourceType::Falco => "falco",
         }
     }
 
@@ -57,12 +85,24 @@ impl SourceType {
     fn recognizes(self, keys: &TopKeys) -> bool {
         match self {
             SourceType::AwsCloudTrail => cloudtrail::recognizes(keys),
+            SourceType::AwsVpcFlow => vpcflow::recognizes(keys),
+            SourceType::GcpAudit => gcp::recognizes(keys),
+            SourceType::AzureActivity => azure::recognizes_activity(keys),
+            SourceType::AzureAudit => azure::recognizes_audit(keys),
+            SourceType::K8sAudit => k8s::recognizes(keys),
+            SourceType::Falco => falco::recognizes(keys),
         }
     }
 
     fn read(self, json: &str) -> Result<Read, String> {
         match self {
             SourceType::AwsCloudTrail => cloudtrail::read(json),
+            SourceType::AwsVpcFlow => vpcflow::read(json),
+            SourceType::GcpAudit => gcp::read(json),
+            SourceType::AzureActivity => azure::read_activity(json),
+            SourceType::AzureAudit => azure::read_audit(json),
+            SourceType::K8sAudit => k8s::read(json),
+            SourceType::Falco => falco::read(json),
         }
     }
 }
