@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use trailhound::engine::lowering::EventView;
+use trailhound::engine::lowering::Sent;
 use trailhound::engine::plugin::PluginInstance;
 use trailhound::engine::runtime::WasmRuntime;
 use trailhound::engine::{EngineSettings, LoadedPlugin, PluginSpec};
@@ -49,6 +49,8 @@ pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(HostEv
 /// the fields the detector declares projected (and the raw record, when it asks for it).
 pub struct Projected {
     pub host: HostEvent,
+    pub fields: Vec<Option<String>>,
+    pub raw: Option<Arc<str>>,
     pub sdk: Event,
 }
 
@@ -62,12 +64,13 @@ pub fn project(
     Ok(events
         .iter()
         .map(|(event, raw)| {
-            let mut sdk = trailhound::engine::lowering::sdk_event(event);
-            sdk.fields = map.pick(&projection.evaluate(raw));
-            if info.wants_raw {
-                sdk.raw = Some(raw.to_string());
-            }
-            Projected { host: event.clone(), sdk }
+            let fields = map.pick(&projection.evaluate(raw));
+            let sdk = trailhound::engine::lowering::sdk_event(
+                event,
+                fields.clone(),
+                info.wants_raw.then_some(&**raw),
+            );
+            Projected { host: event.clone(), fields, raw: info.wants_raw.then(|| raw.clone()), sdk }
         })
         .collect())
 }
@@ -118,10 +121,10 @@ pub fn wasm(name: &str, component: &Component, events: &[Projected], batch: usiz
         let mut findings = 0;
         for chunk in events.chunks(batch) {
             // As the engine does: only the events the plugin declared cross the boundary.
-            let wit_batch: Vec<EventView<'_>> = chunk
+            let wit_batch: Vec<Sent<'_>> = chunk
                 .iter()
                 .filter(|e| component.plugin.wants(&e.host))
-                .map(|e| EventView::new(&e.host, e.sdk.fields.clone(), e.sdk.raw.as_deref()))
+                .map(|e| Sent { event: &e.host, fields: e.fields.clone(), raw: e.raw.as_deref() })
                 .collect();
             if !wit_batch.is_empty() {
                 findings += instance.on_events(&wit_batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
@@ -143,11 +146,11 @@ pub fn memory_per_instance(
     events: &[Projected],
     count: usize,
 ) -> anyhow::Result<(f64, f64)> {
-    let batch: Vec<EventView<'_>> = events
+    let batch: Vec<Sent<'_>> = events
         .iter()
         .filter(|e| component.plugin.wants(&e.host))
         .take(512)
-        .map(|e| EventView::new(&e.host, e.sdk.fields.clone(), e.sdk.raw.as_deref()))
+        .map(|e| Sent { event: &e.host, fields: e.fields.clone(), raw: e.raw.as_deref() })
         .collect();
     rss::settle();
     let before = rss::resident().now;

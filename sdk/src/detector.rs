@@ -18,6 +18,17 @@ pub struct Info {
     pub wants_raw: bool,
     /// What the detector keeps state about; the host routes related events to one instance.
     pub state: StateScope,
+    /// Whether the findings of other plugins should be offered as events of the finding
+    /// plane (never the detector's own).
+    pub wants_findings: bool,
+}
+
+/// A rule or data file the plugin's config names, read by the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// The path as the config wrote it.
+    pub path: String,
+    pub contents: Vec<u8>,
 }
 
 /// What a detector keeps state about across events.
@@ -53,8 +64,8 @@ impl Info {
 
     /// Whether the host sends this event to the detector: its source and action are wanted.
     pub fn wants(&self, event: &Event) -> bool {
-        (self.sources.is_empty() || self.sources.contains(&event.source))
-            && (self.actions.is_empty() || self.actions.contains(&event.action))
+        (self.sources.is_empty() || self.sources.iter().any(|s| *s == event.source))
+            && (self.actions.is_empty() || self.actions.iter().any(|a| *a == event.action))
     }
 
     /// Ask the host to project this JSONPath out of every event's raw record.
@@ -87,6 +98,19 @@ impl Info {
 pub trait Detector: Default {
     /// Name, version, wanted sources and projected fields.
     fn info() -> Info;
+
+    /// Receives the rule and data files the plugin's config names (`files` of its
+    /// `[[plugins]]` entry), once, before [`Detector::configure`].
+    ///
+    /// # Errors
+    /// A message naming the bad file; the host refuses to load the plugin with it. By
+    /// default a detector reads no files and refuses any.
+    fn load_files(&mut self, files: &[File]) -> Result<(), String> {
+        match files {
+            [] => Ok(()),
+            [first, ..] => Err(format!("this detector reads no files, but was given {}", first.path)),
+        }
+    }
 
     /// Receives the plugin's config (JSON; `null` when none is given) once, before any event.
     ///

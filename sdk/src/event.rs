@@ -1,64 +1,218 @@
-//! The normalized event a detector receives.
+//! The normalized, enriched event a detector receives, of every plane: cloud APIs, Kubernetes,
+//! network flows, hosts and containers.
 
 use serde::{Deserialize, Serialize};
 
-/// Who performed an action, normalized across identity kinds.
+use crate::{Severity, Text};
+
+/// The part of the estate an event comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plane {
+    /// A cloud provider's control plane: CloudTrail, GCP audit logs, Azure activity logs.
+    #[default]
+    Cloud,
+    /// A Kubernetes API server's audit log.
+    Kubernetes,
+    /// Network traffic records (VPC flow logs).
+    Network,
+    /// Processes, files and containers on a host (Falco).
+    Host,
+    /// A finding of another plugin, offered back as an event.
+    Finding,
+}
+
+/// What kind of cloud service an event concerns, the same seven kinds for every provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Virtual machines, containers, functions, batch and orchestration.
+    Compute,
+    /// Object, block and file storage, and backups.
+    Storage,
+    /// Load balancers, DNS, CDNs, gateways, VPCs, firewalls and flows.
+    Network,
+    /// Managed databases, warehouses, streams and search.
+    Database,
+    /// Identities, credentials, roles and federation.
+    Identity,
+    /// Operating the estate: logging, monitoring, configuration, deployment, billing.
+    #[default]
+    Management,
+    /// Keys, secrets, threat detection and security posture.
+    Security,
+}
+
+/// How much access an action exercises, in the terms of AWS's IAM action definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AccessLevel {
+    List,
+    Read,
+    Write,
+    #[serde(rename = "Permissions management")]
+    PermissionsManagement,
+    Tagging,
+}
+
+/// The harm an action can do in the wrong hands, as a set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Risks {
+    pub privilege_escalation: bool,
+    pub resource_exposure: bool,
+    pub data_exfiltration: bool,
+    pub credential_exposure: bool,
+    pub defense_evasion: bool,
+}
+
+impl Risks {
+    pub fn any(&self) -> bool {
+        self.privilege_escalation
+            || self.resource_exposure
+            || self.data_exfiltration
+            || self.credential_exposure
+            || self.defense_evasion
+    }
+}
+
+/// Who performed an action, normalized across providers and identity kinds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
-    /// Stable principal id: the ARN when the log has one, else the principal id.
-    pub id: String,
-    /// The identity kind as the provider names it (CloudTrail `userIdentity.type`).
-    pub kind: String,
-    pub account: String,
-    pub name: Option<String>,
-    pub access_key: Option<String>,
-    pub session_name: Option<String>,
-    /// ARN of the role or user that issued the session.
-    pub session_issuer: Option<String>,
-    pub source_identity: Option<String>,
+    /// Stable principal id: an ARN, a GCP principal email, an Azure object id or UPN, a
+    /// Kubernetes user name; `unknown` when the log names nobody.
+    pub id: Text,
+    /// The identity kind as the provider names it (CloudTrail `userIdentity.type`, ...).
+    pub kind: Text,
+    pub account: Text,
+    pub name: Option<Text>,
+    pub access_key: Option<Text>,
+    pub session_name: Option<Text>,
+    /// The role or user that issued the session.
+    pub session_issuer: Option<Text>,
+    pub source_identity: Option<Text>,
     pub mfa: bool,
-    pub invoked_by: Option<String>,
+    pub invoked_by: Option<Text>,
+    /// The principals this identity acts for, the original caller first.
+    pub delegation: Vec<Text>,
 }
 
-/// A cloud resource an event touched.
+/// Where an actor's trail began, as the host follows role assumptions and impersonations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lineage {
+    /// The identity the chain started from (the actor itself when it is its own origin).
+    pub origin: Text,
+    /// Hops from the origin to this actor.
+    pub hops: u32,
+    /// The identity that obtained the temporary access key this call was made with.
+    pub key_obtained_by: Option<Text>,
+}
+
+/// A resource an event touched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
-    /// Resource type, e.g. `AWS::S3::Bucket`.
-    pub kind: String,
+    /// Resource type, e.g. `AWS::S3::Bucket`, `storage.buckets`, `pods`.
+    pub kind: Text,
     /// ARN or provider id.
-    pub id: String,
-    pub account: Option<String>,
+    pub id: Text,
+    pub account: Option<Text>,
 }
 
-/// One normalized audit event.
+/// Traffic between two endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub src_addr: Option<Text>,
+    pub src_port: Option<u16>,
+    pub dst_addr: Option<Text>,
+    pub dst_port: Option<u16>,
+    /// IANA protocol number (6 TCP, 17 UDP, 1 ICMP).
+    pub protocol: Option<u8>,
+    pub bytes: Option<u64>,
+    pub packets: Option<u64>,
+    /// Let through (`ACCEPT`) or not (`REJECT`), when recorded.
+    pub allowed: Option<bool>,
+    pub interface: Option<Text>,
+    /// End of the flow's window, ms since the Unix epoch.
+    pub end: Option<i64>,
+}
+
+/// What happened on a host or in a container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    pub hostname: Option<Text>,
+    pub name: Option<Text>,
+    pub exe: Option<Text>,
+    pub cmdline: Option<Text>,
+    pub pid: Option<i64>,
+    /// The parent process's name.
+    pub parent: Option<Text>,
+    pub user: Option<Text>,
+    /// The file or connection the process used.
+    pub file: Option<Text>,
+    pub container_id: Option<Text>,
+    pub container_name: Option<Text>,
+    pub image: Option<Text>,
+    pub privileged: Option<bool>,
+    pub pod: Option<Text>,
+    pub namespace: Option<Text>,
+}
+
+/// A detection the event carries: an upstream alert (a Falco rule that fired) or another
+/// plugin's finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub rule: Text,
+    pub severity: Severity,
+    pub tags: Vec<Text>,
+    /// What reported it: `falco`, or the plugin's name.
+    pub reporter: Text,
+}
+
+/// One normalized, enriched event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    pub id: String,
+    pub id: Text,
     /// Milliseconds since the Unix epoch.
     pub time: i64,
-    pub provider: String,
-    pub source: String,
-    /// Seed category: compute, storage, network, database, identity, management, security.
-    pub category: String,
-    pub service: String,
-    pub action: String,
-    /// IAM access level: List, Read, Write, Permissions management, Tagging.
-    pub access_level: String,
+    /// `aws`, `gcp`, `azure`, `kubernetes`, `host`.
+    pub provider: Text,
+    /// The log source: `aws-cloudtrail`, `gcp-audit`, `azure-activity`, `k8s-audit`, ...
+    pub source: Text,
+    pub plane: Plane,
+    /// The OCSF class: 6003 API Activity, 4001 Network Activity, 1007 Process Activity,
+    /// 1001 File System Activity, 2004 Detection Finding.
+    pub class_uid: u32,
+    pub category: Category,
+    pub service: Text,
+    pub action: Text,
+    /// How much access the action exercises, when the host knows it.
+    pub access_level: Option<AccessLevel>,
     pub success: bool,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
+    pub error_code: Option<Text>,
+    pub error_message: Option<Text>,
     pub read_only: bool,
     pub management: bool,
-    pub account: String,
-    pub region: String,
+    /// Account, project, subscription or cluster the event was recorded in.
+    pub account: Text,
+    /// Region or location.
+    pub region: Text,
     pub actor: Actor,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
+    pub source_ip: Option<Text>,
+    pub user_agent: Option<Text>,
     pub resources: Vec<Resource>,
+    pub network: Option<Network>,
+    pub process: Option<Process>,
+    pub alert: Option<Alert>,
+    /// The provider's id of the call (CloudTrail `requestID`, Kubernetes `auditID`).
+    pub request_id: Option<Text>,
+    /// The provider's id tying calls together (Azure `correlationId`, ...).
+    pub correlation_id: Option<Text>,
+    /// MITRE ATT&CK technique ids the action serves.
+    pub techniques: Vec<Text>,
+    pub risks: Risks,
+    pub lineage: Lineage,
     /// Projected values, in the order of [`crate::Info::fields`]; read them with [`Event::field`].
-    pub fields: Vec<Option<String>>,
+    pub fields: Vec<Option<Text>>,
     /// The raw record as JSON text, when [`crate::Info::raw`] was asked for.
-    pub raw: Option<String>,
+    pub raw: Option<Text>,
 }
 
 impl Event {
@@ -66,7 +220,7 @@ impl Event {
     /// A string match comes as-is; other matches as JSON text.
     pub fn field(&self, path: &str) -> Option<&str> {
         let index = crate::fields::index_of(path)?;
-        self.fields.get(index)?.as_deref()
+        self.field_at(index)
     }
 
     /// The projected value at `index` of [`crate::Info::fields`].
@@ -86,6 +240,6 @@ impl Event {
 
     /// True when the call failed with an access-denied style error.
     pub fn denied(&self) -> bool {
-        matches!(self.error_code.as_deref(), Some(code) if code.contains("AccessDenied") || code.contains("Unauthorized"))
+        matches!(self.error_code.as_deref(), Some(code) if code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("PERMISSION_DENIED") || code == "403")
     }
 }

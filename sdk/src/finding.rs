@@ -85,9 +85,9 @@ impl Finding {
 
     /// Adds the event as proof, and takes its actor when none is set yet.
     pub fn event(mut self, event: &Event) -> Self {
-        self.event_ids.push(event.id.clone());
+        self.event_ids.push(event.id.to_string());
         if self.actor.is_none() && !event.actor.id.is_empty() {
-            self.actor = Some(event.actor.id.clone());
+            self.actor = Some(event.actor.id.to_string());
         }
         self
     }

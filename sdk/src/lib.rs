@@ -26,25 +26,30 @@
 
 pub mod aws;
 mod detector;
-mod event;
+pub mod event;
 mod fields;
 mod finding;
 pub mod host;
 pub mod testing;
+mod text;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod glue;
 
-pub use detector::{Detector, Info, StateScope};
-pub use event::{Actor, Event, Resource};
+pub use detector::{Detector, File, Info, StateScope};
+pub use event::{AccessLevel, Actor, Category, Event, Plane, Resource};
 pub use fields::declare_fields;
 pub use finding::{Evidence, Finding, Severity};
+pub use text::Text;
 
 /// Everything a detector usually needs, in one import.
 pub mod prelude {
     pub use crate::host::{log, LogLevel};
-    pub use crate::{Actor, Detector, Event, Evidence, Finding, Info, Resource, Severity, StateScope};
+    pub use crate::{
+        AccessLevel, Actor, Category, Detector, Event, Evidence, Finding, Info, Plane, Resource, Severity,
+        StateScope, Text,
+    };
 }
 
 /// Exports a [`Detector`] type as the plugin's implementation of the `detector` world.
@@ -71,10 +76,10 @@ macro_rules! export_detector {
                 fn info() -> $crate::glue::types::Info {
                     $crate::glue::info::<$detector>()
                 }
-                fn configure(config: String) -> Result<(), String> {
-                    STATE.with(|s| $crate::glue::configure(&mut *s.borrow_mut(), &config))
+                fn configure(config: String, files: Vec<$crate::glue::types::File>) -> Result<(), String> {
+                    STATE.with(|s| $crate::glue::configure(&mut *s.borrow_mut(), &config, files))
                 }
-                fn on_events(batch: Vec<$crate::glue::types::Event>) -> Vec<$crate::glue::types::Finding> {
+                fn on_events(batch: $crate::glue::types::Batch) -> Vec<$crate::glue::types::Finding> {
                     STATE.with(|s| $crate::glue::on_events(&mut *s.borrow_mut(), batch))
                 }
                 fn on_tick(now: i64) -> Vec<$crate::glue::types::Finding> {

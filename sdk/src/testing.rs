@@ -21,7 +21,7 @@
 //! assert_eq!(findings[0].summary, "alice");
 //! ```
 
-use crate::{Actor, Detector, Event, Finding};
+use crate::{Actor, Detector, Event, Finding, Text};
 
 /// Drives one detector instance the way the host does: configure, batches, ticks, snapshots.
 pub struct Harness<D: Detector> {
@@ -118,7 +118,7 @@ impl TestEvent {
     pub fn new(service: &str, action: &str) -> Self {
         TestEvent {
             event: Event {
-                id: format!("test-{action}"),
+                id: format!("test-{action}").into(),
                 provider: "aws".into(),
                 source: "aws-cloudtrail".into(),
                 service: service.into(),
@@ -170,7 +170,7 @@ impl TestEvent {
         let mut event = self.event.clone();
         event.fields = paths
             .iter()
-            .map(|p| self.fields.iter().find(|(fp, _)| fp == p).map(|(_, v)| v.clone()))
+            .map(|p| self.fields.iter().find(|(fp, _)| fp == p).map(|(_, v)| Text::from(v.as_str())))
             .collect();
         event
     }

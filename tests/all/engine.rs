@@ -146,11 +146,14 @@ fn events_of_one_actor_stay_on_one_worker_across_assume_role_hops() {
     assume.raw = Arc::from(raw.to_string());
     let mut hop = record(1, "arn:aws:sts::2:assumed-role/dev/s", "CreateAccessKey");
     hop.event.actor.access_key = Some("ASIAHOP1".into());
-    let mut sharder = trailhound::engine::shard::Sharder::new(64, 100);
+    let mut lineage = trailhound::engine::lineage::Lineage::new(100);
+    lineage.trace(&mut assume);
+    lineage.trace(&mut hop);
+    let sharder = trailhound::engine::shard::Sharder::new(64);
     let a = sharder.assign(&assume);
     let b = sharder.assign(&hop);
     assert_eq!(a, b, "hop keyed to its origin actor");
-    assert_eq!(sharder.origin(&hop), "arn:aws:iam::1:user/origin");
+    assert_eq!(hop.event.enrichment.lineage.origin, "arn:aws:iam::1:user/origin");
 }
 
 #[test]

@@ -312,10 +312,12 @@ fn a_broken_python_plugin_fails_with_its_name_and_pythons_error() {
     )
     .expect("manifest");
     std::fs::write(root.join("lib.rs"), "").expect("lib.rs");
-    std::fs::create_dir_all(root.join("wit")).expect("wit dir");
-    for file in ["types.wit", "world.wit"] {
-        std::fs::copy(support::workspace().join("wit").join(file), root.join("wit").join(file))
-            .expect("copy wit");
+    for dir in ["wit", "wit/deps/detector-0.1.0"] {
+        std::fs::create_dir_all(root.join(dir)).expect("wit dir");
+        for file in ["types.wit", "world.wit"] {
+            std::fs::copy(support::workspace().join(dir).join(file), root.join(dir).join(file))
+                .expect("copy wit");
+        }
     }
     let plugin = root.join("examples/broken-py");
     std::fs::create_dir_all(&plugin).expect("plugin dir");

@@ -3,7 +3,8 @@
 //! wit-bindgen leaves the world's type information in a custom section of the core
 //! module; `wit_component::ComponentEncoder` reads it and wraps the module in a
 //! component, as `wasm-tools component new` does. Every component, Rust or Python, is
-//! then decoded again to make sure it exports the whole `detector` world.
+//! then decoded again to make sure it exports a detector of a contract version the host
+//! runs: 0.2.0's `detector` interface, or 0.1.0's functions.
 
 use std::path::Path;
 
@@ -11,7 +12,10 @@ use wit_component::{ComponentEncoder, DecodedWasm};
 
 use super::BuildError;
 
-/// The functions the `detector` world exports; a plugin missing one cannot be loaded.
+/// The interface a 0.2.0 detector exports.
+const DETECTOR_INTERFACE: &str = "trailhound:detector/detector@0.2.0";
+
+/// The functions a 0.1.0 detector exports; a plugin missing one cannot be loaded.
 const DETECTOR_EXPORTS: [&str; 6] = ["info", "configure", "on-events", "on-tick", "snapshot", "restore"];
 
 /// The 4-byte version field after `\0asm`: 1 for a core module, `0x0d 0 1 0` for a component.
@@ -45,13 +49,17 @@ pub(crate) fn check(plugin: &str, path: &Path, component: &[u8]) -> Result<(), B
     };
     let exports: Vec<String> =
         resolve.worlds[world].exports.keys().map(|k| resolve.name_world_key(k)).collect();
+    if exports.iter().any(|e| e == DETECTOR_INTERFACE) {
+        return Ok(());
+    }
     let missing: Vec<&str> =
         DETECTOR_EXPORTS.into_iter().filter(|f| !exports.iter().any(|e| e == f)).collect();
     if missing.is_empty() {
         Ok(())
     } else {
         Err(invalid(format!(
-            "it does not export {} (exports: {}); does it implement trailhound:detector's `detector` world?",
+            "it exports neither {DETECTOR_INTERFACE} nor 0.1.0's {} (exports: {}); does it implement \
+             trailhound:detector's `plugin` world?",
             missing.join(", "),
             exports.join(", ")
         )))

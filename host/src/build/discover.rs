@@ -1,7 +1,8 @@
 //! Finding the plugins in a workspace.
 //!
 //! A Rust plugin is a workspace package with a `cdylib` target that depends on
-//! `trailhound-sdk` (found through `cargo metadata`, wherever the crate lives). A Python
+//! `trailhound-sdk`, or on `wit-bindgen` directly (a plugin written against the raw
+//! bindings of one contract version), found through `cargo metadata` wherever it lives. A Python
 //! plugin is a folder under `plugins/` or `examples/` holding a `detector.py`; its name
 //! is the folder name unless a `plugin.toml` next to it says `name = "..."`.
 
@@ -13,8 +14,9 @@ use serde::Deserialize;
 
 use super::{process, BuildError, PluginKind};
 
-/// The crate every Rust plugin depends on.
+/// The crate a Rust plugin depends on, or [`BINDGEN_CRATE`] for one without the SDK.
 const SDK_CRATE: &str = "trailhound-sdk";
+const BINDGEN_CRATE: &str = "wit-bindgen";
 /// The module componentize-py loads; the file that marks a folder as a Python plugin.
 pub(crate) const PYTHON_ENTRY: &str = "detector.py";
 /// Folders searched for Python plugins.
@@ -108,7 +110,7 @@ fn plugins_in(metadata: &Metadata) -> Vec<PluginSource> {
     metadata
         .packages
         .iter()
-        .filter(|p| p.dependencies.iter().any(|d| d.name == SDK_CRATE))
+        .filter(|p| p.dependencies.iter().any(|d| d.name == SDK_CRATE || d.name == BINDGEN_CRATE))
         .filter_map(|p| {
             let cdylib = p.targets.iter().find(|t| t.crate_types.iter().any(|c| c == "cdylib"))?;
             Some(PluginSource {

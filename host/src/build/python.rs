@@ -10,8 +10,9 @@ use super::{
     componentize, install_file, process, BuildError, BuildOptions, BuiltPlugin, PluginKind, PluginSource,
 };
 
-/// The world componentize-py targets, from `wit/world.wit`.
-const WORLD: &str = "detector";
+/// The world componentize-py targets: the frozen 0.1.0 contract, whose events carry their
+/// own strings, so the Python example reads them as plain attributes.
+const WORLD: &str = "trailhound:detector/detector@0.1.0";
 
 /// Builds `plugins` (all Python) into components in `options.out_dir`, one at a time:
 /// componentize-py already uses several threads for one component.

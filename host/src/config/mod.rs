@@ -164,6 +164,10 @@ pub struct PluginConfig {
     /// Keys of `[engine.budget]` that differ for this plugin (a rule pack that reports more
     /// than most detectors). Default: the engine's budget.
     pub budget: Option<toml::Table>,
+    /// Rule and data files the plugin reads (plugins have no filesystem: the host reads them
+    /// and hands them to `configure`); relative to the config file's folder. Default: none.
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
 }
 
 impl PluginConfig {
@@ -245,6 +249,7 @@ impl Config {
                 config: plugin.config.clone(),
                 // Checked by `problems`, so it cannot fail here.
                 budget: plugin.budget.as_ref().and(plugin.budget(&self.engine.budget).ok()),
+                files: plugin.files.clone(),
             })
             .collect()
     }
@@ -265,6 +270,7 @@ impl Config {
         }
         for plugin in &mut self.plugins {
             resolve(&mut plugin.path);
+            plugin.files.iter_mut().for_each(resolve);
         }
         for sink in &mut self.sinks {
             sink.resolve_paths(base);

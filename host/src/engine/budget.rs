@@ -13,8 +13,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bindings::wit;
-
 /// Per-plugin limits. Every field is a config key of `[engine.budget]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -147,7 +145,7 @@ impl Budget {
     ///
     /// # Errors
     /// Too many findings, or one too large.
-    pub fn check_findings(&self, findings: &[wit::Finding]) -> Result<(), Overrun> {
+    pub fn check_findings(&self, findings: &[trailhound_sdk::Finding]) -> Result<(), Overrun> {
         Self::check(Limit::FindingsPerCall, findings.len() as u64, self.findings_per_call)?;
         for finding in findings {
             Self::check(Limit::FindingBytes, finding_bytes(finding), self.finding_bytes)?;
@@ -157,7 +155,7 @@ impl Budget {
 }
 
 /// The bytes of text one finding holds.
-fn finding_bytes(finding: &wit::Finding) -> u64 {
+fn finding_bytes(finding: &trailhound_sdk::Finding) -> u64 {
     let lists = [&finding.event_ids, &finding.techniques, &finding.tags];
     let listed: usize = lists.iter().flat_map(|l| l.iter()).map(String::len).sum();
     let evidence: usize = finding.evidence.iter().map(|e| e.key.len() + e.value.len()).sum();

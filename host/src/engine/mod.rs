@@ -6,9 +6,10 @@
 //! time safe from implausible event times;
 //! [`store`] is the per-instance host state and its imports; [`cache`] keeps compiled
 //! components on disk; [`lowering`] is the event as sent into a plugin, borrowed from the
-//! host's; [`plugin`] loads a component and runs calls under a deadline;
-//! [`supervisor`] isolates faults (recreate, retry once, quarantine); [`shard`] keys events
-//! by actor, following AssumeRole hops; [`worker`] is one thread with its own instances;
+//! host's, per contract version; [`plugin`] loads a component and runs calls under a deadline;
+//! [`supervisor`] isolates faults (recreate, retry once, quarantine); [`lineage`] traces
+//! each actor to its origin across role hops and impersonation; [`shard`] keys events by
+//! it; [`worker`] is one thread with its own instances;
 //! [`runner`] ties it together behind [`Engine`].
 
 pub mod bindings;
@@ -16,6 +17,7 @@ pub mod budget;
 pub mod cache;
 pub mod clock;
 pub mod limits;
+pub mod lineage;
 pub mod lowering;
 pub mod plugin;
 mod recent;

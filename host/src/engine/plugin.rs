@@ -1,5 +1,6 @@
 //! One plugin: its component loaded and checked once, and instances of it that run calls
-//! under a deadline and a memory cap, with failures classified.
+//! under a deadline and a memory cap, with failures classified. A component built against
+//! either contract version loads; which one is read from what it exports ([`Contract`]).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -9,9 +10,9 @@ use std::time::Duration;
 use wasmtime::component::{Func, HasSelf, Linker};
 use wasmtime::Store;
 
-use super::bindings::{wit, Detector, DetectorPre};
+use super::bindings::{v0_1, v0_2};
 use super::budget::{Budget, Overrun};
-use super::lowering::EventView;
+use super::lowering::{self, Sent};
 use super::runtime::WasmRuntime;
 use super::store::HostState;
 use super::{cache, EngineSettings};
@@ -26,12 +27,15 @@ pub struct PluginSpec {
     pub config: serde_json::Value,
     /// This plugin's budget, when it differs from the engine's ([`EngineSettings::budget`]).
     pub budget: Option<Budget>,
+    /// The rule and data files its config names, read by the host and handed to `configure`
+    /// (plugins have no filesystem).
+    pub files: Vec<PathBuf>,
 }
 
 impl PluginSpec {
     /// A plugin with the engine's budget.
     pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, config: serde_json::Value) -> Self {
-        PluginSpec { name: name.into(), path: path.into(), config, budget: None }
+        PluginSpec { name: name.into(), path: path.into(), config, budget: None, files: Vec::new() }
     }
 }
 
@@ -61,16 +65,47 @@ pub enum Fault {
     Trap(String),
 }
 
+/// The contract version a component was built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contract {
+    V0_1,
+    V0_2,
+}
+
+impl Contract {
+    pub fn version(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+}
+
+/// A component linked for its contract version.
+enum Pre {
+    V0_1(v0_1::DetectorPre<HostState>),
+    V0_2(v0_2::PluginPre<HostState>),
+}
+
+/// A rule or data file a plugin's config names, as read at load.
+pub struct PluginFile {
+    /// The path as the config wrote it.
+    pub path: String,
+    pub contents: Vec<u8>,
+}
+
 /// A component compiled, linked and checked once; shared by every worker's instances.
 pub struct LoadedPlugin {
     pub spec: PluginSpec,
     pub info: trailhound_sdk::Info,
+    pub contract: Contract,
     pub from_cache: bool,
     /// `info.actions` for lookup on every event (foldhash: this runs per event and plugin).
     actions: HashSet<String, foldhash::fast::RandomState>,
     config_text: String,
+    files: Vec<PluginFile>,
     budget: Budget,
-    pre: DetectorPre<HostState>,
+    pre: Pre,
 }
 
 impl LoadedPlugin {
@@ -98,16 +133,29 @@ impl LoadedPlugin {
             .map_err(|e| invalid(format!("{e:#}")))?;
         let linker = linker(&runtime.engine).map_err(|e| invalid(format!("{e:#}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| invalid(format!("{e:#}")))?;
-        let pre = DetectorPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?;
+        let exports_interface = component.get_export_index(None, v0_2::DETECTOR_INTERFACE).is_some();
+        let (pre, contract) = if exports_interface {
+            (Pre::V0_2(v0_2::PluginPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?), Contract::V0_2)
+        } else {
+            (Pre::V0_1(v0_1::DetectorPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?), Contract::V0_1)
+        };
+        let files = read_files(&spec)?;
+        if contract == Contract::V0_1 && !files.is_empty() {
+            return Err(invalid(
+                "its config names files, which a plugin of contract 0.1.0 cannot receive".into(),
+            ));
+        }
         let config_text = match &spec.config {
             serde_json::Value::Null => String::new(),
             config => config.to_string(),
         };
         let mut plugin = LoadedPlugin {
             info: trailhound_sdk::Info::default(),
+            contract,
             from_cache,
             actions: HashSet::default(),
             config_text,
+            files,
             budget: spec.budget.unwrap_or(settings.budget),
             pre,
             spec,
@@ -136,20 +184,49 @@ impl LoadedPlugin {
     }
 }
 
-/// The host functions every detector may import (plus an empty WASI for language runtimes).
+/// The host functions a detector of either version may import (plus an empty WASI for
+/// language runtimes).
 fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    Detector::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    v0_1::Detector::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    v0_2::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Ok(linker)
+}
+
+/// The files `spec` names, read whole.
+fn read_files(spec: &PluginSpec) -> Result<Vec<PluginFile>, PluginError> {
+    spec.files
+        .iter()
+        .map(|path| {
+            let contents = std::fs::read(path).map_err(|source| PluginError::Read {
+                name: spec.name.clone(),
+                path: path.clone(),
+                source,
+            })?;
+            Ok(PluginFile { path: path.display().to_string(), contents })
+        })
+        .collect()
+}
+
+/// An instance's exports, for its contract version.
+enum Bindings {
+    V0_1 {
+        bindings: v0_1::Detector,
+        /// `on-events`, called with borrowed events rather than through `bindings`.
+        on_events: Func,
+    },
+    V0_2 {
+        bindings: v0_2::Plugin,
+        /// `on-events`, called with a borrowed batch rather than through `bindings`.
+        on_events: Func,
+    },
 }
 
 /// One live instance of a plugin, in its own store.
 pub struct PluginInstance {
     store: Store<HostState>,
-    bindings: Detector,
-    /// `on-events`, called with borrowed events rather than through `bindings`.
-    on_events: Func,
+    bindings: Bindings,
     deadline: Duration,
     ticks: u64,
 }
@@ -172,20 +249,45 @@ impl PluginInstance {
         store.limiter(|state| &mut state.cap);
         let ticks = runtime.ticks(settings.deadline);
         store.set_epoch_deadline(ticks);
-        let instantiated = plugin.pre.instance_pre().instantiate(&mut store).and_then(|instance| {
-            let bindings = Detector::new(&mut store, &instance)?;
-            let on_events = instance
-                .get_func(&mut store, "on-events")
-                .ok_or_else(|| wasmtime::format_err!("the component exports no `on-events`"))?;
-            Ok((bindings, on_events))
-        });
-        let (bindings, on_events) = match instantiated {
+        let no_on_events = || wasmtime::format_err!("the component exports no `on-events`");
+        let instantiated = match &plugin.pre {
+            Pre::V0_1(pre) => pre.instance_pre().instantiate(&mut store).and_then(|instance| {
+                let bindings = v0_1::Detector::new(&mut store, &instance)?;
+                let on_events = instance.get_func(&mut store, "on-events").ok_or_else(no_on_events)?;
+                Ok(Bindings::V0_1 { bindings, on_events })
+            }),
+            Pre::V0_2(pre) => pre.instance_pre().instantiate(&mut store).and_then(|instance| {
+                let bindings = v0_2::Plugin::new(&mut store, &instance)?;
+                let interface = instance
+                    .get_export_index(&mut store, None, v0_2::DETECTOR_INTERFACE)
+                    .ok_or_else(no_on_events)?;
+                let index = instance
+                    .get_export_index(&mut store, Some(&interface), "on-events")
+                    .ok_or_else(no_on_events)?;
+                let on_events = instance.get_func(&mut store, index).ok_or_else(no_on_events)?;
+                Ok(Bindings::V0_2 { bindings, on_events })
+            }),
+        };
+        let bindings = match instantiated {
             Ok(found) => found,
             Err(e) => return Err(start(classify(&store, e, settings.deadline))),
         };
-        let mut instance = PluginInstance { store, bindings, on_events, deadline: settings.deadline, ticks };
+        let mut instance = PluginInstance { store, bindings, deadline: settings.deadline, ticks };
         let config = plugin.config_text.clone();
-        match instance.call(|b, s| b.call_configure(s, &config)) {
+        let configured = match &instance.bindings {
+            Bindings::V0_1 { .. } => instance.call_v0_1(|b, s| b.call_configure(s, &config)),
+            Bindings::V0_2 { .. } => {
+                let files: Vec<v0_2::wit::File> = plugin
+                    .files
+                    .iter()
+                    .map(|f| v0_2::wit::File { path: f.path.clone(), contents: f.contents.clone() })
+                    .collect();
+                instance.call_v0_2(|b, s| {
+                    b.trailhound_detector0_2_0_detector().call_configure(s, &config, &files)
+                })
+            }
+        };
+        match configured {
             Ok(Ok(())) => Ok(instance),
             Ok(Err(message)) => Err(PluginError::Config { name: plugin.spec.name.clone(), message }),
             Err(fault) => Err(start(fault)),
@@ -195,46 +297,67 @@ impl PluginInstance {
     fn info(&mut self, ticks: u64, deadline: Duration) -> Result<trailhound_sdk::Info, Fault> {
         self.ticks = ticks;
         self.deadline = deadline;
-        let info = self.call(|b, s| b.call_info(s))?;
-        Ok(trailhound_sdk::Info {
-            name: info.name,
-            version: info.version,
-            sources: info.sources,
-            actions: info.actions,
-            fields: info.fields,
-            wants_raw: info.wants_raw,
-            state: match info.state {
-                wit::StateScope::None => trailhound_sdk::StateScope::None,
-                wit::StateScope::Actor => trailhound_sdk::StateScope::Actor,
-                wit::StateScope::Resource => trailhound_sdk::StateScope::Resource,
-            },
-        })
+        match &self.bindings {
+            Bindings::V0_1 { .. } => self.call_v0_1(|b, s| b.call_info(s)).map(info_v0_1),
+            Bindings::V0_2 { .. } => {
+                self.call_v0_2(|b, s| b.trailhound_detector0_2_0_detector().call_info(s)).map(info_v0_2)
+            }
+        }
     }
 
     /// Runs one batch.
     ///
     /// # Errors
     /// The call timed out, ran out of memory or trapped; the instance must not be reused.
-    pub fn on_events(&mut self, batch: &[EventView<'_>]) -> Result<Vec<wit::Finding>, Fault> {
-        let func = self.on_events;
-        let findings = self.call(|_, store| {
-            // Typed per batch: the check is cheap next to a batch, and it lets the events
-            // borrow for just this call.
-            let typed = func.typed::<(&[EventView<'_>],), (Vec<wit::Finding>,)>(&*store)?;
-            Ok(typed.call(store, (batch,))?.0)
-        })?;
+    pub fn on_events(&mut self, batch: &[Sent<'_>]) -> Result<Vec<trailhound_sdk::Finding>, Fault> {
+        let findings = match &self.bindings {
+            Bindings::V0_1 { on_events, .. } => {
+                let func = *on_events;
+                let events = lowering::v0_1::batch(batch);
+                let findings = self.call(|store| {
+                    // Typed per batch: the check is cheap next to a batch, and it lets the
+                    // events borrow for just this call.
+                    let typed = func
+                        .typed::<(&[lowering::v0_1::EventView<'_>],), (Vec<v0_1::wit::Finding>,)>(&*store)?;
+                    Ok(typed.call(store, (&events,))?.0)
+                })?;
+                findings.into_iter().map(finding_v0_1).collect()
+            }
+            Bindings::V0_2 { on_events, .. } => {
+                let func = *on_events;
+                let wire = lowering::v0_2::Builder::batch(batch);
+                let findings = self.call(|store| {
+                    let typed =
+                        func.typed::<(&lowering::v0_2::Batch<'_>,), (Vec<v0_2::wit::Finding>,)>(&*store)?;
+                    Ok(typed.call(store, (&wire,))?.0)
+                })?;
+                findings.into_iter().map(finding_v0_2).collect()
+            }
+        };
         self.within_budget(findings)
     }
 
     /// # Errors
     /// As for [`PluginInstance::on_events`].
-    pub fn on_tick(&mut self, now: i64) -> Result<Vec<wit::Finding>, Fault> {
-        let findings = self.call(|b, s| b.call_on_tick(s, now))?;
+    pub fn on_tick(&mut self, now: i64) -> Result<Vec<trailhound_sdk::Finding>, Fault> {
+        let findings = match &self.bindings {
+            Bindings::V0_1 { .. } => {
+                self.call_v0_1(|b, s| b.call_on_tick(s, now))?.into_iter().map(finding_v0_1).collect()
+            }
+            Bindings::V0_2 { .. } => self
+                .call_v0_2(|b, s| b.trailhound_detector0_2_0_detector().call_on_tick(s, now))?
+                .into_iter()
+                .map(finding_v0_2)
+                .collect(),
+        };
         self.within_budget(findings)
     }
 
     /// A call's findings, if they keep to the budget; over it, none of them.
-    fn within_budget(&self, findings: Vec<wit::Finding>) -> Result<Vec<wit::Finding>, Fault> {
+    fn within_budget(
+        &self,
+        findings: Vec<trailhound_sdk::Finding>,
+    ) -> Result<Vec<trailhound_sdk::Finding>, Fault> {
         self.store.data().usage.budget.check_findings(&findings).map_err(Fault::OverBudget)?;
         Ok(findings)
     }
@@ -242,13 +365,23 @@ impl PluginInstance {
     /// # Errors
     /// As for [`PluginInstance::on_events`].
     pub fn snapshot(&mut self) -> Result<Vec<u8>, Fault> {
-        self.call(|b, s| b.call_snapshot(s))
+        match &self.bindings {
+            Bindings::V0_1 { .. } => self.call_v0_1(|b, s| b.call_snapshot(s)),
+            Bindings::V0_2 { .. } => {
+                self.call_v0_2(|b, s| b.trailhound_detector0_2_0_detector().call_snapshot(s))
+            }
+        }
     }
 
     /// # Errors
     /// The outer error is a fault; the inner one the plugin's own refusal.
     pub fn restore(&mut self, state: &[u8]) -> Result<Result<(), String>, Fault> {
-        self.call(|b, s| b.call_restore(s, state))
+        match &self.bindings {
+            Bindings::V0_1 { .. } => self.call_v0_1(|b, s| b.call_restore(s, state)),
+            Bindings::V0_2 { .. } => {
+                self.call_v0_2(|b, s| b.trailhound_detector0_2_0_detector().call_restore(s, state))
+            }
+        }
     }
 
     /// The largest linear memory this instance has had, in bytes.
@@ -260,13 +393,34 @@ impl PluginInstance {
         self.store.data()
     }
 
-    fn call<T>(
-        &mut self,
-        f: impl FnOnce(&Detector, &mut Store<HostState>) -> wasmtime::Result<T>,
-    ) -> Result<T, Fault> {
+    fn call<T>(&mut self, f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<T>) -> Result<T, Fault> {
         self.store.set_epoch_deadline(self.ticks);
         self.store.data_mut().usage.start_call();
-        let result = f(&self.bindings, &mut self.store);
+        let result = f(&mut self.store);
+        result.map_err(|e| classify(&self.store, e, self.deadline))
+    }
+
+    /// A call through the 0.1.0 bindings (the instance must be of that version).
+    fn call_v0_1<T>(
+        &mut self,
+        f: impl FnOnce(&v0_1::Detector, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, Fault> {
+        let Bindings::V0_1 { bindings, .. } = &self.bindings else { unreachable!("a 0.2.0 instance") };
+        self.store.set_epoch_deadline(self.ticks);
+        self.store.data_mut().usage.start_call();
+        let result = f(bindings, &mut self.store);
+        result.map_err(|e| classify(&self.store, e, self.deadline))
+    }
+
+    /// A call through the 0.2.0 bindings (the instance must be of that version).
+    fn call_v0_2<T>(
+        &mut self,
+        f: impl FnOnce(&v0_2::Plugin, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, Fault> {
+        let Bindings::V0_2 { bindings, .. } = &self.bindings else { unreachable!("a 0.1.0 instance") };
+        self.store.set_epoch_deadline(self.ticks);
+        self.store.data_mut().usage.start_call();
+        let result = f(bindings, &mut self.store);
         result.map_err(|e| classify(&self.store, e, self.deadline))
     }
 }
@@ -291,30 +445,65 @@ fn classify(store: &Store<HostState>, error: wasmtime::Error, deadline: Duration
     Fault::Trap(message)
 }
 
-/// A plugin's finding in the SDK's shape.
-pub fn from_wit(finding: wit::Finding) -> trailhound_sdk::Finding {
-    use trailhound_sdk::Severity as S;
-    trailhound_sdk::Finding {
-        rule_id: finding.rule_id,
-        title: finding.title,
-        severity: match finding.severity {
-            wit::Severity::Info => S::Info,
-            wit::Severity::Low => S::Low,
-            wit::Severity::Medium => S::Medium,
-            wit::Severity::High => S::High,
-            wit::Severity::Critical => S::Critical,
-        },
-        summary: finding.summary,
-        actor: finding.actor,
-        event_ids: finding.event_ids,
-        techniques: finding.techniques,
-        tags: finding.tags,
-        evidence: finding
-            .evidence
-            .into_iter()
-            .map(|e| trailhound_sdk::Evidence { key: e.key, value: e.value })
-            .collect(),
-    }
+/// The generated types of both versions hold the same records; each has its own copy.
+macro_rules! lift_version {
+    ($info:ident, $finding:ident, $wit:ident) => {
+        fn $info(info: $wit::Info) -> trailhound_sdk::Info {
+            use $wit as wit;
+            trailhound_sdk::Info {
+                name: info.name,
+                version: info.version,
+                sources: info.sources,
+                actions: info.actions,
+                fields: info.fields,
+                wants_raw: info.wants_raw,
+                state: match info.state {
+                    wit::StateScope::None => trailhound_sdk::StateScope::None,
+                    wit::StateScope::Actor => trailhound_sdk::StateScope::Actor,
+                    wit::StateScope::Resource => trailhound_sdk::StateScope::Resource,
+                },
+                wants_findings: false,
+            }
+        }
+
+        /// A plugin's finding in the SDK's shape.
+        fn $finding(finding: $wit::Finding) -> trailhound_sdk::Finding {
+            use trailhound_sdk::Severity as S;
+            use $wit as wit;
+            trailhound_sdk::Finding {
+                rule_id: finding.rule_id,
+                title: finding.title,
+                severity: match finding.severity {
+                    wit::Severity::Info => S::Info,
+                    wit::Severity::Low => S::Low,
+                    wit::Severity::Medium => S::Medium,
+                    wit::Severity::High => S::High,
+                    wit::Severity::Critical => S::Critical,
+                },
+                summary: finding.summary,
+                actor: finding.actor,
+                event_ids: finding.event_ids,
+                techniques: finding.techniques,
+                tags: finding.tags,
+                evidence: finding
+                    .evidence
+                    .into_iter()
+                    .map(|e| trailhound_sdk::Evidence { key: e.key, value: e.value })
+                    .collect(),
+            }
+        }
+    };
+}
+
+use v0_1::wit as wit_v0_1;
+use v0_2::wit as wit_v0_2;
+lift_version!(info_v0_1, finding_v0_1, wit_v0_1);
+lift_version!(shared_info_v0_2, finding_v0_2, wit_v0_2);
+
+/// 0.2.0 adds what 0.1.0 could not ask for.
+fn info_v0_2(info: wit_v0_2::Info) -> trailhound_sdk::Info {
+    let wants_findings = info.wants_findings;
+    trailhound_sdk::Info { wants_findings, ..shared_info_v0_2(info) }
 }
 
 /// Shared handle to a loaded plugin.

@@ -7,6 +7,7 @@ use crossbeam_channel::Sender;
 use trailhound_sdk::StateScope;
 
 use super::clock::{ClockReport, StreamClock};
+use super::lineage::Lineage;
 use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed, Sharder};
@@ -21,7 +22,7 @@ use crate::record::Record;
 /// reader decodes the next batch, small enough to bound memory.
 const QUEUED_BATCHES_PER_WORKER: usize = 4;
 
-/// Links remembered by the sharder (credentials and sessions → origin actor).
+/// Links remembered by the lineage stage (credentials and sessions → origin actor).
 const LINEAGE_CAPACITY: usize = 1_000_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,7 @@ pub struct Engine {
     /// The plugins that keep state per resource.
     per_resource: Vec<Arc<LoadedPlugin>>,
     pending: Vec<Vec<Routed>>,
+    lineage: Lineage,
     sharder: Sharder,
     clock: StreamClock,
     batch_size: usize,
@@ -121,7 +123,8 @@ impl Engine {
             per_resource: plugins.iter().filter(|p| p.info.state == StateScope::Resource).cloned().collect(),
             plugins,
             pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
-            sharder: Sharder::new(workers_n, LINEAGE_CAPACITY),
+            lineage: Lineage::new(LINEAGE_CAPACITY),
+            sharder: Sharder::new(workers_n),
             clock: StreamClock::new(settings.time_skew),
             batch_size: settings.batch_size.max(1),
             _runtime: runtime,
@@ -145,6 +148,7 @@ impl Engine {
         } else {
             self.clock.observe(record.event.time, &record.origin)
         };
+        self.lineage.trace(&mut record);
         let by_actor = self.sharder.assign(&record);
         let by_resource = self
             .per_resource

@@ -10,7 +10,7 @@ use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::trailhound::detector::{host, types};
+use super::bindings::{v0_1, v0_2};
 use super::budget::{Budget, Usage};
 use super::limits::MemoryCap;
 
@@ -51,32 +51,79 @@ impl WasiView for HostState {
     }
 }
 
-impl types::Host for HostState {}
+impl v0_1::wit::Host for HostState {}
 
-impl host::Host for HostState {
-    fn log(&mut self, level: types::LogLevel, message: String) -> wasmtime::Result<()> {
+impl v0_1::host::Host for HostState {
+    fn log(&mut self, level: v0_1::wit::LogLevel, message: String) -> wasmtime::Result<()> {
+        use v0_1::wit::LogLevel as L;
+        let level = match level {
+            L::Trace => tracing::Level::TRACE,
+            L::Debug => tracing::Level::DEBUG,
+            L::Info => tracing::Level::INFO,
+            L::Warn => tracing::Level::WARN,
+            L::Error => tracing::Level::ERROR,
+        };
+        Ok(self.log(level, &message)?)
+    }
+
+    fn counter_add(&mut self, name: String, delta: u64) -> wasmtime::Result<()> {
+        Ok(self.counter_add(name, delta)?)
+    }
+
+    fn gauge_set(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
+        Ok(self.gauge_set(name, value)?)
+    }
+}
+
+impl v0_2::wit::Host for HostState {}
+
+impl v0_2::host::Host for HostState {
+    fn log(&mut self, level: v0_2::host::LogLevel, message: String) -> wasmtime::Result<()> {
+        use v0_2::host::LogLevel as L;
+        let level = match level {
+            L::Trace => tracing::Level::TRACE,
+            L::Debug => tracing::Level::DEBUG,
+            L::Info => tracing::Level::INFO,
+            L::Warn => tracing::Level::WARN,
+            L::Error => tracing::Level::ERROR,
+        };
+        Ok(self.log(level, &message)?)
+    }
+
+    fn counter_add(&mut self, name: String, delta: u64) -> wasmtime::Result<()> {
+        Ok(self.counter_add(name, delta)?)
+    }
+
+    fn gauge_set(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
+        Ok(self.gauge_set(name, value)?)
+    }
+}
+
+/// The imports, the same for every contract version.
+impl HostState {
+    fn log(&mut self, level: tracing::Level, message: &str) -> Result<(), super::budget::Overrun> {
         self.usage.log(message.len())?;
         let plugin = self.plugin.as_str();
         // A plugin's text goes to the operator's terminal and log files: no control characters.
-        let message = crate::text::printable(&message);
+        let message = crate::text::printable(message);
         match level {
-            types::LogLevel::Trace => tracing::trace!(plugin, "{message}"),
-            types::LogLevel::Debug => tracing::debug!(plugin, "{message}"),
-            types::LogLevel::Info => tracing::info!(plugin, "{message}"),
-            types::LogLevel::Warn => tracing::warn!(plugin, "{message}"),
-            types::LogLevel::Error => tracing::error!(plugin, "{message}"),
+            tracing::Level::TRACE => tracing::trace!(plugin, "{message}"),
+            tracing::Level::DEBUG => tracing::debug!(plugin, "{message}"),
+            tracing::Level::INFO => tracing::info!(plugin, "{message}"),
+            tracing::Level::WARN => tracing::warn!(plugin, "{message}"),
+            _ => tracing::error!(plugin, "{message}"),
         }
         Ok(())
     }
 
-    fn counter_add(&mut self, name: String, delta: u64) -> wasmtime::Result<()> {
+    fn counter_add(&mut self, name: String, delta: u64) -> Result<(), super::budget::Overrun> {
         self.metric_name(&name)?;
         let counter = self.counters.entry(name).or_default();
         *counter = counter.saturating_add(delta);
         Ok(())
     }
 
-    fn gauge_set(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
+    fn gauge_set(&mut self, name: String, value: f64) -> Result<(), super::budget::Overrun> {
         self.metric_name(&name)?;
         self.gauges.insert(name, value);
         Ok(())

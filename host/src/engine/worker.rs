@@ -5,9 +5,8 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use trailhound_sdk::{Finding, Severity};
 
-use super::bindings::wit;
-use super::lowering::EventView;
-use super::plugin::{from_wit, Fault, LoadedPlugin};
+use super::lowering::Sent;
+use super::plugin::{Fault, LoadedPlugin};
 use super::recent::RecentEvents;
 use super::runtime::WasmRuntime;
 use super::shard::Routed;
@@ -126,7 +125,7 @@ impl Worker {
         let mut detections = Vec::new();
         for (supervised, fields) in &mut self.plugins {
             let plugin = supervised.plugin.clone();
-            let batch: Vec<EventView<'_>> = records
+            let batch: Vec<Sent<'_>> = records
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| sent(&plugin, r))
@@ -136,7 +135,7 @@ impl Worker {
                         values => fields.pick(values[i].as_deref().unwrap_or_default()),
                     };
                     let raw = plugin.info.wants_raw.then_some(&*r.raw);
-                    EventView::new(&r.event, projected, raw)
+                    Sent { event: &r.event, fields: projected, raw }
                 })
                 .collect();
             if batch.is_empty() {
@@ -196,7 +195,7 @@ fn sent(plugin: &LoadedPlugin, routed: &Routed) -> bool {
 /// Turns a call's outcome into detections: the plugin's findings, or a health finding when
 /// the plugin was just quarantined.
 fn collect(
-    outcome: Outcome<Vec<wit::Finding>>,
+    outcome: Outcome<Vec<Finding>>,
     supervised: &mut Supervised,
     events: u64,
     cited: &Cited<'_>,
@@ -209,7 +208,6 @@ fn collect(
         Outcome::Done(findings) => {
             supervised.stats.findings += findings.len() as u64;
             for finding in findings {
-                let finding = from_wit(finding);
                 let related: Vec<RelatedEvent> =
                     finding.event_ids.iter().filter_map(|id| cited.get(id)).collect();
                 let time = related.iter().map(|r| r.time).max().or(stream_time).unwrap_or_default();

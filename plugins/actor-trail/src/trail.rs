@@ -75,8 +75,8 @@ pub struct Trail {
 impl Trail {
     fn new(event: &Event) -> Self {
         Trail {
-            origin: event.actor.id.clone(),
-            origin_kind: event.actor.kind.clone(),
+            origin: event.actor.id.to_string(),
+            origin_kind: event.actor.kind.to_string(),
             hops: Vec::new(),
             scored: Vec::new(),
             risk: 0,
@@ -145,14 +145,14 @@ impl Trail {
             recon.event_ids.clear();
         }
         recon.actions.insert(format!("{}:{}", event.service, event.action));
-        if !recon.services.contains(&event.service) {
-            recon.services.insert(event.service.clone());
+        if !recon.services.contains(event.service.as_str()) {
+            recon.services.insert(event.service.to_string());
         }
         if recon.event_ids.len() < MAX_RECON_IDS {
-            recon.event_ids.push(event.id.clone());
+            recon.event_ids.push(event.id.to_string());
         }
-        if recon.regions.len() < MAX_REGIONS && !recon.regions.contains_key(&event.region) {
-            recon.regions.insert(event.region.clone(), event.id.clone());
+        if recon.regions.len() < MAX_REGIONS && !recon.regions.contains_key(event.region.as_str()) {
+            recon.regions.insert(event.region.to_string(), event.id.to_string());
         }
         // The evidence is only put together while the signal can still count.
         let burst = recon.actions.len() >= config.recon_min_actions
@@ -227,7 +227,7 @@ impl State {
                 let session = actor.session_name.as_deref().filter(|s| signals::is_instance_id(s))?;
                 known("instance:", session)
             })
-            .unwrap_or_else(|| actor.id.clone())
+            .unwrap_or_else(|| actor.id.to_string())
     }
 
     /// Applies one event to its trail; returns the trail's origin when the event made it cross
@@ -251,8 +251,8 @@ impl State {
         }
         let trail = self.trails.get_mut(&origin)?;
         trail.last_seen = trail.last_seen.max(event.time);
-        if !trail.accounts.contains(&event.account) {
-            trail.accounts.insert(event.account.clone());
+        if !trail.accounts.contains(event.account.as_str()) {
+            trail.accounts.insert(event.account.to_string());
         }
 
         // An instance-role session used for the first time on this trail is a hop of its own.
@@ -262,8 +262,8 @@ impl State {
                 trail.hop(Hop {
                     via: "instance role".into(),
                     from: instance.to_string(),
-                    to: event.actor.id.clone(),
-                    event_id: event.id.clone(),
+                    to: event.actor.id.to_string(),
+                    event_id: event.id.to_string(),
                     time: event.time,
                 });
             }
@@ -273,16 +273,16 @@ impl State {
         }
         for signal in single {
             let detail = format!("{} in {}", event.action, event.account);
-            trail.score(signal, vec![event.id.clone()], detail, event.time, config);
+            trail.score(signal, vec![event.id.to_string()], detail, event.time, config);
         }
         let mut new_links = Vec::new();
         if let Some(link) = link {
             let via = format!("{}:{}", event.service.trim_end_matches(".amazonaws.com"), event.action);
             let hop = |to: String| Hop {
                 via: via.clone(),
-                from: event.actor.id.clone(),
+                from: event.actor.id.to_string(),
                 to,
-                event_id: event.id.clone(),
+                event_id: event.id.to_string(),
                 time: event.time,
             };
             match link {

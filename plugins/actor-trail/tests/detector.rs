@@ -12,24 +12,24 @@ const MIN: i64 = 60_000;
 
 fn user(name: &str) -> Actor {
     Actor {
-        id: format!("arn:aws:iam::{ACCT}:user/{name}"),
+        id: format!("arn:aws:iam::{ACCT}:user/{name}").into(),
         kind: "IAMUser".into(),
         account: ACCT.into(),
         name: Some(name.into()),
-        access_key: Some(format!("AKIA{}", name.to_uppercase())),
+        access_key: Some(format!("AKIA{}", name.to_uppercase()).into()),
         ..Actor::default()
     }
 }
 
 fn session(account: &str, role: &str, name: &str, key: &str) -> Actor {
     Actor {
-        id: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}"),
+        id: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}").into(),
         kind: "AssumedRole".into(),
         account: account.into(),
         name: Some(role.into()),
         access_key: Some(key.into()),
         session_name: Some(name.into()),
-        session_issuer: Some(format!("arn:aws:iam::{account}:role/{role}")),
+        session_issuer: Some(format!("arn:aws:iam::{account}:role/{role}").into()),
         ..Actor::default()
     }
 }
@@ -175,8 +175,12 @@ fn routine_work_stays_below_the_threshold() {
     }
     assert_eq!(harness.events(&events), vec![]);
     let trails = &harness.detector().state().trails;
-    assert_eq!(trails[&auditor.id].risk, 10 + 10 + 10 + 15, "burst, regions, permissions, cross-account");
-    assert_eq!(trails[&frank.id].risk, 30, "three denied assumes count, the other seventeen do not");
+    assert_eq!(
+        trails[auditor.id.as_str()].risk,
+        10 + 10 + 10 + 15,
+        "burst, regions, permissions, cross-account"
+    );
+    assert_eq!(trails[frank.id.as_str()].risk, 30, "three denied assumes count, the other seventeen do not");
 }
 
 #[test]

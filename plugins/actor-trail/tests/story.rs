@@ -50,7 +50,7 @@ fn reports_the_insider_and_nobody_else() {
         "CreateAccessKey",
         "ModifySnapshotAttribute",
     ] {
-        assert!(f.event_ids.contains(&step(action)), "{action} is not in the trail");
+        assert!(f.event_ids.contains(&step(action).to_string()), "{action} is not in the trail");
     }
     let hops = f.evidence.iter().filter(|e| e.key.starts_with("hop.")).count();
     assert!(hops >= 5, "workstation, its role, bastion, its role, dev role: {:#?}", f.evidence);

@@ -7,7 +7,7 @@ use trailhound_sdk::{Actor, Severity};
 
 fn role_session(account: &str, role: &str) -> Actor {
     Actor {
-        id: format!("arn:aws:sts::{account}:assumed-role/{role}/s"),
+        id: format!("arn:aws:sts::{account}:assumed-role/{role}/s").into(),
         kind: "AssumedRole".into(),
         account: account.into(),
         name: Some(role.into()),

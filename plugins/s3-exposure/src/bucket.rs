@@ -70,7 +70,7 @@ impl State {
         match change {
             Change::Exposed(how) => {
                 if bucket.exposed_by.len() < MAX_EXPOSURE_EVENTS {
-                    bucket.exposed_by.push(event.id.clone());
+                    bucket.exposed_by.push(event.id.to_string());
                     bucket.exposure.push(how);
                 }
             }
@@ -80,7 +80,7 @@ impl State {
                 bucket.reported_public = false;
                 bucket.reported_both = false;
             }
-            Change::Unencrypted => bucket.unencrypted_by = Some(event.id.clone()),
+            Change::Unencrypted => bucket.unencrypted_by = Some(event.id.to_string()),
             Change::Encrypted => {
                 bucket.unencrypted_by = None;
                 bucket.reported_unencrypted = false;

@@ -24,7 +24,7 @@ fn reports_the_campaign_bucket_and_nothing_else() {
         }
     }
     let action =
-        |id: &String| data.iter().find(|l| &l.event.id == id).map(|l| l.event.action.clone()).unwrap();
+        |id: &String| data.iter().find(|l| &l.event.id == id).map(|l| l.event.action.to_string()).unwrap();
     let actions: Vec<String> = findings[1].event_ids.iter().map(action).collect();
     assert_eq!(
         actions,

@@ -91,11 +91,12 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
                 .into_record()
                 .expect("the bundled data holds events only");
             let raw = record.json();
-            let mut event = trailhound::engine::lowering::sdk_event(&record.event);
-            event.fields = fields.pick(&projection.evaluate(&record.raw));
-            if info.wants_raw {
-                event.raw = Some(record.raw.to_string());
-            }
+            let projected = fields.pick(&projection.evaluate(&record.raw));
+            let event = trailhound::engine::lowering::sdk_event(
+                &record.event,
+                projected,
+                info.wants_raw.then_some(&*record.raw),
+            );
             out.push(Loaded { event, raw, origin: record.origin.to_string() });
         })
         .unwrap_or_else(|e| panic!("{e}"));

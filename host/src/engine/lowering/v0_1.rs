@@ -1,9 +1,10 @@
-//! The event as it crosses into a plugin: the contract's `event` record, borrowed from the
-//! host's own event instead of copied into the generated bindings' owned types. wasmtime
+//! The event as it crosses into a plugin built against contract 0.1.0: that contract's
+//! `event` record, borrowed from the host's own event instead of copied into the generated
+//! bindings' owned types. wasmtime
 //! writes every string straight from the host's event into the guest's memory, so the
 //! boundary costs one copy per string rather than two plus a free.
 //!
-//! The records here mirror `wit/types.wit` field for field; wasmtime type-checks them
+//! The records here mirror `wit/deps/detector-0.1.0/types.wit` field for field; wasmtime type-checks them
 //! against the component's own types whenever a batch is sent, so a mismatch is an error
 //! on the first call, never a misread value.
 
@@ -38,7 +39,7 @@ pub struct EventView<'a> {
     #[component(name = "user-agent")]
     user_agent: Option<&'a str>,
     resources: Vec<ResourceView<'a>>,
-    fields: Vec<Option<String>>,
+    fields: &'a [Option<String>],
     raw: Option<&'a str>,
 }
 
@@ -72,63 +73,18 @@ pub struct ResourceView<'a> {
     account: Option<&'a str>,
 }
 
-/// The event as a 0.1.0 plugin sees it, owned: what a detector run natively (its tests, the
-/// bench's native side) is given. `fields` and `raw` are left for the caller to fill.
-pub fn sdk_event(event: &crate::event::Event) -> trailhound_sdk::Event {
-    let actor = &event.actor;
-    trailhound_sdk::Event {
-        id: event.id.clone(),
-        time: event.time,
-        provider: event.provider.clone(),
-        source: event.source.clone(),
-        category: event.category.as_str().into(),
-        service: event.service.clone(),
-        action: event.action.clone(),
-        access_level: legacy_access_level(event).into(),
-        success: event.success,
-        error_code: event.error_code.clone(),
-        error_message: event.error_message.clone(),
-        read_only: event.read_only,
-        management: event.management,
-        account: event.account.clone(),
-        region: event.region.clone(),
-        actor: trailhound_sdk::Actor {
-            id: actor.id.clone(),
-            kind: actor.kind.clone(),
-            account: actor.account.clone(),
-            name: actor.name.clone(),
-            access_key: actor.access_key.clone(),
-            session_name: actor.session_name.clone(),
-            session_issuer: actor.session_issuer.clone(),
-            source_identity: actor.source_identity.clone(),
-            mfa: actor.mfa,
-            invoked_by: actor.invoked_by.clone(),
-        },
-        source_ip: event.source_ip.clone(),
-        user_agent: event.user_agent.clone(),
-        resources: event
-            .resources
-            .iter()
-            .map(|r| trailhound_sdk::Resource {
-                kind: r.kind.clone(),
-                id: r.id.clone(),
-                account: r.account.clone(),
-            })
-            .collect(),
-        fields: Vec::new(),
-        raw: None,
-    }
-}
-
 /// 0.1.0 has no way to say "unknown"; Write is what its normalizer guessed then.
 fn legacy_access_level(event: &crate::event::Event) -> &'static str {
     event.access_level.map_or("Write", |level| level.as_str())
 }
 
+/// The batch as a 0.1.0 plugin is sent it.
+pub fn batch<'a>(sent: &'a [super::Sent<'a>]) -> Vec<EventView<'a>> {
+    sent.iter().map(|s| EventView::new(s.event, &s.fields, s.raw)).collect()
+}
+
 impl<'a> EventView<'a> {
-    /// `event` as one plugin sees it: with the values of the fields it projects, and the raw
-    /// record when it asked for it.
-    pub fn new(event: &'a crate::event::Event, fields: Vec<Option<String>>, raw: Option<&'a str>) -> Self {
+    fn new(event: &'a crate::event::Event, fields: &'a [Option<String>], raw: Option<&'a str>) -> Self {
         let actor = &event.actor;
         EventView {
             id: &event.id,
