@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use trailhound::sources::{self, Item};
-use trailhound::synth::{self, Generator, GeneratorOptions, Mix};
+use trailhound_synth::{self as synth, Generator, GeneratorOptions, Mix};
 
 fn generator(seed: u64, share: f64) -> Generator {
     Generator::new(GeneratorOptions { seed, suspicious_share: share, ..GeneratorOptions::default() })

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use trailhound::synth::{self, Generator, GeneratorOptions, Mix};
+use trailhound_synth::{self as synth, Generator, GeneratorOptions, Mix};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

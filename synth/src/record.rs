@@ -178,7 +178,7 @@ pub fn read_only(source: &str, name: &str) -> bool {
     if source == "signin.amazonaws.com" || name == "ConsoleLogin" {
         return false;
     }
-    matches!(crate::normalize::access_level(name), "List" | "Read")
+    matches!(trailhound_sdk::aws::access_level(name), "List" | "Read")
 }
 
 fn host_header(source: &str, region: &str) -> String {

@@ -1,8 +1,11 @@
-//! A deterministic, seeded generator of synthetic CloudTrail: realistic records (0.5–3 KB,
-//! the full CloudTrail shape) from thousands of principals of every identity type across
-//! several accounts and regions, with assumed-role chains, errors and read-only calls in
-//! realistic proportions and a configurable share of suspicious activity. The same seed
-//! gives byte-identical output.
+//! trailhound-synth: a deterministic, seeded generator of synthetic CloudTrail for the
+//! benchmarks, the tests and `trailhound generate`. It is a crate of its own so that the
+//! runtime library carries neither the generator nor a PRNG.
+//!
+//! Records are realistic (0.5–3 KB, the full CloudTrail shape), from thousands of principals
+//! of every identity type across several accounts and regions, with assumed-role chains,
+//! errors and read-only calls in realistic proportions and a configurable share of suspicious
+//! activity. The same seed gives byte-identical output.
 //!
 //! [`mix`] is the event mix as data; [`principals`] the population; `record` and `calls`
 //! write one record; `suspicious` plans the attack scenarios; [`write`] lays records out as

@@ -136,8 +136,7 @@ fn sts(j: &mut Json<'_>, ctx: &mut Ctx<'_>, call: &Call<'_>, fx: &mut Effects) {
             } else {
                 world.role_arn(role)
             };
-            let role_account =
-                super::super::normalize::arn_account(&role_arn).unwrap_or_default().to_string();
+            let role_account = trailhound_sdk::aws::arn_account(&role_arn).unwrap_or_default().to_string();
             j.key("requestParameters").begin().kv("roleArn", &role_arn).kv("roleSessionName", &session.name);
             match p.name {
                 "AssumeRoleWithSAML" => {

@@ -588,7 +588,7 @@ mod tests {
             let kept: u32 = BACKGROUND.iter().filter(|e| keep(e.0, e.1)).map(|e| e.2).sum();
             f64::from(kept) / f64::from(total)
         };
-        let reads = share(&|s, n| crate::synth::record::read_only(s, n));
+        let reads = share(&|s, n| crate::record::read_only(s, n));
         let data = share(&is_data_event);
         let sts_kms = share(&|s, _| s == "sts.amazonaws.com" || s == "kms.amazonaws.com");
         assert!((0.82..=0.90).contains(&reads), "reads {reads}");
