@@ -192,12 +192,7 @@ fn json_lines_read_back_plain_and_gzipped() {
 
 #[test]
 fn the_mix_can_be_read_from_the_fixture_file() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/panther/aws-cloudtrail.jsonl");
-    if !path.exists() {
-        eprintln!("skipped: {} is absent", path.display());
-        return;
-    }
+    let Some(path) = crate::support::fixture("panther/aws-cloudtrail.jsonl") else { return };
     let mix = Mix::from_file(&path).unwrap();
     assert!(mix.len() > Mix::default().len() - 20, "{} calls", mix.len());
     let mut g = Generator::new(GeneratorOptions { mix, ..GeneratorOptions::default() });
