@@ -44,7 +44,7 @@ EXTERNAL_CORPORATE = ["215876403921", "664120987345", "381726504918"]
 DATADOG = "464622532012"  # a monitoring vendor's account, trusted with an external id
 
 # Story 1: the insider and the path they take. Keep in sync with examples/data/README.md and
-# plugins/story-fixtures/src/lib.rs.
+# tests/story-fixtures/src/lib.rs.
 INSIDER = "m.hollis"
 WORKSTATION = "i-0a4f19c2d7e3b5816"
 WORKSTATION_ROLE = "analytics-workstation-role"
