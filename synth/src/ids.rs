@@ -39,7 +39,7 @@ pub fn alnum(rng: &mut Rng8, len: usize) -> String {
     with_alphabet(rng, "", b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", len)
 }
 
-fn with_alphabet(rng: &mut Rng8, prefix: &str, alphabet: &[u8], len: usize) -> String {
+pub(crate) fn with_alphabet(rng: &mut Rng8, prefix: &str, alphabet: &[u8], len: usize) -> String {
     let mut s = String::with_capacity(prefix.len() + len);
     s.push_str(prefix);
     let mut bits = rng.next_u64();

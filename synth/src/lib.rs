@@ -9,9 +9,11 @@
 //!
 //! [`mix`] is the event mix as data; [`principals`] the population; `record` and `calls`
 //! write one record; `suspicious` plans the attack scenarios; [`write`] lays records out as
-//! CloudTrail delivers them to S3, or as JSON lines.
+//! CloudTrail delivers them to S3, or as JSON lines. [`example`] writes the bundled example
+//! day (`examples/data/`), its stories told call by call rather than drawn from the mix.
 
 mod calls;
+pub mod example;
 mod ids;
 mod json;
 pub mod mix;

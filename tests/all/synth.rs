@@ -215,3 +215,39 @@ fn a_bad_mix_file_is_named_with_its_line() {
     std::fs::write(&path, "{\"log\":\"other\"}\n").unwrap();
     assert!(Mix::from_file(&path).unwrap_err().to_string().contains("no line holds a CloudTrail record"));
 }
+
+/// `examples/data` is exactly what `trailhound generate --example` writes, so the bundled data
+/// and its generator cannot drift apart.
+#[test]
+fn the_bundled_example_data_is_what_the_generator_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let summary = synth::example::write_example(&out).unwrap();
+    assert_eq!(summary.records, 599);
+    let bundled = crate::support::workspace().join("examples/data");
+    let files = |root: &Path| {
+        let mut files = Vec::new();
+        let mut folders = vec![root.to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    files.push(path.strip_prefix(root).unwrap().to_path_buf());
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let written = files(&out);
+    assert_eq!(written, files(&bundled), "run `trailhound generate --example --out examples/data`");
+    for file in &written {
+        assert!(
+            std::fs::read(out.join(file)).unwrap() == std::fs::read(bundled.join(file)).unwrap(),
+            "examples/data/{} differs from what the generator writes; run `trailhound generate --example --out examples/data`",
+            file.display()
+        );
+    }
+}

@@ -4,8 +4,8 @@
 //! detectors tell the dataset's two stories and stay quiet on its background. Records are
 //! read, normalized and projected by the host's own sources, normalizer and projection, so a
 //! plugin's story test sees exactly the events the host would give it. This crate owns only
-//! the names that identify the stories' principals, which must match
-//! `scripts/make-example-data.py`.
+//! the names that identify the stories' principals, which must match the
+//! generator's (`trailhound_synth::example`).
 
 use std::path::{Path, PathBuf};
 
