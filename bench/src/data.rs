@@ -1,11 +1,11 @@
-//! The data every row reads: seeded synthetic CloudTrail from `trailhound::synth`, written
+//! The data every row reads: seeded synthetic CloudTrail from `trailhound_synth`, written
 //! afresh each run (generation is not measured) as S3-delivered `.json.gz` files and as JSON
 //! lines, plus a shorter JSON-lines file for the whole-scan rows.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use trailhound::synth::{self, Generator, GeneratorOptions};
+use trailhound_synth::{self as synth, Generator, GeneratorOptions};
 
 /// Where the generated data is and how much of it there is.
 pub struct Data {

@@ -8,6 +8,8 @@
 
 mod boundary;
 mod data;
+#[cfg(test)]
+mod fixture;
 mod measure;
 mod peer;
 mod report;

@@ -126,14 +126,10 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
+    /// The fixtures folder, when its Sigma rules are there.
     fn fixtures() -> Option<PathBuf> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures");
-        if root.join("sigma").is_dir() {
-            Some(root)
-        } else {
-            eprintln!("SKIPPED: ../shared/fixtures/sigma is absent");
-            None
-        }
+        let sigma = crate::fixture::fixture("sigma")?;
+        Some(sigma.parent().expect("sigma is inside the fixtures folder").to_path_buf())
     }
 
     fn load(root: &Path) -> (SigmaPeer, LoadReport) {

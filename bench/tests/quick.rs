@@ -3,6 +3,9 @@
 
 use std::process::Command;
 
+#[path = "../src/fixture.rs"]
+mod fixture;
+
 #[test]
 fn quick_mode_prints_a_parsable_table_with_every_group() {
     let work = tempfile::tempdir().unwrap();
@@ -33,10 +36,8 @@ fn quick_mode_prints_a_parsable_table_with_every_group() {
     for group in ["stages", "scan", "boundary"] {
         assert!(groups.contains(group), "no {group} rows in\n{stdout}");
     }
-    if std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/sigma").is_dir() {
+    if fixture::fixture("sigma").is_some() {
         assert!(groups.contains("peer"), "no peer row in\n{stdout}");
-    } else {
-        eprintln!("SKIPPED the peer row check: ../shared/fixtures/sigma is absent");
     }
     assert!(stdout.contains("WASM/native"), "the targets are read against the run:\n{stdout}");
 }

@@ -5,8 +5,7 @@
 //! [`normalize`] maps each record onto the event model → [`engine`] shards events by actor
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
 //! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
-//! [`build`] turns plugin sources into components. [`synth`] generates seeded synthetic
-//! CloudTrail for benchmarks and tests. [`text`] makes outside text safe to print.
+//! [`build`] turns plugin sources into components. [`text`] makes outside text safe to print.
 //! [`plugin_cases`] is the YAML of `plugin test`; [`invariants`] are the properties the
 //! fuzz targets check.
 
@@ -24,5 +23,4 @@ pub mod projection;
 pub mod record;
 pub mod sinks;
 pub mod sources;
-pub mod synth;
 pub mod text;

@@ -17,9 +17,6 @@ use crate::record::Malformed;
 use crate::sinks::Sink;
 use crate::sources::{self, Input, Item, SourceError};
 
-/// Detections in flight between the workers and the delivery thread.
-const DETECTION_QUEUE: usize = 4096;
-
 /// Malformed records kept verbatim for the summary; the rest are only counted (and logged).
 const MALFORMED_SAMPLES: usize = 20;
 
@@ -124,7 +121,7 @@ impl Pipeline {
         sinks: Vec<Box<dyn Sink>>,
     ) -> Result<Self, RunError> {
         let started = Instant::now();
-        let (tx, rx) = crossbeam_channel::bounded::<Detection>(DETECTION_QUEUE);
+        let (tx, rx) = crossbeam_channel::bounded::<Detection>(settings.detection_queue);
         let engine = Engine::start(settings, plugins, tx)?;
         let delivery = std::thread::Builder::new()
             .name("delivery".into())

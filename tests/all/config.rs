@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::json;
-use trailhound::config::{Config, ConfigError, FilesSource, SourceConfig};
+use trailhound::config::{Config, ConfigError, EngineConfig, FilesSource, SourceConfig};
 use trailhound::sinks::file::FileConfig;
 use trailhound::sinks::stdout::{Format, StdoutConfig};
 use trailhound::sinks::SinkConfig;
@@ -184,6 +184,58 @@ path = "out/findings.jsonl"
     );
 }
 
+/// The example config documents each `[engine]` and `[engine.budget]` key with its default,
+/// as `(default N)`: every such number must be the default the host really uses.
+#[test]
+fn the_example_config_states_the_real_defaults() {
+    let path = support::workspace().join("examples/trailhound.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let engine = toml::Table::try_from(EngineConfig::default()).unwrap();
+    let budget = engine["budget"].as_table().unwrap().clone();
+    let mut table = None;
+    let mut checked = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix('[') {
+            table = match name.trim_end_matches(']') {
+                "engine" => Some(&engine),
+                "engine.budget" => Some(&budget),
+                _ => None,
+            };
+            continue;
+        }
+        let Some(defaults) = table else { continue };
+        let Some((key, rest)) = line.trim_start_matches("# ").split_once(" = ") else { continue };
+        let Some(stated) = rest.split_once("(default ").and_then(|(_, d)| d.split_once(')')) else {
+            continue;
+        };
+        let Ok(stated) = stated.0.parse::<i64>() else { continue };
+        let default = defaults.get(key).unwrap_or_else(|| panic!("{key} is not an engine key"));
+        assert_eq!(default.as_integer(), Some(stated), "examples/trailhound.toml: {key}");
+        checked.push(key.to_string());
+    }
+    let keys = |t: &toml::Table| t.keys().filter(|k| *k != "budget").cloned().collect::<Vec<_>>();
+    for key in keys(&engine).iter().chain(&keys(&budget)) {
+        assert!(checked.contains(key), "examples/trailhound.toml does not state the default of {key}");
+    }
+}
+
+#[test]
+fn every_engine_tunable_reaches_the_settings() {
+    let text = "[engine]\nepoch_tick_ms = 5\ntick_interval_ms = 30000\nrecent_events = 10\n\
+                lineage_capacity = 5000\nqueued_batches_per_worker = 2\ndetection_queue = 64\n\
+                linger_ms = 250\n[[sources]]\ntype = \"stdin\"\n[[plugins]]\nname = \"a\"\n\
+                path = \"a.wasm\"\n[[sinks]]\ntype = \"stdout\"\n";
+    let settings =
+        Config::parse(text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}")).engine_settings();
+    assert_eq!(settings.epoch_tick, Duration::from_millis(5));
+    assert_eq!(settings.tick_interval_ms, 30_000);
+    assert_eq!(settings.recent_events, 10);
+    assert_eq!(settings.lineage_capacity, 5000);
+    assert_eq!(settings.queued_batches_per_worker, 2);
+    assert_eq!(settings.detection_queue, 64);
+    assert_eq!(settings.linger, Duration::from_millis(250));
+}
+
 #[test]
 fn semantic_checks_point_at_their_field() {
     let base = "[[sources]]\ntype = \"stdin\"\n[[plugins]]\nname = \"a\"\npath = \"a.wasm\"\n";
@@ -208,6 +260,14 @@ fn semantic_checks_point_at_their_field() {
         (
             format!("[engine]\nquarantine_secs = 18446744073709551615\n{base}[[sinks]]\ntype = \"stdout\"\n"),
             "t.toml:2:19: engine.quarantine_secs: 18446744073709551615 is out of range: must be 1 to 86400",
+        ),
+        (
+            format!("[engine]\nepoch_tick_ms = 50\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:2:17: engine.epoch_tick_ms: 50 is out of range: must be 1 to 10",
+        ),
+        (
+            format!("[engine]\nqueued_batches_per_worker = 0\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:2:29: engine.queued_batches_per_worker: 0 is out of range: must be 1 to 1024",
         ),
         (
             format!("[engine.budget]\nfindings_per_call = 0\n{base}[[sinks]]\ntype = \"stdout\"\n"),

@@ -1,10 +1,13 @@
 //! Tests: OCSF rendering — a detection becomes a Detection Finding (class_uid 2004) with the
 //! required fields, the proving event ids in `finding_info.related_events`, MITRE techniques
-//! in `attacks`, a stable finding uid; and one readable line for terminals.
+//! in `attacks`, a stable finding uid; one readable line for terminals; and, for a few
+//! representative detections, the file sink's exact bytes against golden files.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use trailhound::findings::ocsf;
 use trailhound::findings::{Detection, RelatedEvent};
+use trailhound::sinks::file::FileSink;
+use trailhound::sinks::Sink;
 use trailhound_sdk::{Finding, Severity};
 
 const ACTOR: &str = "arn:aws:sts::418295730164:assumed-role/dev-admin/m.hollis";
@@ -209,9 +212,107 @@ fn to_line_is_one_readable_line() {
     assert!(line.contains("evil\\u{1b}[2J\\ntitle  events=3"), "{line:?}");
 }
 
+/// Representative detections, each with the golden file of what the file sink writes for it.
+fn representative() -> Vec<(&'static str, Detection)> {
+    let bucket = "arn:aws:s3:::acme-campaign-assets-2026";
+    let exposer = "arn:aws:iam::562014837795:user/k.brennan";
+    let public_bucket = Detection {
+        plugin: "s3-exposure".into(),
+        plugin_version: "0.2.0".into(),
+        finding: Finding::new(
+            "aws.s3.public-bucket-unencrypted",
+            "Public bucket lost its encryption",
+            Severity::Critical,
+        )
+        .summary("acme-campaign-assets-2026 is readable by everyone and no longer encrypted")
+        .actor(exposer)
+        .events(["ev-acl", "ev-enc"])
+        .technique("T1530")
+        .tag("s3")
+        .tag("exposure")
+        .evidence("bucket", bucket)
+        .evidence("grantee", "http://acs.amazonaws.com/groups/global/AllUsers"),
+        related: vec![
+            RelatedEvent {
+                uid: "ev-acl".into(),
+                time: 1_793_725_000_000,
+                service: "s3.amazonaws.com".into(),
+                action: "PutBucketAcl".into(),
+                account: "562014837795".into(),
+                region: "eu-west-1".into(),
+                actor: exposer.into(),
+                source_ip: None,
+            },
+            RelatedEvent {
+                uid: "ev-enc".into(),
+                time: 1_793_728_800_000,
+                service: "s3.amazonaws.com".into(),
+                action: "DeleteBucketEncryption".into(),
+                account: "562014837795".into(),
+                region: "eu-west-1".into(),
+                actor: exposer.into(),
+                source_ip: Some("203.0.113.40".into()),
+            },
+        ],
+        time: 1_793_728_800_000,
+    };
+    let title_only = Detection {
+        plugin: "minimal-detector".into(),
+        plugin_version: "0.1.0".into(),
+        finding: Finding::new("example.hello", "Title only", Severity::Info),
+        related: Vec::new(),
+        time: 5,
+    };
+    let outside_aws = Detection {
+        plugin: "rules".into(),
+        plugin_version: "1.0.0".into(),
+        finding: Finding::new("gcp.iam.sa-key-created", "Service account key created", Severity::Medium)
+            .actor("deployer@acme-prod.iam.gserviceaccount.com")
+            .events(["gcp-1"])
+            .technique("T1098.001"),
+        related: Vec::new(),
+        time: 1_793_730_000_000,
+    };
+    vec![
+        ("policy-version-changed", detection()),
+        ("public-bucket", public_bucket),
+        ("title-only", title_only),
+        ("outside-aws", outside_aws),
+    ]
+}
+
+/// The file sink's bytes for each representative detection equal its golden file under
+/// `tests/data/ocsf/` (`BLESS=1` rewrites them). The one unstable field is
+/// `metadata.product.version`, trailhound's own version, which changes with every release:
+/// it is written as `VERSION` in the golden files.
 #[test]
-fn output_is_valid_json_text() {
-    let text = serde_json::to_string(&ocsf::to_json(&detection())).unwrap();
-    let back: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(back["class_uid"], 2004);
+fn file_sink_output_matches_the_golden_ocsf_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden_dir = crate::support::workspace().join("tests/data/ocsf");
+    let bless = std::env::var_os("BLESS").is_some();
+    let product_version = format!(r#""vendor_name":"trailhound","version":"{}""#, env!("CARGO_PKG_VERSION"));
+    let mut failures = Vec::new();
+    for (name, detection) in representative() {
+        let path = dir.path().join(format!("{name}.jsonl"));
+        let mut sink = FileSink::open(&path).unwrap();
+        sink.deliver(&detection).unwrap();
+        sink.flush().unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(written.matches(&product_version).count(), 1, "{name}: product version in {written}");
+        let actual = written.replace(&product_version, r#""vendor_name":"trailhound","version":"VERSION""#);
+        let golden = golden_dir.join(format!("{name}.json"));
+        if bless {
+            std::fs::create_dir_all(&golden_dir).unwrap();
+            std::fs::write(&golden, &actual).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&golden) {
+            Ok(expected) if expected == actual => {}
+            Ok(expected) => failures.push(format!("{name}:\n  expected {expected}  got      {actual}")),
+            Err(e) => {
+                failures.push(format!("{name}: cannot read {} ({e}); run with BLESS=1", golden.display()))
+            }
+        }
+    }
+    assert!(failures.is_empty(), "OCSF output differs from the golden files:\n{}", failures.join("\n"));
 }

@@ -1,4 +1,5 @@
-//! Shared test support: guest components built once per test run.
+//! Shared test support: guest components built once per test run, and the labeled fixtures
+//! next to the repository.
 //!
 //! The first test that asks for a component builds every plugin in the workspace with
 //! [`trailhound::build`] (a cache hit when nothing changed) into the test target folder;
@@ -12,6 +13,26 @@ use trailhound::build::{self, BuildOptions, BuiltPlugin};
 /// The workspace root: the host crate's parent folder.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+/// The labeled fixture at `path` under `../shared/fixtures/` (next to the repository, never
+/// copied into it), or `None` when it is absent: the test then prints that it is skipped and
+/// returns.
+///
+/// # Panics
+/// Under `CI` (set), an absent fixture fails the test: CI has them, so absence is a broken
+/// setup, not a reason to pass.
+pub fn fixture(path: &str) -> Option<PathBuf> {
+    let full = workspace().join("../shared/fixtures").join(path);
+    if full.exists() {
+        return Some(full);
+    }
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: fixture {} is absent, and CI is set", full.display());
+    }
+    eprintln!("SKIPPED {test}: fixture {} is absent", full.display());
+    None
 }
 
 /// Build options for tests: output under cargo's test scratch folder, the user's cache.

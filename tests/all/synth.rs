@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use trailhound::sources::{self, Item};
-use trailhound::synth::{self, Generator, GeneratorOptions, Mix};
+use trailhound_synth::{self as synth, Generator, GeneratorOptions, Mix};
 
 fn generator(seed: u64, share: f64) -> Generator {
     Generator::new(GeneratorOptions { seed, suspicious_share: share, ..GeneratorOptions::default() })
@@ -192,12 +192,7 @@ fn json_lines_read_back_plain_and_gzipped() {
 
 #[test]
 fn the_mix_can_be_read_from_the_fixture_file() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/panther/aws-cloudtrail.jsonl");
-    if !path.exists() {
-        eprintln!("skipped: {} is absent", path.display());
-        return;
-    }
+    let Some(path) = crate::support::fixture("panther/aws-cloudtrail.jsonl") else { return };
     let mix = Mix::from_file(&path).unwrap();
     assert!(mix.len() > Mix::default().len() - 20, "{} calls", mix.len());
     let mut g = Generator::new(GeneratorOptions { mix, ..GeneratorOptions::default() });
@@ -219,4 +214,40 @@ fn a_bad_mix_file_is_named_with_its_line() {
     assert!(error.contains("mix.jsonl:2"), "{error}");
     std::fs::write(&path, "{\"log\":\"other\"}\n").unwrap();
     assert!(Mix::from_file(&path).unwrap_err().to_string().contains("no line holds a CloudTrail record"));
+}
+
+/// `examples/data` is exactly what `trailhound generate --example` writes, so the bundled data
+/// and its generator cannot drift apart.
+#[test]
+fn the_bundled_example_data_is_what_the_generator_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let summary = synth::example::write_example(&out).unwrap();
+    assert_eq!(summary.records, 599);
+    let bundled = crate::support::workspace().join("examples/data");
+    let files = |root: &Path| {
+        let mut files = Vec::new();
+        let mut folders = vec![root.to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    files.push(path.strip_prefix(root).unwrap().to_path_buf());
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let written = files(&out);
+    assert_eq!(written, files(&bundled), "run `trailhound generate --example --out examples/data`");
+    for file in &written {
+        assert!(
+            std::fs::read(out.join(file)).unwrap() == std::fs::read(bundled.join(file)).unwrap(),
+            "examples/data/{} differs from what the generator writes; run `trailhound generate --example --out examples/data`",
+            file.display()
+        );
+    }
 }

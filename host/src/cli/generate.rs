@@ -1,17 +1,22 @@
-//! `trailhound generate`: seeded synthetic CloudTrail, in the S3 layout or as JSON lines.
+//! `trailhound generate`: seeded synthetic CloudTrail, in the S3 layout or as JSON lines; or,
+//! with `--example`, the bundled example day (`examples/data/`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use trailhound::synth::{self, Generator, GeneratorOptions, Mix};
+use trailhound_synth::{self as synth, Generator, GeneratorOptions, Mix};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// How many records to write.
-    #[arg(long)]
-    events: u64,
+    #[arg(long, required_unless_present = "example")]
+    events: Option<u64>,
+    /// Write the bundled example day instead (two attack stories in a day of benign CloudTrail,
+    /// as in examples/data), replacing the folder --out.
+    #[arg(long, conflicts_with_all = ["events", "seed", "format", "records_per_file", "suspicious_share", "mix_from", "gzip"])]
+    example: bool,
     /// The same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -43,6 +48,7 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(events) = args.events else { return example(&args.out) };
     if !(0.0..=1.0).contains(&args.suspicious_share) {
         bail!("--suspicious-share must be between 0 and 1, got {}", args.suspicious_share);
     }
@@ -63,13 +69,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     });
     let started = Instant::now();
     let summary = match args.format {
-        Format::S3 => synth::write_s3(&mut generator, args.events, &args.out, args.records_per_file),
+        Format::S3 => synth::write_s3(&mut generator, events, &args.out, args.records_per_file),
         Format::Jsonl => {
             let gzip = args.gzip || args.out.extension().is_some_and(|e| e == "gz");
-            synth::write_jsonl(&mut generator, args.events, &args.out, gzip)
+            synth::write_jsonl(&mut generator, events, &args.out, gzip)
         }
     }
-    .with_context(|| format!("generating {} events into {}", args.events, args.out.display()))?;
+    .with_context(|| format!("generating {} events into {}", events, args.out.display()))?;
     let elapsed = started.elapsed();
     let (_, suspicious) = generator.counts();
     eprintln!(
@@ -85,6 +91,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         elapsed,
         summary.events as f64 / elapsed.as_secs_f64().max(1e-9),
         args.seed,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn example(out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let summary = trailhound_synth::example::write_example(out)
+        .with_context(|| format!("writing the example day into {}", out.display()))?;
+    eprintln!(
+        "wrote {} records in {} CloudTrail files plus one JSON-lines file to {}",
+        summary.records,
+        summary.files,
+        out.display()
     );
     Ok(ExitCode::SUCCESS)
 }

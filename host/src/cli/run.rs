@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use crossbeam_channel::Sender;
@@ -57,13 +57,14 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let sinks = config.sinks.iter().map(trailhound::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
     let plugins = config.plugin_specs();
     let plugin_count = plugins.len();
-    let mut pipeline = Pipeline::start(config.engine_settings(), plugins, sinks)?.with_limits(config.input);
+    let settings = config.engine_settings();
+    let linger = settings.linger;
+    let mut pipeline = Pipeline::start(settings, plugins, sinks)?.with_limits(config.input);
     eprintln!(
         "running: {plugin_count} plugin(s), {} source(s), {} sink(s); SIGINT or SIGTERM to stop",
         config.sources.len(),
         config.sinks.len()
     );
-    let linger = Duration::from_millis(config.engine.linger_ms);
 
     let mut stdin_open = false;
     let mut tracker = Tracker::new(config.input);

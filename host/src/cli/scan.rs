@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
+use trailhound::config::EngineConfig;
 use trailhound::decode::Limits;
-use trailhound::engine::settings::ranges;
-use trailhound::engine::{EngineSettings, PluginSpec};
+use trailhound::engine::settings::{ranges, Range};
+use trailhound::engine::PluginSpec;
 use trailhound::normalize::SourceType;
 use trailhound::pipeline::Reading;
 use trailhound::sinks::Sink;
@@ -37,18 +37,32 @@ pub struct Args {
     /// Also append findings as OCSF JSON lines to this file.
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Worker threads (default: all cores; 1 to 1024).
-    #[arg(long, value_parser = |s: &str| ranges::WORKERS.parse(s))]
+    // The help of each engine flag states its default and range from the one place they are
+    // written (`EngineSettings::default`, in the config's units, and `ranges`).
+    #[arg(long, help = help("Worker threads", "all cores", ranges::WORKERS),
+          value_parser = |s: &str| ranges::WORKERS.parse(s))]
     workers: Option<u64>,
-    /// Events per plugin call (default: 512; 1 to 100000).
-    #[arg(long, value_parser = |s: &str| ranges::BATCH_SIZE.parse(s))]
+    #[arg(long, help = help("Events per plugin call", defaults().batch_size, ranges::BATCH_SIZE),
+          value_parser = |s: &str| ranges::BATCH_SIZE.parse(s))]
     batch_size: Option<u64>,
-    /// Deadline for one plugin call, in milliseconds (default: 2000; 10 to 600000).
-    #[arg(long, value_parser = |s: &str| ranges::DEADLINE_MS.parse(s))]
+    #[arg(long,
+          help = help("Deadline for one plugin call, in milliseconds", defaults().deadline_ms, ranges::DEADLINE_MS),
+          value_parser = |s: &str| ranges::DEADLINE_MS.parse(s))]
     deadline_ms: Option<u64>,
-    /// Memory cap per plugin instance, in MiB (default: 256; 1 to 4096).
-    #[arg(long, value_parser = |s: &str| ranges::MEMORY_LIMIT_MB.parse(s))]
+    #[arg(long,
+          help = help("Memory cap per plugin instance, in MiB", defaults().memory_limit_mb, ranges::MEMORY_LIMIT_MB),
+          value_parser = |s: &str| ranges::MEMORY_LIMIT_MB.parse(s))]
     memory_limit_mb: Option<u64>,
+}
+
+/// The `[engine]` defaults, in the units of the flags (which are the config's).
+fn defaults() -> EngineConfig {
+    EngineConfig::default()
+}
+
+/// `WHAT (default: DEFAULT; MIN to MAX)`.
+fn help(what: &str, default: impl std::fmt::Display, range: Range) -> String {
+    format!("{what} (default: {default}; {} to {})", range.min, range.max)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -65,14 +79,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for duplicate in &expanded.duplicates {
         eprintln!("note: {} was given more than once; it is read once", printable_path(duplicate));
     }
-    let defaults = EngineSettings::default();
-    let settings = EngineSettings {
-        workers: args.workers.map_or(defaults.workers, |n| n as usize),
+    let defaults = defaults();
+    let settings = EngineConfig {
+        workers: args.workers.map(|n| n as usize),
         batch_size: args.batch_size.map_or(defaults.batch_size, |n| n as usize),
-        deadline: args.deadline_ms.map_or(defaults.deadline, Duration::from_millis),
-        memory_limit: args.memory_limit_mb.map_or(defaults.memory_limit, |mb| (mb as usize) << 20),
+        deadline_ms: args.deadline_ms.unwrap_or(defaults.deadline_ms),
+        memory_limit_mb: args.memory_limit_mb.map_or(defaults.memory_limit_mb, |mb| mb as usize),
         ..defaults
-    };
+    }
+    .settings();
     let mut sinks: Vec<Box<dyn Sink>> = vec![match args.format {
         Format::Text => Box::new(trailhound::sinks::stdout::StdoutSink::text()),
         Format::Json => Box::new(trailhound::sinks::stdout::StdoutSink::json()),

@@ -30,7 +30,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::decode::Limits;
 use crate::engine::{Budget, EngineSettings, PluginSpec};
@@ -60,62 +60,112 @@ pub struct Config {
     pub sinks: Vec<SinkConfig>,
 }
 
-/// `[engine]`: how plugins run. Defaults come from [`EngineSettings::default`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[engine]`: how plugins run, in the config's units (milliseconds, MiB). Every key is
+/// optional; a missing key takes its value from [`EngineSettings::default`], where each
+/// default and its reason are written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     /// Worker threads, each with its own instance of every plugin. Default: available cores.
     pub workers: Option<usize>,
-    /// Events per plugin call. Default: 512.
-    #[serde(default = "defaults::batch_size")]
+    /// Events per plugin call ([`EngineSettings::batch_size`]).
     pub batch_size: usize,
     /// Wall-clock budget for one plugin call (enforced by epoch interruption), in
-    /// milliseconds. Default: 2000.
-    #[serde(default = "defaults::deadline_ms")]
+    /// milliseconds ([`EngineSettings::deadline`]).
     pub deadline_ms: u64,
-    /// Cap on one plugin instance's linear memory, in MiB. Default: 256 (a CPython component
-    /// starts near 40 MiB; Rust detectors need a few).
-    #[serde(default = "defaults::memory_limit_mb")]
+    /// Cap on one plugin instance's linear memory, in MiB ([`EngineSettings::memory_limit`]).
     pub memory_limit_mb: usize,
-    /// Consecutive failed batches (each retried once) before a plugin is quarantined. Default: 3.
-    #[serde(default = "defaults::max_failures")]
+    /// Consecutive failed batches (each retried once) before a plugin is quarantined
+    /// ([`EngineSettings::max_failures`]).
     pub max_failures: u32,
-    /// First quarantine period in seconds; doubles each time the plugin fails again. Default: 30.
-    #[serde(default = "defaults::quarantine_secs")]
+    /// First quarantine period in seconds; doubles each time the plugin fails again
+    /// ([`EngineSettings::quarantine`]).
     pub quarantine_secs: u64,
     /// Where compiled components are cached. Default: `$XDG_CACHE_HOME/trailhound`, else
     /// `~/.cache/trailhound`, else `$TMPDIR/trailhound-<uid>`. It must belong to the user
     /// running trailhound and not be writable by group or others; otherwise it is not used.
     pub cache_dir: Option<PathBuf>,
     /// In service mode, how long the input may be quiet, in milliseconds, before partial
-    /// batches go to the plugins and due ticks run: the longest a finding waits for more
-    /// input. Default: 1000.
-    #[serde(default = "defaults::linger_ms")]
+    /// batches go to the plugins and due ticks run ([`EngineSettings::linger`]).
     pub linger_ms: u64,
     /// How far, in seconds, an event time may be ahead of the stream so far (or of the wall
-    /// clock) and still move the stream's time; beyond, it is counted as implausible.
-    /// Default: 86400.
-    #[serde(default = "defaults::max_time_skew_secs")]
+    /// clock) and still move the stream's time; beyond, it is counted as implausible
+    /// ([`EngineSettings::time_skew`]).
     pub max_time_skew_secs: u64,
+    /// The granularity of deadlines, in milliseconds ([`EngineSettings::epoch_tick`]).
+    pub epoch_tick_ms: u64,
+    /// Event time between `on-tick` calls, in milliseconds ([`EngineSettings::tick_interval_ms`]).
+    pub tick_interval_ms: u64,
+    /// Recent events each worker remembers to describe a finding's events
+    /// ([`EngineSettings::recent_events`]).
+    pub recent_events: usize,
+    /// Credential and session links the sharder remembers to follow an actor across role
+    /// hops ([`EngineSettings::lineage_capacity`]).
+    pub lineage_capacity: usize,
+    /// Batches queued per worker before the reader waits
+    /// ([`EngineSettings::queued_batches_per_worker`]).
+    pub queued_batches_per_worker: usize,
+    /// Detections waiting for the sinks before the workers wait
+    /// ([`EngineSettings::detection_queue`]).
+    pub detection_queue: usize,
     /// `[engine.budget]`: what each plugin may make the host hold or write (see [`Budget`]
     /// for every key and its default).
-    #[serde(default)]
     pub budget: Budget,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
+        EngineConfig::from(&EngineSettings::default())
+    }
+}
+
+impl From<&EngineSettings> for EngineConfig {
+    /// The settings in the config's units; `workers` and `cache_dir` stay unset, so the
+    /// machine's values are found when the config is used.
+    fn from(settings: &EngineSettings) -> Self {
         EngineConfig {
             workers: None,
-            batch_size: defaults::batch_size(),
-            deadline_ms: defaults::deadline_ms(),
-            memory_limit_mb: defaults::memory_limit_mb(),
-            max_failures: defaults::max_failures(),
-            quarantine_secs: defaults::quarantine_secs(),
+            batch_size: settings.batch_size,
+            deadline_ms: settings.deadline.as_millis() as u64,
+            memory_limit_mb: settings.memory_limit >> 20,
+            max_failures: settings.max_failures,
+            quarantine_secs: settings.quarantine.as_secs(),
             cache_dir: None,
-            max_time_skew_secs: defaults::max_time_skew_secs(),
-            linger_ms: defaults::linger_ms(),
-            budget: Budget::default(),
+            linger_ms: settings.linger.as_millis() as u64,
+            max_time_skew_secs: settings.time_skew.as_secs(),
+            epoch_tick_ms: settings.epoch_tick.as_millis() as u64,
+            tick_interval_ms: settings.tick_interval_ms as u64,
+            recent_events: settings.recent_events,
+            lineage_capacity: settings.lineage_capacity,
+            queued_batches_per_worker: settings.queued_batches_per_worker,
+            detection_queue: settings.detection_queue,
+            budget: settings.budget,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The engine settings these values ask for; unset ones from [`EngineSettings::default`].
+    pub fn settings(&self) -> EngineSettings {
+        let defaults = EngineSettings::default();
+        EngineSettings {
+            workers: self.workers.unwrap_or(defaults.workers),
+            batch_size: self.batch_size,
+            deadline: Duration::from_millis(self.deadline_ms),
+            memory_limit: self.memory_limit_mb << 20,
+            budget: self.budget,
+            max_failures: self.max_failures,
+            quarantine: Duration::from_secs(self.quarantine_secs),
+            cache_dir: self.cache_dir.clone().unwrap_or(defaults.cache_dir),
+            epoch_tick: Duration::from_millis(self.epoch_tick_ms),
+            // In range (at most a day of milliseconds) once validated.
+            tick_interval_ms: i64::try_from(self.tick_interval_ms).unwrap_or(i64::MAX),
+            time_skew: Duration::from_secs(self.max_time_skew_secs),
+            recent_events: self.recent_events,
+            lineage_capacity: self.lineage_capacity,
+            queued_batches_per_worker: self.queued_batches_per_worker,
+            detection_queue: self.detection_queue,
+            linger: Duration::from_millis(self.linger_ms),
         }
     }
 }
@@ -222,20 +272,7 @@ impl Config {
 
     /// The engine settings this config asks for; the rest from [`EngineSettings::default`].
     pub fn engine_settings(&self) -> EngineSettings {
-        let engine = &self.engine;
-        let defaults = EngineSettings::default();
-        EngineSettings {
-            workers: engine.workers.unwrap_or(defaults.workers),
-            batch_size: engine.batch_size,
-            deadline: Duration::from_millis(engine.deadline_ms),
-            memory_limit: engine.memory_limit_mb << 20,
-            budget: engine.budget,
-            time_skew: Duration::from_secs(engine.max_time_skew_secs),
-            max_failures: engine.max_failures,
-            quarantine: Duration::from_secs(engine.quarantine_secs),
-            cache_dir: engine.cache_dir.clone().unwrap_or(defaults.cache_dir),
-            ..defaults
-        }
+        self.engine.settings()
     }
 
     /// The enabled plugins, in config order.
@@ -287,33 +324,6 @@ fn check<T: serde::de::DeserializeOwned>(
     value: toml::Spanned<toml::de::DeValue<'_>>,
 ) -> Result<(), toml::de::Error> {
     T::deserialize(toml::de::ValueDeserializer::from(value)).map(drop)
-}
-
-/// The `[engine]` defaults, read from [`EngineSettings::default`] so they are stated once.
-mod defaults {
-    use crate::engine::EngineSettings;
-
-    pub fn batch_size() -> usize {
-        EngineSettings::default().batch_size
-    }
-    pub fn deadline_ms() -> u64 {
-        EngineSettings::default().deadline.as_millis() as u64
-    }
-    pub fn memory_limit_mb() -> usize {
-        EngineSettings::default().memory_limit >> 20
-    }
-    pub fn max_failures() -> u32 {
-        EngineSettings::default().max_failures
-    }
-    pub fn quarantine_secs() -> u64 {
-        EngineSettings::default().quarantine.as_secs()
-    }
-    pub fn linger_ms() -> u64 {
-        1000
-    }
-    pub fn max_time_skew_secs() -> u64 {
-        EngineSettings::default().time_skew.as_secs()
-    }
 }
 
 fn yes() -> bool {

@@ -37,6 +37,18 @@ impl Config {
         in_range(problems, field("quarantine_secs"), engine.quarantine_secs, &ranges::QUARANTINE_SECS);
         in_range(problems, field("max_time_skew_secs"), engine.max_time_skew_secs, &ranges::TIME_SKEW_SECS);
         in_range(problems, field("linger_ms"), engine.linger_ms, &ranges::LINGER_MS);
+        in_range(problems, field("epoch_tick_ms"), engine.epoch_tick_ms, &ranges::EPOCH_TICK_MS);
+        in_range(problems, field("tick_interval_ms"), engine.tick_interval_ms, &ranges::TICK_INTERVAL_MS);
+        in_range(problems, field("recent_events"), engine.recent_events as u64, &ranges::RECENT_EVENTS);
+        in_range(
+            problems,
+            field("lineage_capacity"),
+            engine.lineage_capacity as u64,
+            &ranges::LINEAGE_CAPACITY,
+        );
+        let queued = engine.queued_batches_per_worker as u64;
+        in_range(problems, field("queued_batches_per_worker"), queued, &ranges::QUEUED_BATCHES_PER_WORKER);
+        in_range(problems, field("detection_queue"), engine.detection_queue as u64, &ranges::DETECTION_QUEUE);
         check_budget(problems, field("budget"), &engine.budget);
     }
 

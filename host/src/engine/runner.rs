@@ -18,13 +18,6 @@ use crate::findings::Detection;
 use crate::projection::{Projection, ProjectionError};
 use crate::record::Record;
 
-/// Batches queued per worker before `submit` blocks: enough to keep a worker busy while the
-/// reader decodes the next batch, small enough to bound memory.
-const QUEUED_BATCHES_PER_WORKER: usize = 4;
-
-/// Links remembered by the lineage stage (credentials and sessions → origin actor).
-const LINEAGE_CAPACITY: usize = 1_000_000;
-
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("cannot start the WebAssembly runtime: {0}")]
@@ -112,7 +105,7 @@ impl Engine {
         };
         let mut workers = Vec::with_capacity(workers_n);
         for id in 0..workers_n {
-            let (tx, rx) = crossbeam_channel::bounded(QUEUED_BATCHES_PER_WORKER);
+            let (tx, rx) = crossbeam_channel::bounded(settings.queued_batches_per_worker);
             let handle =
                 worker::spawn(id, shared.clone(), rx).map_err(|e| EngineError::Runtime(e.to_string()))?;
             workers.push((tx, handle));
@@ -123,7 +116,7 @@ impl Engine {
             per_resource: plugins.iter().filter(|p| p.info.state == StateScope::Resource).cloned().collect(),
             plugins,
             pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
-            lineage: Lineage::new(LINEAGE_CAPACITY),
+            lineage: Lineage::new(settings.lineage_capacity),
             sharder: Sharder::new(workers_n),
             clock: StreamClock::new(settings.time_skew),
             batch_size: settings.batch_size.max(1),

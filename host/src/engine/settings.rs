@@ -1,6 +1,7 @@
-//! Engine settings, each with the reason for its default and the range it must be in. The
-//! config file's `[engine]` table and the `scan` flags map onto this, and both check their
-//! values against the same [`Range`]s.
+//! Engine settings, each with the reason for its default and the range it must be in. This is
+//! where every default is written: the config file's `[engine]` table and the `scan` flags
+//! take their defaults (and the help text states them) from [`EngineSettings::default`], and
+//! both check their values against the same [`Range`]s.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -63,6 +64,21 @@ pub mod ranges {
         Range { min: 10, max: 60_000, why: "the longest a finding waits for more input in service mode" };
     pub const TIME_SKEW_SECS: Range =
         Range { min: 1, max: 31 * 86_400, why: "how far ahead of the stream an event time may jump" };
+    pub const EPOCH_TICK_MS: Range =
+        Range { min: 1, max: 10, why: "deadlines are counted in ticks, and the shortest deadline is 10 ms" };
+    pub const TICK_INTERVAL_MS: Range = Range {
+        min: 1_000,
+        max: 86_400_000,
+        why: "stream time between on-tick calls: from a second to a day",
+    };
+    pub const RECENT_EVENTS: Range =
+        Range { min: 1, max: 10_000_000, why: "each worker holds this many events' summaries in memory" };
+    pub const LINEAGE_CAPACITY: Range =
+        Range { min: 1_000, max: 100_000_000, why: "links held in memory by the reader thread" };
+    pub const QUEUED_BATCHES_PER_WORKER: Range =
+        Range { min: 1, max: 1024, why: "each queued batch is held in memory" };
+    pub const DETECTION_QUEUE: Range =
+        Range { min: 1, max: 1_000_000, why: "each queued detection is held in memory" };
 }
 
 /// How the engine runs plugins.
@@ -84,8 +100,7 @@ pub struct EngineSettings {
     pub quarantine: Duration,
     /// Where compiled components are cached.
     pub cache_dir: PathBuf,
-    /// Epoch tick: the granularity of deadlines. 10 ms keeps the ticker thread's cost negligible
-    /// while a 1 s deadline is still hit within 1%.
+    /// Epoch tick: the granularity of deadlines.
     pub epoch_tick: Duration,
     /// Stream-time interval between `on-tick` calls (ms of event time).
     pub tick_interval_ms: i64,
@@ -95,6 +110,15 @@ pub struct EngineSettings {
     /// How many recent events per worker are remembered so a finding's event ids can be
     /// resolved to their time, action and actor for the output.
     pub recent_events: usize,
+    /// Links remembered by the lineage stage (credentials and sessions → origin actor).
+    pub lineage_capacity: usize,
+    /// Batches queued per worker before the reader waits.
+    pub queued_batches_per_worker: usize,
+    /// Detections in flight between the workers and the delivery thread.
+    pub detection_queue: usize,
+    /// In service mode, how long the input may be quiet before partial batches go to the
+    /// plugins and due ticks run: the longest a finding waits for more input.
+    pub linger: Duration,
 }
 
 impl Default for EngineSettings {
@@ -109,6 +133,8 @@ impl Default for EngineSettings {
             max_failures: 3,
             quarantine: Duration::from_secs(30),
             cache_dir: default_cache_dir(),
+            // 10 ms keeps the ticker thread's cost negligible while a 1 s deadline is still
+            // hit within 1%.
             epoch_tick: Duration::from_millis(10),
             tick_interval_ms: 60_000,
             // Folders are read in path order, region after region, so the stream runs through
@@ -116,6 +142,16 @@ impl Default for EngineSettings {
             // delivery delay, while a record from next year (or 9999) is still caught.
             time_skew: Duration::from_secs(86_400),
             recent_events: 100_000,
+            // A few hundred bytes a link, so a few hundred MB at most: the credentials and
+            // sessions of a large organisation's day.
+            lineage_capacity: 1_000_000,
+            // Enough to keep a worker busy while the reader decodes the next batch, small
+            // enough to bound memory.
+            queued_batches_per_worker: 4,
+            // A slow sink slows the run once this many detections wait, instead of growing
+            // a queue.
+            detection_queue: 4096,
+            linger: Duration::from_secs(1),
         }
     }
 }

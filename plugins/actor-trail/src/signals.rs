@@ -3,6 +3,7 @@
 //! (reconnaissance bursts) need the trail and live in [`crate::trail`].
 
 use serde::{Deserialize, Serialize};
+use trailhound_sdk::aws::arn_account;
 use trailhound_sdk::Event;
 
 use crate::config::{Config, Weights};
@@ -149,11 +150,6 @@ pub fn link(event: &Event) -> Option<Link> {
 
 pub fn is_instance_id(s: &str) -> bool {
     s.strip_prefix("i-").is_some_and(|hex| hex.len() >= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// The account in an ARN (`arn:aws:iam::ACCOUNT:role/x`).
-pub fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 /// Permission discovery: reading what principals may do.

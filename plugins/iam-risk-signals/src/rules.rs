@@ -1,5 +1,6 @@
 //! The rules: one function that looks at one event and returns at most one finding.
 
+use trailhound_sdk::aws::arn_account;
 use trailhound_sdk::{Event, Finding, Severity};
 
 use crate::Config;
@@ -73,10 +74,6 @@ pub fn evaluate(event: &Event, config: &Config) -> Option<Finding> {
             .evidence("account", event.account.clone())
             .evidence("source_ip", event.source_ip.clone().unwrap_or_default()),
     )
-}
-
-fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 fn assume_role(event: &Event, config: &Config) -> Option<Finding> {

@@ -2,6 +2,8 @@
 //! AssumedRole, FederatedUser, AWSService, AWSAccount, IdentityCenterUser, SAMLUser,
 //! WebIdentityUser and Unknown (and records without a `userIdentity` at all).
 
+pub use trailhound_sdk::aws::arn_account;
+
 use super::shape::CloudTrail;
 use crate::event::Actor;
 use crate::normalize::lenient::{owned, text};
@@ -69,9 +71,4 @@ fn session_name(kind: &str, arn: Option<&str>, principal_id: Option<&str>) -> Op
         let session = (kind == "AssumedRole").then_some(principal_id?.split_once(':')?.1)?;
         Some(session.to_string())
     })
-}
-
-/// The account field of an ARN (`arn:partition:service:region:ACCOUNT:resource`).
-pub fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }

@@ -1,0 +1,105 @@
+//! Test-only fixtures: the bundled example data (`examples/data`) as SDK events.
+//!
+//! Plugin crates use this as a dev-dependency to check, natively and without WASM, that their
+//! detectors tell the dataset's two stories and stay quiet on its background. Records are
+//! read, normalized and projected by the host's own sources, normalizer and projection, so a
+//! plugin's story test sees exactly the events the host would give it. This crate owns only
+//! the names that identify the stories' principals, which must match the
+//! generator's (`trailhound_synth::example`).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use trailhound::projection::Projection;
+use trailhound::sources::{self, Item};
+use trailhound_sdk::{Detector, Event};
+
+/// The insider's IAM user.
+pub const INSIDER_ARN: &str = "arn:aws:iam::418295730164:user/m.hollis";
+/// Instances whose role sessions (named after the instance id) the insider drove.
+pub const INSIDER_INSTANCES: [&str; 2] = ["i-0a4f19c2d7e3b5816", "i-07d2e8b1c9f4a6035"];
+/// Role sessions the insider opened with AssumeRole.
+pub const INSIDER_SESSIONS: [&str; 2] = ["botocore-session-1793784262", "botocore-session-1793786118"];
+/// The bucket of story 2, and who exposed it.
+pub const EXPOSED_BUCKET: &str = "acme-campaign-assets-2026";
+pub const EXPOSER_ARN: &str = "arn:aws:iam::562014837795:user/k.brennan";
+
+/// Which story an event belongs to, by the principals and resources named above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Story {
+    Insider,
+    Bucket,
+}
+
+/// The story an event is part of, or `None` for background.
+pub fn story_of(event: &Event, raw: &Value) -> Option<Story> {
+    let actor = &event.actor;
+    let session = actor.session_name.as_deref().unwrap_or_default();
+    if actor.id == INSIDER_ARN || INSIDER_INSTANCES.contains(&session) || INSIDER_SESSIONS.contains(&session)
+    {
+        return Some(Story::Insider);
+    }
+    if raw["requestParameters"]["bucketName"].as_str() == Some(EXPOSED_BUCKET) {
+        return Some(Story::Bucket);
+    }
+    None
+}
+
+/// One record of the dataset: its normalized event (fields projected for the detector under
+/// test) and the raw CloudTrail record.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub event: Event,
+    pub raw: Value,
+    /// `file:line` or `file (Records[i])`, for failure messages.
+    pub origin: String,
+}
+
+impl Loaded {
+    pub fn story(&self) -> Option<Story> {
+        story_of(&self.event, &self.raw)
+    }
+}
+
+/// `examples/data` in this repository.
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data")
+}
+
+/// Every record of `examples/data`, in the order the host reads them (files sorted by path,
+/// records in file order), normalized, with the fields `D` declares projected.
+///
+/// # Panics
+/// When the data is missing, unreadable or holds a malformed record: the data is part of the
+/// repository and must be clean.
+pub fn load_for<D: Detector>() -> Vec<Loaded> {
+    let info = D::info();
+    let mut projection = Projection::default();
+    let fields =
+        projection.register(&info.name, &info.fields).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+    let inputs = sources::expand(&[data_dir()]).unwrap_or_else(|e| panic!("{e}")).inputs;
+    assert!(!inputs.is_empty(), "no CloudTrail files under {}", data_dir().display());
+    let mut out = Vec::new();
+    for input in &inputs {
+        sources::read(input, Default::default(), &mut |item| {
+            let raw = match item {
+                Item::Record(raw) => raw,
+                Item::Malformed(bad) => panic!("{}: {}", bad.origin, bad.reason),
+            };
+            let record = trailhound::normalize::normalize(raw, None)
+                .unwrap_or_else(|bad| panic!("{}: {}", bad.origin, bad.reason))
+                .into_record()
+                .expect("the bundled data holds events only");
+            let raw = record.json();
+            let projected = fields.pick(&projection.evaluate(&record.raw));
+            let event = trailhound::engine::lowering::sdk_event(
+                &record.event,
+                projected,
+                info.wants_raw.then_some(&*record.raw),
+            );
+            out.push(Loaded { event, raw, origin: record.origin.to_string() });
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    out
+}
