@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod config;
 mod engine;
+mod enrich;
 mod fuzz;
 mod hardening;
 mod limits;
