@@ -237,18 +237,21 @@ fn enrich_allocates_nothing_per_event() {
     assert_eq!(allocations() - before, 0, "enriching {} events allocated", events.len());
 }
 
-/// 20,000 synthetic CloudTrail events (seed 7), normalized, then enriched in a loop.
+/// 20,000 synthetic CloudTrail events (seed 7), normalized, then enriched in a loop; the cost
+/// is compared with normalizing the same events, as both suffer alike from a loaded machine.
 #[test]
 fn enrich_costs_little_per_event() {
     let mut generator = trailhound::synth::Generator::new(trailhound::synth::GeneratorOptions {
         seed: 7,
         ..Default::default()
     });
-    let mut events: Vec<Event> = (0..20_000)
-        .map(|_| {
-            trailhound::normalize::event(&generator.next_value().to_string()).expect("synthetic CloudTrail")
-        })
+    let records: Vec<String> = (0..20_000).map(|_| generator.next_value().to_string()).collect();
+    let start = Instant::now();
+    let mut events: Vec<Event> = records
+        .iter()
+        .map(|record| trailhound::normalize::event(record).expect("synthetic CloudTrail"))
         .collect();
+    let normalize = start.elapsed().as_nanos() as f64 / events.len() as f64;
     enrich::enrich(&mut events[0]);
     const ROUNDS: u32 = 5;
     let start = Instant::now();
@@ -257,14 +260,15 @@ fn enrich_costs_little_per_event() {
             enrich::enrich(std::hint::black_box(e));
         }
     }
-    let per_event = start.elapsed().as_nanos() as f64 / f64::from(ROUNDS) / events.len() as f64;
+    let enrichment = start.elapsed().as_nanos() as f64 / f64::from(ROUNDS) / events.len() as f64;
     let known = events.iter().filter(|e| !e.enrichment.techniques.is_empty()).count();
     eprintln!(
-        "enrichment: {per_event:.0} ns/event over {} synthetic CloudTrail events ({known} with techniques)",
+        "enrichment: {enrichment:.0} ns/event, normalization {normalize:.0} ns/event ({:.1}%), over {} synthetic \
+         CloudTrail events ({known} with techniques)",
+        100.0 * enrichment / normalize,
         events.len()
     );
-    // Generous: two shared cores under parallel builds; a normalize costs microseconds.
-    assert!(per_event < 2_000.0, "{per_event:.0} ns per event");
+    assert!(enrichment < normalize / 4.0, "enrichment {enrichment:.0} ns vs normalization {normalize:.0} ns");
 }
 
 /// The share of the CloudTrail events among Panther's labeled test events whose access level
