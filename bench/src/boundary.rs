@@ -32,7 +32,8 @@ pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(HostEv
         sources::read(input, Default::default(), &mut |item| {
             if events.len() < limit {
                 if let Item::Record(raw) = item {
-                    if let Ok(Normalized::Event(record)) = trailhound::normalize::normalize(raw, None) {
+                    if let Ok(Normalized::Event(mut record)) = trailhound::normalize::normalize(raw, None) {
+                        trailhound::enrich::enrich(&mut record.event);
                         events.push((record.event, record.raw));
                     }
                 }

@@ -101,8 +101,8 @@ const LEGEND: &str = "\
 as text: one per line, or split out of a `Records` array (parsed for that into slices of \
 itself). A single record is not parsed here; MB/s counts uncompressed JSON.
 - **stages / decode + normalize**: the same, plus parsing each record into the fields the \
-event model needs (the rest is skipped unbuilt) and mapping them onto it (actor, resources, \
-category, access level).
+event model needs (the rest is skipped unbuilt), mapping them onto it (actor, resources, \
+category) and enriching the event (access level, ATT&CK techniques, risks).
 - **scan**: a whole `trailhound scan` run in-process: read, normalize, shard by actor, \
 project fields, call the plugin components in batches of 512 on N worker threads, collect \
 findings. The reading thread is one of the process's threads, so 2 workers on 2 cores share \

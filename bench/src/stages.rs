@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use trailhound::engine::{EngineSettings, PluginSpec};
+use trailhound::normalize::Normalized;
 use trailhound::sinks::{MemorySink, Sink};
 use trailhound::sources::{self, Input, Item};
 
@@ -24,14 +25,18 @@ pub fn read_decode(name: &str, inputs: &[Input], bytes: u64) -> anyhow::Result<R
     })
 }
 
-/// Reads, decodes and normalizes every record onto the event model.
+/// Reads, decodes and normalizes every record onto the event model, and enriches it.
 pub fn decode_normalize(name: &str, inputs: &[Input], bytes: u64) -> anyhow::Result<Row> {
     measure("stages", name, bytes, || {
         let (mut events, mut malformed) = (0, 0);
         for input in inputs {
             sources::read(input, Default::default(), &mut |item| match item {
                 Item::Record(raw) => match trailhound::normalize::normalize(raw, None) {
-                    Ok(_) => events += 1,
+                    Ok(Normalized::Event(mut record)) => {
+                        trailhound::enrich::enrich(&mut record.event);
+                        events += 1;
+                    }
+                    Ok(Normalized::Skipped { .. }) => events += 1,
                     Err(_) => malformed += 1,
                 },
                 Item::Malformed(_) => malformed += 1,

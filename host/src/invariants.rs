@@ -180,8 +180,10 @@ fn depth(value: &serde_json::Value) -> usize {
 fn normalized(raw: RawRecord) {
     let origin = raw.origin.clone();
     match crate::normalize::normalize(raw, None) {
-        Ok(Normalized::Event(record)) => {
+        Ok(Normalized::Event(mut record)) => {
             assert_eq!(record.origin, origin, "normalization changed the origin");
+            // Enrichment reads the same text the normalizer kept: it must not panic on it either.
+            crate::enrich::enrich(&mut record.event);
             let event = &record.event;
             assert!(!event.action.is_empty(), "an event without an action: {event:?}");
             assert!(

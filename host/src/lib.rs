@@ -2,7 +2,8 @@
 //!
 //! The modules follow the data flow:
 //! [`sources`] read files, folders and stdin → [`decode`] turns bytes into JSON records →
-//! [`normalize`] maps each record onto the event model → [`engine`] shards events by actor
+//! [`normalize`] maps each record onto the event model → [`enrich`] adds access levels, MITRE
+//! ATT&CK techniques and risks → [`engine`] shards events by actor
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
 //! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
 //! [`build`] turns plugin sources into components. [`text`] makes outside text safe to print.
@@ -13,6 +14,7 @@ pub mod build;
 pub mod config;
 pub mod decode;
 pub mod engine;
+pub mod enrich;
 pub mod event;
 pub mod findings;
 pub mod invariants;

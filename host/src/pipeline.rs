@@ -184,7 +184,8 @@ impl Pipeline {
             }
         };
         match normalize(raw, self.source_type) {
-            Ok(Normalized::Event(record)) => {
+            Ok(Normalized::Event(mut record)) => {
+                crate::enrich::enrich(&mut record.event);
                 self.summary.events += 1;
                 let source = SourceType::parse(&record.event.source).map_or("other", SourceType::name);
                 *self.summary.events_by_source.entry(source).or_default() += 1;

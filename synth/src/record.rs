@@ -166,8 +166,9 @@ pub fn write(out: &mut Vec<u8>, ctx: &mut Ctx<'_>, p: &Planned<'_>) -> Written {
     Written { account: who.account, region, new_session: effects.new_session }
 }
 
-/// Reads, per CloudTrail: the IAM access levels List and Read, plus the STS and KMS calls
-/// CloudTrail marks read-only.
+/// Reads, per CloudTrail: the actions whose verb reads (CloudTrail's `readOnly` follows the
+/// verb more closely than the IAM access level: `kms:Decrypt` is a Write to IAM and read-only
+/// to CloudTrail), plus the STS and KMS calls CloudTrail marks read-only.
 pub fn read_only(source: &str, name: &str) -> bool {
     if matches!(
         name,

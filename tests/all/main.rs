@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod contract;
 mod engine;
+mod enrich;
 mod fuzz;
 mod hardening;
 mod limits;

@@ -229,7 +229,10 @@ fn exporters_lowercased_keys_and_space_separated_times_are_accepted() {
     assert_eq!((event.id.as_str(), event.action.as_str()), ("e-4", "CreateAccessKey"));
     assert_eq!(event.time, 1_714_557_600_000);
     assert_eq!(event.actor.id, "arn:aws:iam::111122223333:user/alice");
-    assert_eq!(event.access_level, Some(trailhound::event::AccessLevel::PermissionsManagement));
+    // No `readOnly`: read-only as its IAM access level says (Permissions management); the
+    // level itself is left to enrichment.
+    assert!(!event.read_only);
+    assert_eq!(event.access_level, None);
 }
 
 #[test]

@@ -99,7 +99,8 @@ fn run_case(file: &Path, base: &Path, plugin: &PluginSpec, suite: &Suite, case: 
     for raw in raws {
         let normalized =
             trailhound::normalize::normalize(raw, None).map_err(|bad| anyhow::anyhow!("{bad}"))?;
-        if let Some(record) = normalized.into_record() {
+        if let Some(mut record) = normalized.into_record() {
+            trailhound::enrich::enrich(&mut record.event);
             engine.submit(record)?;
         }
     }

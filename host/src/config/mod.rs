@@ -99,7 +99,7 @@ pub struct EngineConfig {
     /// Recent events each worker remembers to describe a finding's events
     /// ([`EngineSettings::recent_events`]).
     pub recent_events: usize,
-    /// Credential and session links the sharder remembers to follow an actor across role
+    /// Credential and session links the lineage stage remembers to follow an actor across role
     /// hops ([`EngineSettings::lineage_capacity`]).
     pub lineage_capacity: usize,
     /// Batches queued per worker before the reader waits

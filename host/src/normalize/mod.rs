@@ -29,7 +29,7 @@ use crate::event::Event;
 use crate::record::{json_kind, Malformed, Origin, RawRecord, Record};
 use lenient::Loose;
 
-pub use cloudtrail::{access_level, arn_account, category};
+pub use cloudtrail::{arn_account, category};
 
 /// A log source the host reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,7 +1,5 @@
-//! What the normalizer knows about AWS services: the category of each service. The IAM
-//! access level of each action is AWS vocabulary shared with plugins, in the SDK's `aws` module.
-
-pub use trailhound_sdk::aws::access_level;
+//! What the normalizer knows about AWS services: the category of each. (The access level of
+//! each action is enrichment's: [`crate::enrich`].)
 
 use crate::event::Category;
 

@@ -26,7 +26,7 @@ use super::{content_id, not_json, required_str, time, Read};
 use crate::event::{AccessLevel, Event, OcsfClass, Plane, ProviderIds};
 use shape::CloudTrail;
 
-pub use catalog::{access_level, category};
+pub use catalog::category;
 pub use identity::arn_account;
 
 /// Whether a record's top-level keys are CloudTrail's.
@@ -71,7 +71,6 @@ fn event(record: &CloudTrail<'_>, json: &str) -> Result<Read, String> {
         .or_else(|| resources.iter().find_map(|r| r.account.clone()))
         .unwrap_or_else(|| "unknown".into());
     let error_code = owned(&record.error_code);
-    let access_level = AccessLevel::parse(catalog::access_level(action));
     let event = Event {
         id: owned(&record.event_id).unwrap_or_else(|| content_id(json)),
         time: time.unwrap_or_default(),
@@ -80,11 +79,14 @@ fn event(record: &CloudTrail<'_>, json: &str) -> Result<Read, String> {
         plane: Plane::Cloud,
         class: OcsfClass::ApiActivity,
         category: catalog::category(service),
-        access_level,
         success: error_code.is_none() && !console_login_failed(record),
         error_message: owned(&record.error_message),
         error_code,
-        read_only: flag(&record.read_only).unwrap_or(access_level.is_some_and(AccessLevel::is_read_only)),
+        // A record without `readOnly` (trimmed or exported) is read-only when its action's
+        // access level is; the level itself is enrichment's to fill.
+        read_only: flag(&record.read_only).unwrap_or_else(|| {
+            crate::enrich::lookup("aws", service, action).access_level.is_some_and(AccessLevel::is_read_only)
+        }),
         management: flag(&record.management_event).unwrap_or(true),
         region: owned(&record.aws_region).unwrap_or_default(),
         source_ip: owned(&record.source_ip_address),
