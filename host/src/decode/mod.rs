@@ -7,7 +7,14 @@
 //! Input is streamed through the [`framer`]: memory holds one record at a time, however large
 //! the document or the file, and one bad record (not UTF-8, not JSON, too large, too deep)
 //! is reported with its line, index and byte offset while the others are still read.
+//!
+//! The one text format read is the VPC flow log's ([`flow_log`]): an input whose first line
+//! is a flow-log header or a default-format flow record is read line by line, each line
+//! handed on as the JSON object of its fields. A flow-log file with a custom format that is
+//! read again from the middle (a watched file that grew) has lost its header, and is read as
+//! JSON from there.
 
+pub mod flow_log;
 pub mod framer;
 
 use std::io::{self, BufRead};
@@ -87,6 +94,27 @@ pub struct Decoded {
     pub end: Position,
 }
 
+/// The flow-log format of an input whose first line (as far as the first buffer holds it) is
+/// a flow-log header or record; `None` for JSON and anything else.
+///
+/// # Errors
+/// The first read failed.
+fn flow_log_format(reader: &mut impl BufRead) -> io::Result<Option<flow_log::Format>> {
+    let chunk = loop {
+        match reader.fill_buf() {
+            Ok(chunk) => break chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    // JSON, the common case, is told by its first byte.
+    if matches!(chunk.first(), None | Some(b'{' | b'[')) {
+        return Ok(None);
+    }
+    let line = &chunk[..memchr::memchr(b'\n', chunk).unwrap_or(chunk.len())];
+    Ok(std::str::from_utf8(line).ok().and_then(flow_log::Format::sniff))
+}
+
 /// Reads buffers this size from the input: big enough that framing runs on long stretches,
 /// small enough that a record over the limit is noticed early.
 const CHUNK: usize = 256 * 1024;
@@ -124,9 +152,14 @@ pub fn decode_at(
         (_, Some(false)) => Mode::Stream,
         (Layout::Sniff, None) => Mode::Sniff,
     };
+    let mut reader = reader;
+    if mode != Mode::Stream {
+        if let Some(format) = flow_log_format(&mut reader)? {
+            return flow_log::decode(reader, file, &format, limits, at, out);
+        }
+    }
     let mut framer = Framer::new(file.clone(), limits, mode, out);
     framer.start_at(at.offset, at.line);
-    let mut reader = reader;
     loop {
         let chunk = match reader.fill_buf() {
             Ok(chunk) => chunk,
