@@ -215,6 +215,15 @@ fn line_item(bytes: &[u8], format: &Format, limits: Limits, origin: Origin) -> O
         return None;
     }
     match format.record(line) {
+        // Every record handed on is within the limit, whatever it came from.
+        Ok(json) if json.len() > limits.max_record_bytes => {
+            let reason = format!(
+                "the record is {} bytes as JSON, over the limit of {} bytes (input.max_record_bytes)",
+                json.len(),
+                limits.max_record_bytes
+            );
+            malformed(origin, reason)
+        }
         Ok(json) => Some(Item::Record(RawRecord { origin, text: Arc::from(json) })),
         Err(reason) => malformed(origin, reason),
     }

@@ -17,7 +17,7 @@
 pub mod flow_log;
 pub mod framer;
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -94,25 +94,49 @@ pub struct Decoded {
     pub end: Position,
 }
 
-/// The flow-log format of an input whose first line (as far as the first buffer holds it) is
-/// a flow-log header or record; `None` for JSON and anything else.
+/// Whether an input starts as JSON does (`{`, `[`, a byte-order mark), or is empty: the
+/// common case, told by its first byte without reading a line.
 ///
 /// # Errors
 /// The first read failed.
-fn flow_log_format(reader: &mut impl BufRead) -> io::Result<Option<flow_log::Format>> {
-    let chunk = loop {
+fn starts_as_json(reader: &mut impl BufRead) -> io::Result<bool> {
+    loop {
         match reader.fill_buf() {
-            Ok(chunk) => break chunk,
+            Ok(chunk) => return Ok(matches!(chunk.first(), None | Some(b'{' | b'[' | 0xEF))),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
-    };
-    // JSON, the common case, is told by its first byte.
-    if matches!(chunk.first(), None | Some(b'{' | b'[')) {
-        return Ok(None);
     }
-    let line = &chunk[..memchr::memchr(b'\n', chunk).unwrap_or(chunk.len())];
-    Ok(std::str::from_utf8(line).ok().and_then(flow_log::Format::sniff))
+}
+
+/// The input's first line, with its newline, or its first `max` bytes when the line is
+/// longer: every byte read, to be read again by whichever reader the line chooses.
+///
+/// # Errors
+/// Reading failed.
+fn first_line(reader: &mut impl BufRead, max: usize) -> io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    while line.len() < max {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let room = chunk.len().min(max - line.len());
+        let (n, done) = match memchr::memchr(b'\n', &chunk[..room]) {
+            Some(at) => (at + 1, true),
+            None => (room, false),
+        };
+        line.extend_from_slice(&chunk[..n]);
+        reader.consume(n);
+        if done {
+            break;
+        }
+    }
+    Ok(line)
 }
 
 /// Reads buffers this size from the input: big enough that framing runs on long stretches,
@@ -153,11 +177,33 @@ pub fn decode_at(
         (Layout::Sniff, None) => Mode::Sniff,
     };
     let mut reader = reader;
-    if mode != Mode::Stream {
-        if let Some(format) = flow_log_format(&mut reader)? {
-            return flow_log::decode(reader, file, &format, limits, at, out);
-        }
+    if mode == Mode::Stream || starts_as_json(&mut reader)? {
+        return frame(reader, file, mode, limits, at, out);
     }
+    // Text: a flow log when its first line (read whole, however the input's reads are cut)
+    // says so; else the framer says what it is.
+    let first = first_line(&mut reader, limits.max_record_bytes)?;
+    let whole = first.len() < limits.max_record_bytes || first.ends_with(b"\n");
+    let format = std::str::from_utf8(&first)
+        .ok()
+        .filter(|_| whole)
+        .and_then(|line| flow_log::Format::sniff(line.trim_end()));
+    let reader = io::Cursor::new(first).chain(reader);
+    match format {
+        Some(format) => flow_log::decode(reader, file, &format, limits, at, out),
+        None => frame(reader, file, mode, limits, at, out),
+    }
+}
+
+/// Frames JSON values out of `reader` (see [`framer`]).
+fn frame(
+    mut reader: impl BufRead,
+    file: &Arc<str>,
+    mode: Mode,
+    limits: Limits,
+    at: Position,
+    out: &mut dyn FnMut(Item),
+) -> io::Result<Decoded> {
     let mut framer = Framer::new(file.clone(), limits, mode, out);
     framer.start_at(at.offset, at.line);
     loop {
