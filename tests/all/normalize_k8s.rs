@@ -254,6 +254,23 @@ fn eks_audit_events_through_a_cloudwatch_logs_subscription() {
 }
 
 #[test]
+fn a_subscription_payload_whose_log_events_are_no_array_is_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eks.json");
+    std::fs::write(
+        &path,
+        r#"{"messageType":"DATA_MESSAGE","logGroup":"/aws/eks/c/cluster","logEvents":"none"}"#,
+    )
+    .unwrap();
+    let mut items = Vec::new();
+    sources::read(&Input::File(path), Limits::default(), &mut |item| items.push(item)).unwrap();
+    assert!(
+        matches!(items.as_slice(), [Item::Malformed(m)] if m.reason == "logEvents: expected an array"),
+        "{items:?}"
+    );
+}
+
+#[test]
 fn exported_log_events_unwrap_and_name_their_cluster() {
     let inner = audit("list", json!({"resource": "secrets"}), alice()).to_string();
     let exported = json!({

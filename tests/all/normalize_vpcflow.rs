@@ -247,3 +247,25 @@ fn every_panther_vpcflow_event_normalizes() {
     );
     assert_eq!(normalized, 25);
 }
+
+/// However the input's reads are cut (a gzip stream hands out what one deflate block gives),
+/// the header is read whole before it decides how the input is read.
+#[test]
+fn a_header_cut_across_reads_is_still_a_header() {
+    let text = format!("{HEADER}\n{ACCEPTED}\n");
+    let name: Arc<str> = Arc::from("cut.log");
+    let mut items = Vec::new();
+    let reader = std::io::BufReader::with_capacity(3, text.as_bytes());
+    trailhound::decode::decode(
+        reader,
+        &name,
+        trailhound::decode::Layout::Sniff,
+        Limits::default(),
+        &mut |item| items.push(item),
+    )
+    .unwrap();
+    assert!(
+        matches!(items.as_slice(), [Item::Record(raw)] if raw.text.contains("\"dstport\":22")),
+        "{items:?}"
+    );
+}
