@@ -2,7 +2,8 @@
 //! JSON grammar as it goes but building nothing, so that one bad record costs only itself.
 //!
 //! It reads any sequence of top-level JSON values (JSON lines, one or several concatenated
-//! `{"Records":[...]}` documents, arrays of records, single records), in chunks, and keeps
+//! `{"Records":[...]}` documents, CloudWatch Logs subscription payloads whose `logEvents` are
+//! the records, arrays of records, single records), in chunks, and keeps
 //! only the bytes of the record it is in, never a whole document. Each record is handed out
 //! with its line, its index in its document's array and its byte offset, or reported
 //! malformed with the same position and the reason:
@@ -30,8 +31,13 @@ use super::Limits;
 /// every consumer (normalizer, projection, sharder), and the refusal has its own message.
 pub const MAX_DEPTH: usize = 100;
 
-/// The key of the array that holds the records of a CloudTrail delivery document.
-const ENVELOPE_KEY: &[u8] = b"Records";
+/// The keys of the arrays that hold the records of a document: a CloudTrail delivery file's
+/// `Records`, a CloudWatch Logs subscription payload's `logEvents` (EKS audit logs, flow logs
+/// and CloudTrail delivered to CloudWatch Logs).
+const ENVELOPE_KEYS: [&str; 2] = ["Records", "logEvents"];
+
+/// Bytes of a key kept to tell whether it is an envelope key: one more than the longest.
+const ENVELOPE_KEY_ROOM: usize = 10;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -94,10 +100,10 @@ struct Unit {
     oversize: bool,
     /// Part of a document over its size limit: followed, never handed out or reported.
     silent: bool,
-    /// This is a top-level object that may turn out to be a `Records` document.
+    /// This is a top-level object that may turn out to be a document (`Records`, `logEvents`).
     candidate: bool,
-    /// Set when a top-level `Records` key had a value that is not an array.
-    records_not_array: bool,
+    /// The top-level envelope key whose value is not an array.
+    envelope_not_array: Option<&'static str>,
 }
 
 /// The top-level value being read.
@@ -125,8 +131,8 @@ pub struct Framer<'o> {
     doc: Option<Document>,
     /// Bytes of the key being read, when it is a key of a candidate document (capped).
     key: Option<Vec<u8>>,
-    /// The last key of a candidate document was `Records`.
-    envelope_key: bool,
+    /// The last key of a candidate document was this envelope key.
+    envelope_key: Option<&'static str>,
     /// 1-based line of the byte being read, and whether it is the first of its line.
     line: u64,
     line_start: bool,
@@ -153,7 +159,7 @@ impl<'o> Framer<'o> {
             unit: None,
             doc: None,
             key: None,
-            envelope_key: false,
+            envelope_key: None,
             line: 1,
             line_start: true,
             offset: 0,
@@ -219,7 +225,7 @@ impl<'o> Framer<'o> {
 
     /// JSON lines' common case, without the state machine: a whole line in this chunk that is
     /// one object (`{` to `}`), UTF-8, within the size limit, too shallow to be too deep
-    /// (fewer opening brackets than the depth limit) and no `Records` document. The
+    /// (fewer opening brackets than the depth limit) and no document of records. The
     /// normalizer's parse then says whether it is JSON. Anything else is framed byte by byte.
     fn plain_line(&mut self, chunk: &[u8], i: usize) -> Option<usize> {
         let len = memchr::memchr(b'\n', &chunk[i..])?;
@@ -228,6 +234,7 @@ impl<'o> Framer<'o> {
             && line.last() == Some(&b'}')
             && line.len() <= self.limits.max_record_bytes
             && memchr::memmem::find(line, b"\"Records\"").is_none()
+            && memchr::memmem::find(line, b"\"logEvents\"").is_none()
             && memchr::memchr2_iter(b'{', b'[', line).count() <= MAX_DEPTH;
         let text = std::str::from_utf8(line).ok().filter(|_| plain)?;
         let origin = self.origin_here(None);
@@ -397,9 +404,8 @@ impl<'o> Framer<'o> {
         let depth = self.stack.len();
         let (records_at, count) = self.doc.as_ref().map_or((None, 0), |d| (d.records_at, d.count));
         let is_record = self.unit.is_none() && records_at == Some(depth);
-        let envelope = self.envelope_key && depth == 1;
-        self.envelope_key = false;
-        if envelope {
+        let envelope = self.envelope_key.take().filter(|_| depth == 1);
+        if let Some(envelope) = envelope {
             if b == b'[' {
                 // `{"Records": [`: the top-level object is a document, not a record.
                 self.unit = None;
@@ -408,7 +414,7 @@ impl<'o> Framer<'o> {
                 return self.open_container(chunk, i, false);
             }
             if let Some(unit) = &mut self.unit {
-                unit.records_not_array = true;
+                unit.envelope_not_array = Some(envelope);
             }
         }
         if self.unit.is_none() && !is_record {
@@ -496,7 +502,7 @@ impl<'o> Framer<'o> {
         self.advance_plain(run);
         if let Some(key) = &mut self.key {
             // One byte more than the key looked for is enough to tell it is another key.
-            let room = (ENVELOPE_KEY.len() + 1).saturating_sub(key.len());
+            let room = ENVELOPE_KEY_ROOM.saturating_sub(key.len());
             key.extend_from_slice(&chunk[i..i + run.min(room)]);
         }
         let at = i + run;
@@ -511,7 +517,7 @@ impl<'o> Framer<'o> {
                 self.advance(b);
                 self.lex = Lex::Between;
                 if let Some(key) = self.key.take() {
-                    self.envelope_key = key == ENVELOPE_KEY;
+                    self.envelope_key = ENVELOPE_KEYS.into_iter().find(|k| k.as_bytes() == key.as_slice());
                     return at + 1;
                 }
                 if self.stack.last().is_some_and(|c| c.expect == Expect::Colon) {
@@ -776,7 +782,7 @@ impl<'o> Framer<'o> {
             oversize: false,
             silent: cut,
             candidate,
-            records_not_array: false,
+            envelope_not_array: None,
         });
         self.keep_from = Some(i);
     }
@@ -827,8 +833,7 @@ impl<'o> Framer<'o> {
                 "the record is {} bytes, over the limit of {} bytes (input.max_record_bytes)",
                 unit.size, self.limits.max_record_bytes
             )),
-            None if unit.records_not_array => Some("Records: expected an array".into()),
-            None => None,
+            None => unit.envelope_not_array.map(|key| format!("{key}: expected an array")),
         };
         if let Some(reason) = error {
             return self.malformed(unit.origin, reason);
@@ -885,7 +890,7 @@ impl<'o> Framer<'o> {
         self.keep_from = None;
         self.stack.clear();
         self.key = None;
-        self.envelope_key = false;
+        self.envelope_key = None;
         self.lex = Lex::Between;
         let doc = self.doc.take();
         let unit = self.unit.take();

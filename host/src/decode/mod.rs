@@ -7,10 +7,17 @@
 //! Input is streamed through the [`framer`]: memory holds one record at a time, however large
 //! the document or the file, and one bad record (not UTF-8, not JSON, too large, too deep)
 //! is reported with its line, index and byte offset while the others are still read.
+//!
+//! The one text format read is the VPC flow log's ([`flow_log`]): an input whose first line
+//! is a flow-log header or a default-format flow record is read line by line, each line
+//! handed on as the JSON object of its fields. A flow-log file with a custom format that is
+//! read again from the middle (a watched file that grew) has lost its header, and is read as
+//! JSON from there.
 
+pub mod flow_log;
 pub mod framer;
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -87,6 +94,51 @@ pub struct Decoded {
     pub end: Position,
 }
 
+/// Whether an input starts as JSON does (`{`, `[`, a byte-order mark), or is empty: the
+/// common case, told by its first byte without reading a line.
+///
+/// # Errors
+/// The first read failed.
+fn starts_as_json(reader: &mut impl BufRead) -> io::Result<bool> {
+    loop {
+        match reader.fill_buf() {
+            Ok(chunk) => return Ok(matches!(chunk.first(), None | Some(b'{' | b'[' | 0xEF))),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The input's first line, with its newline, or its first `max` bytes when the line is
+/// longer: every byte read, to be read again by whichever reader the line chooses.
+///
+/// # Errors
+/// Reading failed.
+fn first_line(reader: &mut impl BufRead, max: usize) -> io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    while line.len() < max {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let room = chunk.len().min(max - line.len());
+        let (n, done) = match memchr::memchr(b'\n', &chunk[..room]) {
+            Some(at) => (at + 1, true),
+            None => (room, false),
+        };
+        line.extend_from_slice(&chunk[..n]);
+        reader.consume(n);
+        if done {
+            break;
+        }
+    }
+    Ok(line)
+}
+
 /// Reads buffers this size from the input: big enough that framing runs on long stretches,
 /// small enough that a record over the limit is noticed early.
 const CHUNK: usize = 256 * 1024;
@@ -124,9 +176,36 @@ pub fn decode_at(
         (_, Some(false)) => Mode::Stream,
         (Layout::Sniff, None) => Mode::Sniff,
     };
+    let mut reader = reader;
+    if mode == Mode::Stream || starts_as_json(&mut reader)? {
+        return frame(reader, file, mode, limits, at, out);
+    }
+    // Text: a flow log when its first line (read whole, however the input's reads are cut)
+    // says so; else the framer says what it is.
+    let first = first_line(&mut reader, limits.max_record_bytes)?;
+    let whole = first.len() < limits.max_record_bytes || first.ends_with(b"\n");
+    let format = std::str::from_utf8(&first)
+        .ok()
+        .filter(|_| whole)
+        .and_then(|line| flow_log::Format::sniff(line.trim_end()));
+    let reader = io::Cursor::new(first).chain(reader);
+    match format {
+        Some(format) => flow_log::decode(reader, file, &format, limits, at, out),
+        None => frame(reader, file, mode, limits, at, out),
+    }
+}
+
+/// Frames JSON values out of `reader` (see [`framer`]).
+fn frame(
+    mut reader: impl BufRead,
+    file: &Arc<str>,
+    mode: Mode,
+    limits: Limits,
+    at: Position,
+    out: &mut dyn FnMut(Item),
+) -> io::Result<Decoded> {
     let mut framer = Framer::new(file.clone(), limits, mode, out);
     framer.start_at(at.offset, at.line);
-    let mut reader = reader;
     loop {
         let chunk = match reader.fill_buf() {
             Ok(chunk) => chunk,

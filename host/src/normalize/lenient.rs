@@ -42,6 +42,28 @@ impl<'a> Loose<'a> {
         }
     }
 
+    /// A number, also when written as a decimal string (`"443"`).
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Loose::Number(n) => Some(*n),
+            Loose::Str(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+            _ => None,
+        }
+    }
+
+    /// The text of a non-empty string, or of a number (integers without a fraction): ids that
+    /// exports write either way (`"account-id": 123456789012`).
+    pub fn as_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Loose::Str(s) if !s.is_empty() => Some(Cow::Borrowed(s)),
+            Loose::Number(n) if n.fract() == 0.0 && n.abs() < 1e16 => {
+                Some(Cow::Owned(format!("{}", *n as i64)))
+            }
+            Loose::Number(n) if n.is_finite() => Some(Cow::Owned(n.to_string())),
+            _ => None,
+        }
+    }
+
     /// The JSON type, for error messages.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -209,5 +231,66 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
         }
 
         deserializer.deserialize_any(ListVisitor(PhantomData))
+    }
+}
+
+/// An array of scalars (`sourceIPs`, `groups`, the values of a Kubernetes `user.extra`): a lone
+/// scalar reads as a list of one, `null` elements are dropped, and any other JSON value reads
+/// as an empty list.
+#[derive(Debug, Default)]
+pub struct Scalars<'a>(pub Vec<Loose<'a>>);
+
+impl Scalars<'_> {
+    /// The first non-empty string.
+    pub fn first(&self) -> Option<&str> {
+        self.0.iter().find_map(Loose::str)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalars<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarsVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for ScalarsVisitor<'a> {
+            type Value = Scalars<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Option<Loose<'a>>>()? {
+                    items.extend(item);
+                }
+                Ok(Scalars(items))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalars(vec![Loose::Str(Cow::Borrowed(v))]))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalars(vec![Loose::Str(Cow::Owned(v.to_string()))]))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Scalars(vec![Loose::Bool(v)]))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalars(vec![Loose::Number(v as f64)]))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Scalars(vec![Loose::Number(v as f64)]))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Scalars(vec![Loose::Number(v)]))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalars::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_map(map)?;
+                Ok(Scalars::default())
+            }
+        }
+
+        deserializer.deserialize_any(ScalarsVisitor(PhantomData))
     }
 }

@@ -10,6 +10,10 @@
 //!
 //! Not every record is an event: CloudTrail digest files and Insights summaries are
 //! recognised and skipped with a reason ([`Normalized::Skipped`]), never counted as malformed.
+//!
+//! A record no source recognises may wrap one that a source does: a CloudWatch Logs log
+//! event whose message is the record ([`logs`]). The record inside is read in its place, and
+//! kept as the record's text.
 
 mod azure;
 mod cloudtrail;
@@ -17,10 +21,12 @@ mod falco;
 mod gcp;
 mod k8s;
 mod lenient;
+mod logs;
 mod time;
 mod vpcflow;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use sha2::{Digest, Sha256};
@@ -144,11 +150,12 @@ pub enum Normalized {
 /// A [`Malformed`] naming the missing or mistyped field, or saying why the text is not JSON
 /// or of no known source.
 pub fn normalize(raw: RawRecord, forced: Option<SourceType>) -> Result<Normalized, Malformed> {
-    match read(&raw.text, forced) {
-        Ok(Read::Event { event, time_missing }) => {
-            Ok(Normalized::Event(Record { origin: raw.origin, event, raw: raw.text, time_missing }))
+    match read_unwrapping(&raw.text, forced) {
+        Ok((Read::Event { event, time_missing }, inner)) => {
+            let raw_text = inner.map_or(raw.text, Arc::from);
+            Ok(Normalized::Event(Record { origin: raw.origin, event, raw: raw_text, time_missing }))
         }
-        Ok(Read::Skip(reason)) => Ok(Normalized::Skipped { origin: raw.origin, reason }),
+        Ok((Read::Skip(reason), _)) => Ok(Normalized::Skipped { origin: raw.origin, reason }),
         Err(reason) => Err(Malformed { origin: raw.origin, reason }),
     }
 }
@@ -191,6 +198,41 @@ fn now_millis() -> i64 {
 /// # Errors
 /// As for [`normalize`].
 pub fn read(json: &str, forced: Option<SourceType>) -> Result<Read, String> {
+    read_unwrapping(json, forced).map(|(read, _)| read)
+}
+
+/// As [`read`], with the text of the record read when it was wrapped in another.
+fn read_unwrapping(json: &str, forced: Option<SourceType>) -> Result<(Read, Option<String>), String> {
+    let direct = read_record(json, forced);
+    if !matches!(&direct, Err(reason) if reason.starts_with(NOT_A)) {
+        return direct.map(|read| (read, None));
+    }
+    let Some(wrapped) = logs::unwrapped(json) else { return direct.map(|read| (read, None)) };
+    let (inner, time, cluster) = match wrapped? {
+        logs::Wrapped::Skip(reason) => return Ok((Read::Skip(reason), None)),
+        logs::Wrapped::Record { text, time, cluster } => (text, time, cluster),
+    };
+    // One level only: a message is never unwrapped again.
+    let read = match read_record(&inner, forced).map_err(|reason| format!("message: {reason}"))? {
+        Read::Event { mut event, time_missing } => {
+            if let Some(cluster) = cluster.filter(|_| event.account == k8s::UNKNOWN_CLUSTER) {
+                if event.actor.account == k8s::UNKNOWN_CLUSTER {
+                    event.actor.account.clone_from(&cluster);
+                }
+                event.account = cluster;
+            }
+            match time.filter(|_| time_missing) {
+                Some(time) => Read::Event { event: Event { time, ..event }, time_missing: false },
+                None => Read::Event { event, time_missing },
+            }
+        }
+        skip @ Read::Skip(_) => skip,
+    };
+    Ok((read, Some(inner)))
+}
+
+/// The event for one record, read as it is.
+fn read_record(json: &str, forced: Option<SourceType>) -> Result<Read, String> {
     if !json.trim_start().starts_with('{') {
         return Err(match serde_json::from_str::<serde_json::Value>(json) {
             Ok(value) => format!("expected a log record (a JSON object), found {}", json_kind(&value)),

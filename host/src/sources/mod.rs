@@ -134,15 +134,16 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, unreadable: &mut Vec<SourceError>)
     }
 }
 
-/// Whether a file found in a folder is read: JSON, JSON lines, and their gzipped forms; not
-/// hidden files, and not CloudTrail digest files (which hold hashes, not events).
+/// Whether a file found in a folder is read: JSON, JSON lines, VPC flow-log text (`.log`, as
+/// AWS names the files it delivers to S3), and their gzipped forms; not hidden files, and not
+/// CloudTrail digest files (which hold hashes, not events).
 pub fn is_log_file(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
     let name = name.to_ascii_lowercase();
     let plain = name.strip_suffix(".gz").unwrap_or(&name);
     !name.starts_with('.')
         && !name.contains("cloudtrail-digest")
-        && [".json", ".jsonl", ".ndjson"].iter().any(|ext| plain.ends_with(ext))
+        && [".json", ".jsonl", ".ndjson", ".log"].iter().any(|ext| plain.ends_with(ext))
 }
 
 /// Reads one input, handing every record (or malformed record) to `out` in order.
