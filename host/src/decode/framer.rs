@@ -2,10 +2,10 @@
 //! JSON grammar as it goes but building nothing, so that one bad record costs only itself.
 //!
 //! It reads any sequence of top-level JSON values (JSON lines, one or several concatenated
-//! `{"Records":[...]}` documents, arrays of records, single records), in chunks, and keeps
-//! only the bytes of the record it is in, never a whole document. Each record is handed out
-//! with its line, its index in its document's array and its byte offset, or reported
-//! malformed with the same position and the reason:
+//! `{"Records":[...]}` or `{"records":[...]}` documents, arrays of records, single records),
+//! in chunks, and keeps only the bytes of the record it is in, never a whole document. Each
+//! record is handed out with its line, its index in its document's array and its byte offset,
+//! or reported malformed with the same position and the reason:
 //! - a grammar error inside a record costs that record: the framer marks it, follows its
 //!   brackets to its end and carries on with the next one;
 //! - a record over [`Limits::max_record_bytes`], or nested deeper than [`MAX_DEPTH`], is
@@ -30,8 +30,10 @@ use super::Limits;
 /// every consumer (normalizer, projection, sharder), and the refusal has its own message.
 pub const MAX_DEPTH: usize = 100;
 
-/// The key of the array that holds the records of a CloudTrail delivery document.
-const ENVELOPE_KEY: &[u8] = b"Records";
+/// The keys of the array that holds the records of a delivery document: CloudTrail's S3
+/// files, and the blobs Azure diagnostic settings write (Activity Log, Entra ID). Both are
+/// the same length, which the key capture relies on.
+const ENVELOPE_KEYS: [&[u8]; 2] = [b"Records", b"records"];
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -227,7 +229,7 @@ impl<'o> Framer<'o> {
         let plain = line.first() == Some(&b'{')
             && line.last() == Some(&b'}')
             && line.len() <= self.limits.max_record_bytes
-            && memchr::memmem::find(line, b"\"Records\"").is_none()
+            && !mentions_envelope_key(line)
             && memchr::memchr2_iter(b'{', b'[', line).count() <= MAX_DEPTH;
         let text = std::str::from_utf8(line).ok().filter(|_| plain)?;
         let origin = self.origin_here(None);
@@ -496,7 +498,7 @@ impl<'o> Framer<'o> {
         self.advance_plain(run);
         if let Some(key) = &mut self.key {
             // One byte more than the key looked for is enough to tell it is another key.
-            let room = (ENVELOPE_KEY.len() + 1).saturating_sub(key.len());
+            let room = (ENVELOPE_KEYS[0].len() + 1).saturating_sub(key.len());
             key.extend_from_slice(&chunk[i..i + run.min(room)]);
         }
         let at = i + run;
@@ -511,7 +513,7 @@ impl<'o> Framer<'o> {
                 self.advance(b);
                 self.lex = Lex::Between;
                 if let Some(key) = self.key.take() {
-                    self.envelope_key = key == ENVELOPE_KEY;
+                    self.envelope_key = ENVELOPE_KEYS.contains(&key.as_slice());
                     return at + 1;
                 }
                 if self.stack.last().is_some_and(|c| c.expect == Expect::Colon) {
@@ -924,6 +926,12 @@ impl<'o> Framer<'o> {
     fn malformed(&mut self, origin: Origin, reason: String) {
         (self.out)(Item::Malformed(Malformed { origin, reason }));
     }
+}
+
+/// Whether `line` holds `"Records"` or `"records"` anywhere, in one scan for what they share.
+fn mentions_envelope_key(line: &[u8]) -> bool {
+    memchr::memmem::find_iter(line, b"ecords\"")
+        .any(|at| at >= 2 && line[at - 2] == b'"' && ENVELOPE_KEYS.iter().any(|key| key[0] == line[at - 1]))
 }
 
 fn starts_value(b: u8) -> bool {
