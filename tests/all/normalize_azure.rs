@@ -194,7 +194,9 @@ fn categories_follow_the_resource_provider() {
     }
     let provider_only_in_the_id = json!({"operationName": "PutBlob", "category": "StorageWrite",
         "resourceId": format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/a")});
-    assert_eq!(normalized(&provider_only_in_the_id).category, Category::Storage);
+    let event = normalized(&provider_only_in_the_id);
+    assert_eq!(event.category, Category::Storage);
+    assert!(!event.management, "a bare operation name is a resource log's data access");
 }
 
 /// A failed interactive sign-in, as diagnostic settings export `SignInLogs`.

@@ -75,8 +75,9 @@ pub fn read(json: &str) -> Result<Read, String> {
         error_code,
         error_message,
         read_only: verbs::reads_only(verb),
-        // Resource logs of data reads and writes (a storage account's, a key vault's).
-        management: !(category_name.starts_with("Storage") || category_name == "AuditEvent"),
+        // Control-plane operations are named `Provider/type/verb`; resource logs of data reads
+        // and writes (a storage account's `GetBlob`, a key vault's `SecretGet`) by bare names.
+        management: arm::operation_provider(action).is_some(),
         region: owned(&record.location).unwrap_or_default(),
         actor: identity::actor(&record),
         source_ip: text(&record.caller_ip_address)
