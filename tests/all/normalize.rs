@@ -317,8 +317,9 @@ fn errors_name_the_field() {
 
 /// Every CloudTrail record among Panther's labeled `aws-cloudtrail` test events normalizes
 /// with actor, action, account and time filled. The file also holds rows that are not
-/// CloudTrail at all (Okta, Zoom, GCP, `{}` placeholders) and two whose `eventTime` was
-/// redacted to a non-time: those must be rejected with a reason naming what is missing.
+/// CloudTrail at all (Okta, Zoom, GCP, `{}` placeholders), which must be rejected with a
+/// reason naming what is missing or read as their own source, and two whose `eventTime` was
+/// redacted to a non-time.
 #[test]
 fn every_panther_cloudtrail_event_normalizes() {
     let Some(path) = super::support::fixture("panther/aws-cloudtrail.jsonl") else { return };
@@ -331,6 +332,16 @@ fn every_panther_cloudtrail_event_normalizes() {
             .iter()
             .all(|key| record.as_object().is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case(key))));
         match cloudtrail(&record.to_string()) {
+            // A GCP or Azure record among the rows: another source's to read.
+            Ok(event) if event.source != "aws-cloudtrail" => {
+                assert!(
+                    !is_cloudtrail,
+                    "line {}: a CloudTrail record was read as {}",
+                    index + 1,
+                    event.source
+                );
+                not_cloudtrail += 1;
+            }
             Ok(event) => {
                 assert!(is_cloudtrail, "line {}: a non-CloudTrail record was accepted", index + 1);
                 assert!(!event.actor.id.is_empty(), "line {}: no actor", index + 1);

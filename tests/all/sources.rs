@@ -77,6 +77,27 @@ fn an_s3_delivered_records_file_yields_each_record_with_its_index() {
 }
 
 #[test]
+fn an_azure_records_blob_yields_each_record_with_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("PT1H.json");
+    std::fs::write(&path, format!(r#"{{"records":[{},{}]}}"#, event("a"), event("b"))).unwrap();
+    let name = path.display().to_string();
+    assert_eq!(
+        read_file(&path),
+        vec![
+            Seen::Record("a".into(), format!("{name}:1 (Records[0], byte 12)")),
+            Seen::Record("b".into(), format!("{name}:1 (Records[1], byte 85)")),
+        ]
+    );
+    // Event Hubs captures and forwarders write one blob per line.
+    let lines = dir.path().join("blobs.jsonl");
+    let blobs =
+        format!("{{\"records\":[{}]}}\n{{\"records\":[{},{}]}}\n", event("c"), event("d"), event("e"));
+    std::fs::write(&lines, blobs).unwrap();
+    assert_eq!(ids(&read_file(&lines)), ["c", "d", "e"]);
+}
+
+#[test]
 fn a_pretty_printed_records_file_is_read_as_one_document_with_lines_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pretty.json");

@@ -2,8 +2,8 @@
 //! JSON grammar as it goes but building nothing, so that one bad record costs only itself.
 //!
 //! It reads any sequence of top-level JSON values (JSON lines, one or several concatenated
-//! `{"Records":[...]}` documents, CloudWatch Logs subscription payloads whose `logEvents` are
-//! the records, arrays of records, single records), in chunks, and keeps
+//! `{"Records":[...]}` or `{"records":[...]}` documents, CloudWatch Logs subscription payloads
+//! whose `logEvents` are the records, arrays of records, single records), in chunks, and keeps
 //! only the bytes of the record it is in, never a whole document. Each record is handed out
 //! with its line, its index in its document's array and its byte offset, or reported
 //! malformed with the same position and the reason:
@@ -32,9 +32,10 @@ use super::Limits;
 pub const MAX_DEPTH: usize = 100;
 
 /// The keys of the arrays that hold the records of a document: a CloudTrail delivery file's
-/// `Records`, a CloudWatch Logs subscription payload's `logEvents` (EKS audit logs, flow logs
-/// and CloudTrail delivered to CloudWatch Logs).
-const ENVELOPE_KEYS: [&str; 2] = ["Records", "logEvents"];
+/// `Records`, the blobs Azure diagnostic settings write (`records`: Activity Log, Entra ID),
+/// a CloudWatch Logs subscription payload's `logEvents` (EKS audit logs, flow logs and
+/// CloudTrail delivered to CloudWatch Logs).
+const ENVELOPE_KEYS: [&str; 3] = ["Records", "records", "logEvents"];
 
 /// Bytes of a key kept to tell whether it is an envelope key: one more than the longest.
 const ENVELOPE_KEY_ROOM: usize = 10;
@@ -233,8 +234,7 @@ impl<'o> Framer<'o> {
         let plain = line.first() == Some(&b'{')
             && line.last() == Some(&b'}')
             && line.len() <= self.limits.max_record_bytes
-            && memchr::memmem::find(line, b"\"Records\"").is_none()
-            && memchr::memmem::find(line, b"\"logEvents\"").is_none()
+            && !mentions_envelope_key(line)
             && memchr::memchr2_iter(b'{', b'[', line).count() <= MAX_DEPTH;
         let text = std::str::from_utf8(line).ok().filter(|_| plain)?;
         let origin = self.origin_here(None);
@@ -929,6 +929,14 @@ impl<'o> Framer<'o> {
     fn malformed(&mut self, origin: Origin, reason: String) {
         (self.out)(Item::Malformed(Malformed { origin, reason }));
     }
+}
+
+/// Whether `line` names an envelope key anywhere (`"Records"`, `"records"`, `"logEvents"`).
+fn mentions_envelope_key(line: &[u8]) -> bool {
+    // `"Records"` and `"records"` in one scan; `"logEvents"` in another.
+    memchr::memmem::find_iter(line, b"ecords\"")
+        .any(|at| at >= 2 && line[at - 2] == b'"' && matches!(line[at - 1], b'R' | b'r'))
+        || memchr::memmem::find(line, b"\"logEvents\"").is_some()
 }
 
 fn starts_value(b: u8) -> bool {

@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StringDeserializer};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 /// A scalar field as written, whatever its JSON type.
@@ -98,6 +98,15 @@ pub fn owned(field: &Option<Loose<'_>>) -> Option<String> {
     text(field).map(str::to_string)
 }
 
+/// [`owned`], also for a number where a string was expected (a project number, an error
+/// code): exports write either.
+pub fn scalar_text(field: &Option<Loose<'_>>) -> Option<String> {
+    match field.as_ref()? {
+        Loose::Number(n) => Some(Loose::Number(*n).to_string()),
+        other => other.str().map(str::to_string),
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct LooseVisitor<'a>(PhantomData<&'a ()>);
@@ -166,6 +175,7 @@ macro_rules! scalars_read_as_default {
         }
     };
 }
+pub(crate) use scalars_read_as_default;
 
 /// A nested object read as `T`; any other JSON value reads as absent (`T::default()`).
 #[derive(Debug, Default)]
@@ -292,5 +302,77 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalars<'a> {
         }
 
         deserializer.deserialize_any(ScalarsVisitor(PhantomData))
+    }
+}
+
+/// A top-level object read as `T` with its keys folded to lower case, for shapes whose
+/// exporters fold them (Panther, Athena and SIEM exports write `insertid` for `insertId`):
+/// `T` names its fields in lower case. A key written twice in different cases is read once,
+/// its first value kept. Any other JSON value reads as absent.
+#[derive(Debug, Default)]
+pub struct FoldedKeys<T>(pub T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for FoldedKeys<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FoldedVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for FoldedVisitor<T> {
+            type Value = FoldedKeys<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let folded = Folded { map, seen: Vec::new() };
+                T::deserialize(MapAccessDeserializer::new(folded)).map(FoldedKeys)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny.visit_seq(seq)?;
+                Ok(FoldedKeys::default())
+            }
+            scalars_read_as_default!();
+        }
+
+        deserializer.deserialize_any(FoldedVisitor(PhantomData))
+    }
+}
+
+/// The entries of an object with their keys in lower case, each key once.
+struct Folded<'de, A> {
+    map: A,
+    seen: Vec<Cow<'de, str>>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Folded<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(key) = self.map.next_key::<Loose<'de>>()? else { return Ok(None) };
+            // JSON keys are strings: `Loose` reads every one as `Str`.
+            let Loose::Str(key) = key else {
+                self.map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let key = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(key.to_ascii_lowercase())
+            } else {
+                key
+            };
+            if self.seen.contains(&key) {
+                self.map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            self.seen.push(key.clone());
+            let value = match key {
+                Cow::Borrowed(key) => seed.deserialize(BorrowedStrDeserializer::new(key)),
+                Cow::Owned(key) => seed.deserialize(StringDeserializer::new(key)),
+            };
+            return value.map(Some);
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
     }
 }

@@ -23,6 +23,7 @@ mod k8s;
 mod lenient;
 mod logs;
 mod time;
+mod verbs;
 mod vpcflow;
 
 use std::fmt;
@@ -244,18 +245,33 @@ fn read_record(json: &str, forced: Option<SourceType>) -> Result<Read, String> {
     }
     // The common case in one pass: a CloudTrail record names its event.
     let first = cloudtrail::read(json);
-    if !matches!(&first, Err(reason) if reason.starts_with(NOT_A)) {
+    if !is_not_a(&first) {
         return first;
     }
     let keys = TopKeys::of(json)?;
-    match SourceType::ALL.into_iter().find(|s| s.recognizes(&keys)) {
-        Some(source) => source.read(json),
+    let mut candidates = SourceType::ALL.into_iter().filter(|s| s.recognizes(&keys));
+    match candidates.next() {
+        Some(source) => {
+            // Keys are a first guess where sources share them (Azure's activity log, Entra ID
+            // and AKS's Kubernetes audit log all have `operationName` and `category`): a reader
+            // that finds the record is not its source's says so, and the next source that
+            // recognises the keys reads it. If none does, the first one's reason stands.
+            let guess = source.read(json);
+            if !is_not_a(&guess) {
+                return guess;
+            }
+            candidates.map(|next| next.read(json)).find(|read| !is_not_a(read)).unwrap_or(guess)
+        }
         // A CloudTrail record that lost a required key: say which.
         None if cloudtrail::resembles(&keys) => first,
         None => {
             Err(format!("not a record of any known source ({}); top-level keys: {keys}", known_sources()))
         }
     }
+}
+
+fn is_not_a(read: &Result<Read, String>) -> bool {
+    matches!(read, Err(reason) if reason.starts_with(NOT_A))
 }
 
 fn known_sources() -> String {

@@ -35,6 +35,21 @@ pub fn optional(field: &Option<Loose<'_>>, key: &str) -> Result<Option<i64>, Str
     }
 }
 
+/// The time of a record that says it in `field` (named `key`), else in one of `fallbacks`
+/// (where trimmed or exported copies that lack the field keep a time): an unreadable `field`
+/// is an error, as for [`optional`]; an unreadable fallback counts as absent, since the
+/// record's own time is missing either way and the engine gives it the stream's.
+pub fn with_fallbacks(
+    field: &Option<Loose<'_>>,
+    key: &str,
+    fallbacks: &[&Option<Loose<'_>>],
+) -> Result<Option<i64>, String> {
+    match optional(field, key)? {
+        Some(time) => Ok(Some(time)),
+        None => Ok(fallbacks.iter().find_map(|fallback| fallback.as_ref().and_then(parse_event_time))),
+    }
+}
+
 /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, the range RFC 3339 can write.
 const EARLIEST_MS: i64 = -62_135_596_800_000;
 const LATEST_MS: i64 = 253_402_300_799_999;
