@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 scripts/setup.sh
-cargo build --release -p trailhound
+# The whole workspace, as the tests build it: one set of artifacts (a single package would
+# resolve other features of its dependencies and build them all again).
+cargo build --release --workspace --bins
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/trailhound"
 "$bin" plugin build

@@ -51,53 +51,38 @@ impl WasiView for HostState {
     }
 }
 
-impl v0_1::wit::Host for HostState {}
+/// The host interface of one contract version: the same three imports, each version with
+/// its own generated trait and log-level enum.
+macro_rules! host_interface {
+    ($version:ident) => {
+        impl $version::wit::Host for HostState {}
 
-impl v0_1::host::Host for HostState {
-    fn log(&mut self, level: v0_1::wit::LogLevel, message: String) -> wasmtime::Result<()> {
-        use v0_1::wit::LogLevel as L;
-        let level = match level {
-            L::Trace => tracing::Level::TRACE,
-            L::Debug => tracing::Level::DEBUG,
-            L::Info => tracing::Level::INFO,
-            L::Warn => tracing::Level::WARN,
-            L::Error => tracing::Level::ERROR,
-        };
-        Ok(self.log(level, &message)?)
-    }
+        impl $version::host::Host for HostState {
+            fn log(&mut self, level: $version::host::LogLevel, message: String) -> wasmtime::Result<()> {
+                use $version::host::LogLevel as L;
+                let level = match level {
+                    L::Trace => tracing::Level::TRACE,
+                    L::Debug => tracing::Level::DEBUG,
+                    L::Info => tracing::Level::INFO,
+                    L::Warn => tracing::Level::WARN,
+                    L::Error => tracing::Level::ERROR,
+                };
+                Ok(HostState::log(self, level, &message)?)
+            }
 
-    fn counter_add(&mut self, name: String, delta: u64) -> wasmtime::Result<()> {
-        Ok(self.counter_add(name, delta)?)
-    }
+            fn counter_add(&mut self, name: String, delta: u64) -> wasmtime::Result<()> {
+                Ok(HostState::counter_add(self, name, delta)?)
+            }
 
-    fn gauge_set(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
-        Ok(self.gauge_set(name, value)?)
-    }
+            fn gauge_set(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
+                Ok(HostState::gauge_set(self, name, value)?)
+            }
+        }
+    };
 }
 
-impl v0_2::wit::Host for HostState {}
-
-impl v0_2::host::Host for HostState {
-    fn log(&mut self, level: v0_2::host::LogLevel, message: String) -> wasmtime::Result<()> {
-        use v0_2::host::LogLevel as L;
-        let level = match level {
-            L::Trace => tracing::Level::TRACE,
-            L::Debug => tracing::Level::DEBUG,
-            L::Info => tracing::Level::INFO,
-            L::Warn => tracing::Level::WARN,
-            L::Error => tracing::Level::ERROR,
-        };
-        Ok(self.log(level, &message)?)
-    }
-
-    fn counter_add(&mut self, name: String, delta: u64) -> wasmtime::Result<()> {
-        Ok(self.counter_add(name, delta)?)
-    }
-
-    fn gauge_set(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
-        Ok(self.gauge_set(name, value)?)
-    }
-}
+host_interface!(v0_1);
+host_interface!(v0_2);
 
 /// The imports, the same for every contract version.
 impl HostState {
