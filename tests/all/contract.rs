@@ -63,3 +63,24 @@ fn a_0_1_0_plugin_given_files_is_refused_with_the_reason() {
     let err = Engine::start(settings(), vec![spec], tx).err().expect("refused");
     assert!(err.to_string().contains("cannot receive"), "{err}");
 }
+
+#[test]
+fn a_0_2_0_plugin_receives_the_files_its_config_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(&rules, "- rule: shell in container\n").unwrap();
+    let spec = PluginSpec { files: vec![rules.clone()], ..spec("reader", "misbehaving", json!({})) };
+    let (_, detections) = run(settings(), vec![spec], records(1, |_| "ListUsers"));
+    let evidence = &detections[0].finding.evidence;
+    let key = format!("file.{}", rules.display());
+    assert!(evidence.iter().any(|e| e.key == key && e.value == "27"), "{evidence:?}");
+}
+
+#[test]
+fn a_file_the_config_names_that_cannot_be_read_is_named_in_the_error() {
+    let missing = std::path::PathBuf::from("/nonexistent/rules.yaml");
+    let spec = PluginSpec { files: vec![missing], ..spec("reader", "misbehaving", json!({})) };
+    let (tx, _rx) = crossbeam_channel::unbounded();
+    let err = Engine::start(settings(), vec![spec], tx).err().expect("refused").to_string();
+    assert!(err.contains("\"reader\"") && err.contains("/nonexistent/rules.yaml"), "{err}");
+}

@@ -12,7 +12,8 @@
 //! - `{"metric_name_bytes": N}`: a counter whose name is N bytes long;
 //! - `{"log_lines": N, "log_bytes": M}`: N log lines of M bytes each (M defaults to 10).
 //!
-//! Every batch it survives yields one `test.batch-seen` finding citing the batch's first event.
+//! Every batch it survives yields one `test.batch-seen` finding citing the batch's first event,
+//! with the files its config named (as the host read them) as evidence: `file.PATH` = bytes.
 use trailhound_sdk::prelude::*;
 
 #[derive(Default)]
@@ -30,11 +31,18 @@ pub struct Misbehaving {
     log_bytes: usize,
     metrics_made: u64,
     metric_name_bytes: Option<usize>,
+    /// The files the host handed over: path and size.
+    files: Vec<(String, usize)>,
 }
 
 impl Detector for Misbehaving {
     fn info() -> Info {
         Info::new("misbehaving", "0.1.0")
+    }
+
+    fn load_files(&mut self, files: &[trailhound_sdk::File]) -> Result<(), String> {
+        self.files = files.iter().map(|f| (f.path.clone(), f.contents.len())).collect();
+        Ok(())
     }
 
     fn configure(&mut self, config: &serde_json::Value) -> Result<(), String> {
@@ -94,7 +102,11 @@ impl Detector for Misbehaving {
         if let Some(first) = events.first() {
             let title = self.title_bytes.map_or_else(|| "Batch seen".to_string(), |n| "t".repeat(n));
             for _ in 0..self.findings {
-                findings.push(Finding::new("test.batch-seen", title.clone(), Severity::Info).event(first));
+                let mut finding = Finding::new("test.batch-seen", title.clone(), Severity::Info).event(first);
+                for (path, bytes) in &self.files {
+                    finding = finding.evidence(format!("file.{path}"), bytes.to_string());
+                }
+                findings.push(finding);
             }
         }
     }
