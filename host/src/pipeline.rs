@@ -1,7 +1,9 @@
 //! The pipeline: sources → normalize → engine → sinks, and the run's counters.
 //!
-//! The calling thread reads and normalizes; the engine's workers run the plugins; one
-//! delivery thread hands detections to the sinks, so a slow sink slows the run instead of
+//! The calling thread reads and decodes; a pool of threads normalizes and enriches
+//! ([`crate::normalize::pool`], one thread per worker), handing the records back in stream
+//! order for lineage and sharding; the engine's workers run the plugins; one delivery thread
+//! hands detections to the sinks, so a slow sink slows the run instead of
 //! growing a queue (the channel between them is bounded).
 
 use std::collections::BTreeMap;
@@ -12,7 +14,8 @@ use trailhound_sdk::Severity;
 use crate::decode::Limits;
 use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpec};
 use crate::findings::Detection;
-use crate::normalize::{normalize, Normalized, SourceType};
+use crate::normalize::pool::{Outcome, Pool};
+use crate::normalize::{Normalized, SourceType};
 use crate::record::Malformed;
 use crate::sinks::Sink;
 use crate::sources::{self, Input, Item, SourceError};
@@ -66,6 +69,8 @@ pub enum RunError {
     Engine(#[from] EngineError),
     #[error("the delivery thread stopped unexpectedly")]
     Delivery,
+    #[error("cannot start the normalizer threads: {0}")]
+    Threads(std::io::Error),
 }
 
 /// Runs every input through the plugins into the sinks, then finishes.
@@ -107,6 +112,7 @@ pub struct Pipeline {
     limits: Limits,
     /// Every record is of this source, when the operator says so.
     source_type: Option<SourceType>,
+    normalizers: Pool,
     started: Instant,
 }
 
@@ -122,6 +128,7 @@ impl Pipeline {
     ) -> Result<Self, RunError> {
         let started = Instant::now();
         let (tx, rx) = crossbeam_channel::bounded::<Detection>(settings.detection_queue);
+        let normalizers = Pool::start(settings.workers).map_err(RunError::Threads)?;
         let engine = Engine::start(settings, plugins, tx)?;
         let delivery = std::thread::Builder::new()
             .name("delivery".into())
@@ -133,6 +140,7 @@ impl Pipeline {
             summary: RunSummary::default(),
             limits: Limits::default(),
             source_type: None,
+            normalizers,
             started,
         })
     }
@@ -176,28 +184,14 @@ impl Pipeline {
     /// # Errors
     /// A worker died.
     pub fn take(&mut self, item: Item) -> Result<(), RunError> {
-        let raw = match item {
-            Item::Record(raw) => raw,
-            Item::Malformed(bad) => {
-                note_malformed(&mut self.summary, bad);
-                return Ok(());
-            }
-        };
-        match normalize(raw, self.source_type) {
-            Ok(Normalized::Event(mut record)) => {
-                crate::enrich::enrich(&mut record.event);
-                self.summary.events += 1;
-                let source = SourceType::parse(&record.event.source).map_or("other", SourceType::name);
-                *self.summary.events_by_source.entry(source).or_default() += 1;
-                self.engine.submit(record)?;
-            }
-            Ok(Normalized::Skipped { origin, reason }) => {
-                tracing::debug!(%origin, reason, "skipped a record that is not an event");
-                *self.summary.skipped.entry(reason).or_default() += 1;
-            }
-            Err(bad) => note_malformed(&mut self.summary, bad),
-        }
-        Ok(())
+        let (engine, summary) = (&mut self.engine, &mut self.summary);
+        self.normalizers.push(item, self.source_type, &mut |outcome| submit(engine, summary, outcome))
+    }
+
+    /// Hands every record taken so far to the engine, normalized.
+    fn drain(&mut self) -> Result<(), RunError> {
+        let (engine, summary) = (&mut self.engine, &mut self.summary);
+        self.normalizers.flush(self.source_type, &mut |outcome| submit(engine, summary, outcome))
     }
 
     /// The input is quiet: partial batches go to the plugins now, and due ticks run.
@@ -205,6 +199,7 @@ impl Pipeline {
     /// # Errors
     /// A worker died.
     pub fn idle(&mut self) -> Result<(), RunError> {
+        self.drain()?;
         Ok(self.engine.idle()?)
     }
 
@@ -223,6 +218,7 @@ impl Pipeline {
     /// # Errors
     /// A worker or the delivery thread died.
     pub fn finish(mut self) -> Result<RunSummary, RunError> {
+        self.drain()?;
         self.summary.engine = self.engine.finish()?;
         let delivered = self.delivery.join().map_err(|_| RunError::Delivery)?;
         self.summary.findings_by_severity = delivered.by_severity;
@@ -232,6 +228,24 @@ impl Pipeline {
         self.summary.elapsed = self.started.elapsed();
         Ok(self.summary)
     }
+}
+
+/// One record, normalized off this thread, counted and handed to the engine.
+fn submit(engine: &mut Engine, summary: &mut RunSummary, outcome: Outcome) -> Result<(), RunError> {
+    match outcome {
+        Ok(Normalized::Event(record)) => {
+            summary.events += 1;
+            let source = SourceType::parse(&record.event.source).map_or("other", SourceType::name);
+            *summary.events_by_source.entry(source).or_default() += 1;
+            engine.submit(record)?;
+        }
+        Ok(Normalized::Skipped { origin, reason }) => {
+            tracing::debug!(%origin, reason, "skipped a record that is not an event");
+            *summary.skipped.entry(reason).or_default() += 1;
+        }
+        Err(bad) => note_malformed(summary, bad),
+    }
+    Ok(())
 }
 
 fn note_malformed(summary: &mut RunSummary, bad: Malformed) {

@@ -22,6 +22,7 @@ mod gcp;
 mod k8s;
 mod lenient;
 mod logs;
+pub mod pool;
 mod time;
 mod verbs;
 mod vpcflow;
