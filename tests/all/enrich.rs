@@ -50,20 +50,10 @@ fn event(provider: &str, service: &str, action: &str) -> Event {
     Event { provider: provider.into(), service: service.into(), action: action.into(), ..Event::default() }
 }
 
-/// A fixture under `../shared/fixtures`, or `None` (with a visible message) when it is absent
-/// outside CI; under CI an absent fixture fails the test.
-fn fixture(test: &str, relative: &str) -> Option<String> {
-    let path = super::support::workspace().join("../shared/fixtures").join(relative);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: {} is required under CI: {e}", path.display())
-        }
-        Err(_) => {
-            eprintln!("SKIPPED {test}: {} is absent", path.display());
-            None
-        }
-    }
+/// The text of a fixture under `../shared/fixtures` (see [`super::support::fixture`]).
+fn fixture(relative: &str) -> Option<String> {
+    let path = super::support::fixture(relative)?;
+    Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 const PE: Risk = Risk::PrivilegeEscalation;
@@ -275,9 +265,7 @@ fn enrich_costs_little_per_event() {
 /// the generated table knows (the verb fallback not counted).
 #[test]
 fn enrich_panther_cloudtrail_levels_come_from_the_table() {
-    let Some(text) =
-        fixture("enrich_panther_cloudtrail_levels_come_from_the_table", "panther/aws-cloudtrail.jsonl")
-    else {
+    let Some(text) = fixture("panther/aws-cloudtrail.jsonl") else {
         return;
     };
     let (mut events, mut from_table) = (0, 0);
@@ -310,7 +298,7 @@ fn enrich_panther_cloudtrail_levels_come_from_the_table() {
 /// failed.
 #[test]
 fn enrich_attack_table_against_traildiscover() {
-    let Some(text) = fixture("enrich_attack_table_against_traildiscover", "traildiscover/events.json") else {
+    let Some(text) = fixture("traildiscover/events.json") else {
         return;
     };
     let entries: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");

@@ -28,12 +28,8 @@ impl Tally {
 /// and must not normalize to an event of `source`. `None` (and a printed SKIPPED) when the
 /// fixture is absent outside CI.
 pub fn check(file: &str, source: &str, judge: impl Fn(&Value) -> Result<(), String>) -> Option<Tally> {
-    let path = super::support::workspace().join("../shared/fixtures/panther").join(file);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        assert!(std::env::var_os("CI").is_none(), "{} is absent, and CI must have it", path.display());
-        eprintln!("SKIPPED {source} fixture check: {} is absent", path.display());
-        return None;
-    };
+    let path = super::support::fixture(&format!("panther/{file}"))?;
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut tally = Tally { normalized: 0, not_events: BTreeMap::new() };
     for (index, line) in text.lines().enumerate() {
         let line_number = index + 1;
