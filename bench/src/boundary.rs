@@ -32,8 +32,7 @@ pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(HostEv
         sources::read(input, Default::default(), &mut |item| {
             if events.len() < limit {
                 if let Item::Record(raw) = item {
-                    if let Ok(Normalized::Event(mut record)) = trailhound::normalize::normalize(raw, None) {
-                        trailhound::enrich::enrich(&mut record.event);
+                    if let Ok(Normalized::Event(record)) = trailhound::enrich::normalized(raw, None) {
                         events.push((record.event, record.raw));
                     }
                 }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use trailhound::engine::{EngineSettings, PluginSpec};
-use trailhound::normalize::Normalized;
 use trailhound::sinks::{MemorySink, Sink};
 use trailhound::sources::{self, Input, Item};
 
@@ -31,12 +30,8 @@ pub fn decode_normalize(name: &str, inputs: &[Input], bytes: u64) -> anyhow::Res
         let (mut events, mut malformed) = (0, 0);
         for input in inputs {
             sources::read(input, Default::default(), &mut |item| match item {
-                Item::Record(raw) => match trailhound::normalize::normalize(raw, None) {
-                    Ok(Normalized::Event(mut record)) => {
-                        trailhound::enrich::enrich(&mut record.event);
-                        events += 1;
-                    }
-                    Ok(Normalized::Skipped { .. }) => events += 1,
+                Item::Record(raw) => match trailhound::enrich::normalized(raw, None) {
+                    Ok(_) => events += 1,
                     Err(_) => malformed += 1,
                 },
                 Item::Malformed(_) => malformed += 1,

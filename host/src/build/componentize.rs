@@ -11,9 +11,7 @@ use std::path::Path;
 use wit_component::{ComponentEncoder, DecodedWasm};
 
 use super::BuildError;
-
-/// The interface a 0.2.0 detector exports.
-const DETECTOR_INTERFACE: &str = "trailhound:detector/detector@0.2.0";
+use crate::engine::bindings::v0_2::DETECTOR_INTERFACE;
 
 /// The functions a 0.1.0 detector exports; a plugin missing one cannot be loaded.
 const DETECTOR_EXPORTS: [&str; 6] = ["info", "configure", "on-events", "on-tick", "snapshot", "restore"];

@@ -97,10 +97,8 @@ fn run_case(file: &Path, base: &Path, plugin: &PluginSpec, suite: &Suite, case: 
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut engine = Engine::start(settings, vec![spec], tx)?;
     for raw in raws {
-        let normalized =
-            trailhound::normalize::normalize(raw, None).map_err(|bad| anyhow::anyhow!("{bad}"))?;
-        if let Some(mut record) = normalized.into_record() {
-            trailhound::enrich::enrich(&mut record.event);
+        let normalized = trailhound::enrich::normalized(raw, None).map_err(|bad| anyhow::anyhow!("{bad}"))?;
+        if let Some(record) = normalized.into_record() {
             engine.submit(record)?;
         }
     }

@@ -314,7 +314,7 @@ impl PluginInstance {
             Bindings::V0_1 { on_events, .. } => {
                 let func = *on_events;
                 let events = lowering::v0_1::batch(batch);
-                let findings = self.call(|store| {
+                let findings = self.call(|_, store| {
                     // Typed per batch: the check is cheap next to a batch, and it lets the
                     // events borrow for just this call.
                     let typed = func
@@ -326,7 +326,7 @@ impl PluginInstance {
             Bindings::V0_2 { on_events, .. } => {
                 let func = *on_events;
                 let wire = lowering::v0_2::Builder::batch(batch);
-                let findings = self.call(|store| {
+                let findings = self.call(|_, store| {
                     let typed =
                         func.typed::<(&lowering::v0_2::Batch<'_>,), (Vec<v0_2::wit::Finding>,)>(&*store)?;
                     Ok(typed.call(store, (&wire,))?.0)
@@ -393,10 +393,15 @@ impl PluginInstance {
         self.store.data()
     }
 
-    fn call<T>(&mut self, f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<T>) -> Result<T, Fault> {
+    /// Every call into the instance: under the deadline, with the call's budget reset, and
+    /// a failure classified.
+    fn call<T>(
+        &mut self,
+        f: impl FnOnce(&Bindings, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, Fault> {
         self.store.set_epoch_deadline(self.ticks);
         self.store.data_mut().usage.start_call();
-        let result = f(&mut self.store);
+        let result = f(&self.bindings, &mut self.store);
         result.map_err(|e| classify(&self.store, e, self.deadline))
     }
 
@@ -405,11 +410,10 @@ impl PluginInstance {
         &mut self,
         f: impl FnOnce(&v0_1::Detector, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, Fault> {
-        let Bindings::V0_1 { bindings, .. } = &self.bindings else { unreachable!("a 0.2.0 instance") };
-        self.store.set_epoch_deadline(self.ticks);
-        self.store.data_mut().usage.start_call();
-        let result = f(bindings, &mut self.store);
-        result.map_err(|e| classify(&self.store, e, self.deadline))
+        self.call(|bindings, store| match bindings {
+            Bindings::V0_1 { bindings, .. } => f(bindings, store),
+            Bindings::V0_2 { .. } => unreachable!("a 0.2.0 instance"),
+        })
     }
 
     /// A call through the 0.2.0 bindings (the instance must be of that version).
@@ -417,11 +421,10 @@ impl PluginInstance {
         &mut self,
         f: impl FnOnce(&v0_2::Plugin, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, Fault> {
-        let Bindings::V0_2 { bindings, .. } = &self.bindings else { unreachable!("a 0.1.0 instance") };
-        self.store.set_epoch_deadline(self.ticks);
-        self.store.data_mut().usage.start_call();
-        let result = f(bindings, &mut self.store);
-        result.map_err(|e| classify(&self.store, e, self.deadline))
+        self.call(|bindings, store| match bindings {
+            Bindings::V0_2 { bindings, .. } => f(bindings, store),
+            Bindings::V0_1 { .. } => unreachable!("a 0.1.0 instance"),
+        })
     }
 }
 

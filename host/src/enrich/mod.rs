@@ -19,7 +19,22 @@ pub mod aws;
 pub mod tables;
 
 use crate::event::{AccessLevel, Event, Risks};
+use crate::normalize::{normalize, Normalized, SourceType};
+use crate::record::{Malformed, RawRecord};
 use tables::Level;
+
+/// A raw record normalized and, when it is an event, enriched: what every consumer that
+/// hands events to plugins needs.
+///
+/// # Errors
+/// As for [`normalize`].
+pub fn normalized(raw: RawRecord, forced: Option<SourceType>) -> Result<Normalized, Malformed> {
+    let mut normalized = normalize(raw, forced)?;
+    if let Normalized::Event(record) = &mut normalized {
+        enrich(&mut record.event);
+    }
+    Ok(normalized)
+}
 
 /// Where an action's access level came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::{normalize, Normalized, SourceType};
+use super::{Normalized, SourceType};
 use crate::record::Malformed;
 use crate::sources::Item;
 
@@ -156,12 +156,7 @@ fn run(jobs: &Receiver<Sent>, results: &Sender<Back>) {
         let outcomes = items
             .into_iter()
             .map(|item| match item {
-                Item::Record(raw) => normalize(raw, forced).map(|mut normalized| {
-                    if let Normalized::Event(record) = &mut normalized {
-                        crate::enrich::enrich(&mut record.event);
-                    }
-                    normalized
-                }),
+                Item::Record(raw) => crate::enrich::normalized(raw, forced),
                 Item::Malformed(bad) => Err(bad),
             })
             .collect();

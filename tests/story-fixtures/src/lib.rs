@@ -86,11 +86,10 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
                 Item::Record(raw) => raw,
                 Item::Malformed(bad) => panic!("{}: {}", bad.origin, bad.reason),
             };
-            let mut record = trailhound::normalize::normalize(raw, None)
+            let record = trailhound::enrich::normalized(raw, None)
                 .unwrap_or_else(|bad| panic!("{}: {}", bad.origin, bad.reason))
                 .into_record()
                 .expect("the bundled data holds events only");
-            trailhound::enrich::enrich(&mut record.event);
             let raw = record.json();
             let projected = fields.pick(&projection.evaluate(&record.raw));
             let event = trailhound::engine::lowering::sdk_event(
