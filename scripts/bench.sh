@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 scripts/setup.sh
-cargo build --release -p trailhound-bench
+cargo build --release --workspace --bins
 target_dir="${CARGO_TARGET_DIR:-target}"
 "$target_dir/release/trailhound-bench" --write BENCHMARKS.md "$@"
