@@ -1,10 +1,11 @@
 //! Rows for the WASM boundary: the same detector logic built natively and as a component, on
 //! the same events already normalized in memory; batch sizes; memory per plugin instance.
 //!
-//! Both sides see identical `Event`s with the plugin's fields projected, filtered to the
+//! Both sides see identical events with the plugin's fields projected, filtered to the
 //! sources and actions the plugin declared (the SDK harness filters as the engine does), and
-//! get an `on-tick` after every batch. The WASM side also pays what the engine pays per call:
-//! turning events into WIT values, copying them into the guest and the findings out.
+//! get an `on-tick` after every batch. Both lay the events out as the batch's columns, as the
+//! host does for a detector of either kind; the WASM side also pays for copying the columns
+//! into the guest and the findings out.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use trailhound::normalize::Normalized;
 use trailhound::projection::Projection;
 use trailhound::sources::{self, Input, Item};
 use trailhound_sdk::testing::Harness;
-use trailhound_sdk::{Detector, Event};
+use trailhound_sdk::Detector;
 
 use crate::measure::{measure, Outcome, Row};
 use crate::rss;
@@ -45,13 +46,12 @@ pub fn load_events(inputs: &[Input], limit: usize) -> anyhow::Result<Vec<(HostEv
     Ok(events)
 }
 
-/// One event as the host holds it and as the SDK hands it to a detector run natively, with
-/// the fields the detector declares projected (and the raw record, when it asks for it).
+/// One event as the host holds it, with the fields the detector declares projected (and the
+/// raw record, when it asks for it).
 pub struct Projected {
     pub host: HostEvent,
     pub fields: Vec<Option<String>>,
     pub raw: Option<Arc<str>>,
-    pub sdk: Event,
 }
 
 /// The events with the fields `info` declares projected, as the engine would hand them over.
@@ -65,12 +65,7 @@ pub fn project(
         .iter()
         .map(|(event, raw)| {
             let fields = map.pick(&projection.evaluate(raw));
-            let sdk = trailhound::engine::lowering::sdk_event(
-                event,
-                fields.clone(),
-                info.wants_raw.then_some(&**raw),
-            );
-            Projected { host: event.clone(), fields, raw: info.wants_raw.then(|| raw.clone()), sdk }
+            Projected { host: event.clone(), fields, raw: info.wants_raw.then(|| raw.clone()) }
         })
         .collect())
 }
@@ -103,11 +98,13 @@ impl Component {
 /// The detector natively, through the SDK's harness, in batches of `batch`.
 pub fn native<D: Detector>(name: &str, events: &[Projected], batch: usize) -> anyhow::Result<Row> {
     let mut harness = Harness::<D>::new();
-    let events: Vec<Event> = events.iter().map(|e| e.sdk.clone()).collect();
     measure("boundary", format!("{name} native, batch {batch}"), 0, || {
         let mut findings = 0;
         for chunk in events.chunks(batch) {
-            findings += harness.batch(chunk).len();
+            // Filtered and laid out as the host does for a detector of either kind.
+            let built =
+                harness.prepare(chunk.iter().map(|e| (&e.host, e.fields.as_slice(), e.raw.as_deref())));
+            findings += harness.batch(&built).len();
             findings += harness.tick(last_time(chunk)).len();
         }
         Ok(Outcome { events: events.len() as u64, note: format!("{findings} findings") })
@@ -129,10 +126,7 @@ pub fn wasm(name: &str, component: &Component, events: &[Projected], batch: usiz
             if !wit_batch.is_empty() {
                 findings += instance.on_events(&wit_batch).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
             }
-            findings += instance
-                .on_tick(last_time(chunk.iter().map(|e| &e.sdk)))
-                .map_err(|f| anyhow::anyhow!("{name}: {f}"))?
-                .len();
+            findings += instance.on_tick(last_time(chunk)).map_err(|f| anyhow::anyhow!("{name}: {f}"))?.len();
         }
         Ok(Outcome { events: events.len() as u64, note: format!("{findings} findings") })
     })
@@ -168,8 +162,8 @@ pub fn memory_per_instance(
     Ok((grown as f64 / count as f64 / (1 << 20) as f64, linear as f64 / (1 << 20) as f64))
 }
 
-fn last_time<'a>(events: impl IntoIterator<Item = &'a Event>) -> i64 {
-    events.into_iter().map(|e| e.time).max().unwrap_or_default()
+fn last_time(events: &[Projected]) -> i64 {
+    events.iter().map(|e| e.host.time).max().unwrap_or_default()
 }
 
 /// Time to start one fresh instance (instantiate and configure), averaged over `count`.

@@ -1,6 +1,6 @@
 //! The trait a detector implements, and the self-description it gives the host.
 
-use crate::{Event, Finding};
+use crate::{Batch, Event, Finding};
 
 /// What a detector tells the host about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,10 +62,10 @@ impl Info {
         self
     }
 
-    /// Whether the host sends this event to the detector: its source and action are wanted.
-    pub fn wants(&self, event: &Event) -> bool {
-        (self.sources.is_empty() || self.sources.iter().any(|s| *s == event.source))
-            && (self.actions.is_empty() || self.actions.iter().any(|a| *a == event.action))
+    /// Whether the host sends an event of this source and action to the detector.
+    pub fn wants(&self, source: &str, action: &str) -> bool {
+        (self.sources.is_empty() || self.sources.iter().any(|s| s == source))
+            && (self.actions.is_empty() || self.actions.iter().any(|a| a == action))
     }
 
     /// Ask the host to project this JSONPath out of every event's raw record.
@@ -122,14 +122,14 @@ pub trait Detector: Default {
     }
 
     /// Looks at one event and pushes what it finds.
-    fn on_event(&mut self, event: &Event, findings: &mut Vec<Finding>) {
+    fn on_event(&mut self, event: &Event<'_>, findings: &mut Vec<Finding>) {
         let _ = (event, findings);
     }
 
     /// Looks at one batch; by default calls [`Detector::on_event`] for each event.
-    fn on_events(&mut self, events: &[Event], findings: &mut Vec<Finding>) {
-        for event in events {
-            self.on_event(event, findings);
+    fn on_events(&mut self, events: &Batch, findings: &mut Vec<Finding>) {
+        for event in events.iter() {
+            self.on_event(&event, findings);
         }
     }
 

@@ -84,10 +84,11 @@ impl Finding {
     }
 
     /// Adds the event as proof, and takes its actor when none is set yet.
-    pub fn event(mut self, event: &Event) -> Self {
-        self.event_ids.push(event.id.to_string());
-        if self.actor.is_none() && !event.actor.id.is_empty() {
-            self.actor = Some(event.actor.id.to_string());
+    pub fn event(mut self, event: &Event<'_>) -> Self {
+        self.event_ids.push(event.id().to_string());
+        let actor = event.actor().id();
+        if self.actor.is_none() && !actor.is_empty() {
+            self.actor = Some(actor.to_string());
         }
         self
     }

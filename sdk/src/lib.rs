@@ -15,8 +15,8 @@
 //!     fn info() -> Info {
 //!         Info::new("root-activity", "0.1.0")
 //!     }
-//!     fn on_event(&mut self, event: &Event, findings: &mut Vec<Finding>) {
-//!         if event.actor.kind == "Root" {
+//!     fn on_event(&mut self, event: &Event<'_>, findings: &mut Vec<Finding>) {
+//!         if event.actor().kind() == "Root" {
 //!             findings.push(Finding::new("aws.root-activity", "Root account used", Severity::High).event(event));
 //!         }
 //!     }
@@ -25,30 +25,33 @@
 //! ```
 
 pub mod aws;
+pub mod batch;
+pub mod bindings;
 mod detector;
 pub mod event;
 mod fields;
 mod finding;
 pub mod host;
+pub mod model;
 pub mod testing;
-mod text;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod glue;
 
+pub use batch::Batch;
 pub use detector::{Detector, File, Info, StateScope};
-pub use event::{AccessLevel, Actor, Category, Event, Plane, Resource};
+pub use event::{Actor, Event, Resource};
 pub use fields::declare_fields;
 pub use finding::{Evidence, Finding, Severity};
-pub use text::Text;
+pub use model::{AccessLevel, Category, Plane, Risk, Risks};
 
 /// Everything a detector usually needs, in one import.
 pub mod prelude {
     pub use crate::host::{log, LogLevel};
     pub use crate::{
-        AccessLevel, Actor, Category, Detector, Event, Evidence, Finding, Info, Plane, Resource, Severity,
-        StateScope, Text,
+        AccessLevel, Actor, Batch, Category, Detector, Event, Evidence, Finding, Info, Plane, Resource, Risk,
+        Risks, Severity, StateScope,
     };
 }
 
@@ -72,17 +75,17 @@ macro_rules! export_detector {
                     ::std::cell::RefCell::new(<$detector as ::std::default::Default>::default());
             }
 
-            impl $crate::glue::Guest for Exported {
-                fn info() -> $crate::glue::types::Info {
+            impl $crate::bindings::Guest for Exported {
+                fn info() -> $crate::bindings::types::Info {
                     $crate::glue::info::<$detector>()
                 }
-                fn configure(config: String, files: Vec<$crate::glue::types::File>) -> Result<(), String> {
+                fn configure(config: String, files: Vec<$crate::bindings::types::File>) -> Result<(), String> {
                     STATE.with(|s| $crate::glue::configure(&mut *s.borrow_mut(), &config, files))
                 }
-                fn on_events(batch: $crate::glue::types::Batch) -> Vec<$crate::glue::types::Finding> {
+                fn on_events(batch: $crate::bindings::types::Batch) -> Vec<$crate::bindings::types::Finding> {
                     STATE.with(|s| $crate::glue::on_events(&mut *s.borrow_mut(), batch))
                 }
-                fn on_tick(now: i64) -> Vec<$crate::glue::types::Finding> {
+                fn on_tick(now: i64) -> Vec<$crate::bindings::types::Finding> {
                     STATE.with(|s| $crate::glue::on_tick(&mut *s.borrow_mut(), now))
                 }
                 fn snapshot() -> Vec<u8> {
@@ -93,7 +96,7 @@ macro_rules! export_detector {
                 }
             }
 
-            $crate::glue::export!(Exported with_types_in $crate::glue::bindings);
+            $crate::bindings::export!(Exported with_types_in $crate::bindings::generated);
         };
     };
 }

@@ -8,7 +8,7 @@
 //! impl Detector for KeyCreated {
 //!     fn info() -> Info { Info::new("key-created", "0.1.0").field("$.requestParameters.userName") }
 //!     fn on_event(&mut self, e: &Event, out: &mut Vec<Finding>) {
-//!         if e.action == "CreateAccessKey" {
+//!         if e.action() == "CreateAccessKey" {
 //!             let user = e.field("$.requestParameters.userName").unwrap_or("?");
 //!             out.push(Finding::new("key-created", "Access key created", Severity::Low).summary(user).event(e));
 //!         }
@@ -21,7 +21,9 @@
 //! assert_eq!(findings[0].summary, "alice");
 //! ```
 
-use crate::{Actor, Detector, Event, Finding, Text};
+use crate::batch::{Batch, Builder};
+use crate::model::{Actor, Event};
+use crate::{Detector, Finding};
 
 /// Drives one detector instance the way the host does: configure, batches, ticks, snapshots.
 pub struct Harness<D: Detector> {
@@ -59,24 +61,36 @@ impl<D: Detector> Harness<D> {
         Ok(Harness { detector, info, config })
     }
 
-    /// Runs one batch and returns its findings.
+    /// Runs one batch and returns its findings. As the host does, only the events whose
+    /// source and action the detector declared are passed on.
     pub fn events(&mut self, events: &[TestEvent]) -> Vec<Finding> {
-        let batch: Vec<Event> = events.iter().map(|e| e.project(&self.info.fields)).collect();
+        let fields: Vec<Vec<Option<String>>> = events.iter().map(|e| e.project(&self.info.fields)).collect();
+        let batch = self.prepare(events.iter().zip(&fields).map(|(e, f)| (&e.event, f.as_slice(), None)));
         self.batch(&batch)
     }
 
-    /// Runs one batch of already-projected events. As the host does, only the events whose
-    /// source and action the detector declared are passed on.
-    pub fn batch(&mut self, events: &[Event]) -> Vec<Finding> {
+    /// The batch the host would send this detector for these events (each with its
+    /// projected values and raw record): only those of the sources and actions it declared.
+    pub fn prepare<'e>(
+        &self,
+        events: impl IntoIterator<Item = (&'e Event, &'e [Option<String>], Option<&'e str>)>,
+    ) -> Batch {
+        let mut builder = Builder::new(0, self.info.fields.len());
+        for (event, fields, raw) in events {
+            if self.info.wants(&event.source, &event.action) {
+                builder.push(event, fields, raw.filter(|_| self.info.wants_raw));
+            }
+        }
+        builder.finish()
+    }
+
+    /// Runs one batch built by [`Harness::prepare`]; an empty batch is not sent, as the host
+    /// does not send one.
+    pub fn batch(&mut self, batch: &Batch) -> Vec<Finding> {
         crate::declare_fields(&self.info.fields);
         let mut findings = Vec::new();
-        if events.iter().all(|e| self.info.wants(e)) {
-            self.detector.on_events(events, &mut findings);
-        } else {
-            let wanted: Vec<Event> = events.iter().filter(|e| self.info.wants(e)).cloned().collect();
-            if !wanted.is_empty() {
-                self.detector.on_events(&wanted, &mut findings);
-            }
+        if !batch.is_empty() {
+            self.detector.on_events(batch, &mut findings);
         }
         findings
     }
@@ -118,7 +132,7 @@ impl TestEvent {
     pub fn new(service: &str, action: &str) -> Self {
         TestEvent {
             event: Event {
-                id: format!("test-{action}").into(),
+                id: format!("test-{action}"),
                 provider: "aws".into(),
                 source: "aws-cloudtrail".into(),
                 service: service.into(),
@@ -166,12 +180,8 @@ impl TestEvent {
         self
     }
 
-    fn project(&self, paths: &[String]) -> Event {
-        let mut event = self.event.clone();
-        event.fields = paths
-            .iter()
-            .map(|p| self.fields.iter().find(|(fp, _)| fp == p).map(|(_, v)| Text::from(v.as_str())))
-            .collect();
-        event
+    /// The values of `paths`, as the host would project them.
+    fn project(&self, paths: &[String]) -> Vec<Option<String>> {
+        paths.iter().map(|p| self.fields.iter().find(|(fp, _)| fp == p).map(|(_, v)| v.clone())).collect()
     }
 }

@@ -84,3 +84,101 @@ fn a_file_the_config_names_that_cannot_be_read_is_named_in_the_error() {
     let err = Engine::start(settings(), vec![spec], tx).err().expect("refused").to_string();
     assert!(err.contains("\"reader\"") && err.contains("/nonexistent/rules.yaml"), "{err}");
 }
+
+#[test]
+fn every_field_of_the_event_crosses_into_a_0_2_0_plugin_as_the_host_holds_it() {
+    use trailhound::event::{AccessLevel, Alert, Category, Network, Plane, Process, Resource, Risk};
+    let mut recs = records(3, |i| ["PutBucketPolicy", "ACCEPT", "Terminal shell in container"][i]);
+    {
+        let e = &mut recs[0].event;
+        e.access_level = Some(AccessLevel::PermissionsManagement);
+        e.category = Category::Storage;
+        e.error_code = Some("AccessDenied".into());
+        e.source_ip = Some("203.0.113.7".into());
+        e.user_agent = Some("aws-cli/2.15".into());
+        e.ids.request = Some("req-1".into());
+        e.ids.correlation = Some("corr-1".into());
+        e.actor.mfa = true;
+        e.actor.access_key = Some("AKIAEXAMPLE".into());
+        e.actor.delegation = vec!["alice@example.com".into(), "sa-1@p.iam.gserviceaccount.com".into()];
+        e.resources = vec![
+            Resource {
+                kind: "AWS::S3::Bucket".into(),
+                id: "arn:aws:s3:::b1".into(),
+                account: Some("1".into()),
+            },
+            Resource { kind: "AWS::IAM::Role".into(), id: "arn:aws:iam::1:role/r".into(), account: None },
+        ];
+        e.enrichment.techniques = &["T1530", "T1098"];
+        e.enrichment.risks = [Risk::ResourceExposure, Risk::DefenseEvasion].into_iter().collect();
+    }
+    recs[1].event.plane = Plane::Network;
+    recs[1].event.network = Some(Box::new(Network {
+        src_addr: Some("10.0.1.5".into()),
+        src_port: Some(49152),
+        dst_addr: Some("198.51.100.9".into()),
+        dst_port: Some(4444),
+        protocol: Some(6),
+        bytes: Some(5120),
+        packets: Some(12),
+        allowed: Some(true),
+        interface: Some("eni-0abc".into()),
+        end: Some(1_700_000_060_000),
+    }));
+    recs[2].event.plane = Plane::Host;
+    recs[2].event.process = Some(Box::new(Process {
+        hostname: Some("node-1".into()),
+        name: Some("bash".into()),
+        container_id: Some("c0ffee".into()),
+        image: Some("nginx:1.25".into()),
+        pid: Some(4242),
+        privileged: Some(true),
+        namespace: Some("kube-system".into()),
+        ..Process::default()
+    }));
+    recs[2].event.alert = Some(Box::new(Alert {
+        rule: "Terminal shell in container".into(),
+        severity: trailhound_sdk::Severity::Medium,
+        tags: vec!["container".into(), "shell".into()],
+        reporter: "falco".into(),
+    }));
+    let (_, detections) = run(settings(), vec![spec("echo", "misbehaving", json!({"echo": true}))], recs);
+    let evidence: std::collections::HashMap<&str, &str> =
+        detections[0].finding.evidence.iter().map(|e| (e.key.as_str(), e.value.as_str())).collect();
+    let expect = [
+        ("e0.action", "PutBucketPolicy"),
+        ("e0.category", "storage"),
+        ("e0.access_level", "Permissions management"),
+        ("e0.error_code", "AccessDenied"),
+        ("e0.success", "true"),
+        ("e0.source_ip", "203.0.113.7"),
+        ("e0.user_agent", "aws-cli/2.15"),
+        ("e0.request_id", "req-1"),
+        ("e0.correlation_id", "corr-1"),
+        ("e0.actor.id", "arn:aws:iam::1:user/u0"),
+        ("e0.actor.mfa", "true"),
+        ("e0.actor.access_key", "AKIAEXAMPLE"),
+        ("e0.actor.delegation", "alice@example.com,sa-1@p.iam.gserviceaccount.com"),
+        // The enrichment stage traces the delegation chain back to its first caller.
+        ("e0.lineage.origin", "alice@example.com"),
+        ("e0.lineage.hops", "2"),
+        ("e1.lineage.origin", "arn:aws:iam::1:user/u1"),
+        ("e1.lineage.hops", "0"),
+        ("e0.resources", "AWS::S3::Bucket=arn:aws:s3:::b1@1,AWS::IAM::Role=arn:aws:iam::1:role/r@-"),
+        ("e0.techniques", "T1530,T1098"),
+        ("e0.risks", "resource-exposure,defense-evasion"),
+        ("e1.plane", "network"),
+        ("e1.network", "10.0.1.5:49152 -> 198.51.100.9:4444 proto 6 bytes 5120 packets 12 allowed true on eni-0abc until 1700000060000"),
+        ("e2.plane", "host"),
+        ("e2.process", "node-1|bash|-|-|-|-|-|c0ffee|-|nginx:1.25|-|kube-system pid 4242 privileged true"),
+        ("e2.alert", "Terminal shell in container medium [container,shell] by falco"),
+    ];
+    for (key, value) in expect {
+        assert_eq!(evidence.get(key).copied(), Some(value), "{key}: {evidence:#?}");
+    }
+    for absent in
+        ["e1.process", "e1.alert", "e2.network", "e0.network", "e1.error_code", "e1.actor.session_name"]
+    {
+        assert!(!evidence.contains_key(absent), "{absent} has no value: {evidence:#?}");
+    }
+}

@@ -10,8 +10,8 @@ impl Detector for RootActivity {
     }
 
     fn on_event(&mut self, event: &Event, findings: &mut Vec<Finding>) {
-        if event.actor.kind == "Root" && event.actor.invoked_by.is_none() {
-            let title = format!("Root account called {}", event.action);
+        if event.actor().kind() == "Root" && event.actor().invoked_by().is_none() {
+            let title = format!("Root account called {}", event.action());
             findings.push(
                 Finding::new("aws.root-activity", title, Severity::High).technique("T1078.004").event(event),
             );

@@ -18,8 +18,8 @@ pub mod v0_1 {
     pub use self::trailhound::detector0_1_0::{host, types as wit};
 }
 
-/// `trailhound:detector@0.2.0`: exports the `detector` interface; a batch crosses with one
-/// table of its distinct strings.
+/// `trailhound:detector@0.2.0`: exports the `detector` interface; a batch crosses as
+/// columns and one string table.
 pub mod v0_2 {
     wasmtime::component::bindgen!({
         path: "../wit",

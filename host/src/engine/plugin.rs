@@ -325,7 +325,9 @@ impl PluginInstance {
             }
             Bindings::V0_2 { on_events, .. } => {
                 let func = *on_events;
-                let wire = lowering::v0_2::Builder::batch(batch);
+                // Every event carries the plugin's projected values, one per declared field.
+                let columns = lowering::v0_2::columns(batch, batch.first().map_or(0, |s| s.fields.len()));
+                let wire = lowering::v0_2::Batch::new(&columns);
                 let findings = self.call(|_, store| {
                     let typed =
                         func.typed::<(&lowering::v0_2::Batch<'_>,), (Vec<v0_2::wit::Finding>,)>(&*store)?;

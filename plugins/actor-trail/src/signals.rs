@@ -120,10 +120,10 @@ pub enum Link {
 /// The link a successful event creates, if any. Services assuming their own roles (Lambda,
 /// ECS tasks, EC2 instance profiles) are not an actor moving: they are skipped.
 pub fn link(event: &Event) -> Option<Link> {
-    if !event.success || event.actor.kind == "AWSService" {
+    if !event.success() || event.actor().kind() == "AWSService" {
         return None;
     }
-    match event.action.as_str() {
+    match event.action() {
         "AssumeRole"
         | "AssumeRoleWithSAML"
         | "AssumeRoleWithWebIdentity"
@@ -170,14 +170,14 @@ const PERMISSION_DISCOVERY: [&str; 13] = [
 ];
 
 pub fn is_permission_discovery(event: &Event) -> bool {
-    event.service == "iam.amazonaws.com" && PERMISSION_DISCOVERY.contains(&event.action.as_str())
+    event.service() == "iam.amazonaws.com" && PERMISSION_DISCOVERY.contains(&event.action())
 }
 
 /// A management-plane read that maps the environment. Denied attempts count too: probing is
 /// what reconnaissance looks like from the outside.
 pub fn is_discovery(event: &Event) -> bool {
-    let a = event.action.as_str();
-    event.management
+    let a = event.action();
+    event.management()
         && (a.starts_with("List") || a.starts_with("Describe") || a.starts_with("Get"))
         && a != "GetMetricData"
 }
@@ -185,20 +185,20 @@ pub fn is_discovery(event: &Event) -> bool {
 /// The single-event signals of one event (window signals excepted).
 pub fn single(event: &Event, config: &Config) -> Vec<Signal> {
     let mut out = Vec::new();
-    if event.actor.kind == "AWSService" {
+    if event.actor().kind() == "AWSService" {
         return out;
     }
     if is_permission_discovery(event) {
         out.push(Signal::PermissionDiscovery);
     }
-    match event.action.as_str() {
+    match event.action() {
         "AssumeRole" => {
             let role = event.field(ROLE_ARN).unwrap_or_default();
-            let cross = arn_account(role).is_some_and(|a| a != event.actor.account);
-            if event.success {
+            let cross = arn_account(role).is_some_and(|a| a != event.actor().account());
+            if event.success() {
                 let guarded = event.field(EXTERNAL_ID).is_some()
                     || event.field(MFA_SERIAL).is_some()
-                    || event.actor.mfa;
+                    || event.actor().mfa();
                 if !guarded && config.is_privileged(role) {
                     out.push(Signal::UnguardedAssume);
                 }
@@ -209,21 +209,21 @@ pub fn single(event: &Event, config: &Config) -> Vec<Signal> {
                 out.push(Signal::CrossAccountAssumeDenied);
             }
         }
-        _ if !event.success => {}
+        _ if !event.success() => {}
         "SetDefaultPolicyVersion" => out.push(Signal::PolicyDefaultVersion),
         "CreatePolicyVersion" if event.field(SET_AS_DEFAULT) == Some("true") => {
             out.push(Signal::PolicyDefaultVersion)
         }
         "CreateAccessKey" => {
             let target = event.field(USER_NAME);
-            let own = event.actor.kind == "IAMUser"
-                && target.is_none_or(|t| Some(t) == event.actor.name.as_deref());
+            let own =
+                event.actor().kind() == "IAMUser" && target.is_none_or(|t| Some(t) == event.actor().name());
             if target.is_some() && !own {
                 out.push(Signal::AccessKeyForOtherUser);
             }
         }
         "ModifySnapshotAttribute" | "ModifyDBSnapshotAttribute" | "ModifyDBClusterSnapshotAttribute"
-            if shared_with(event).iter().any(|a| a == "all" || config.is_foreign(a, &event.account)) =>
+            if shared_with(event).iter().any(|a| a == "all" || config.is_foreign(a, event.account())) =>
         {
             out.push(Signal::SnapshotSharedExternally);
         }

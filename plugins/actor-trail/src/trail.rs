@@ -75,15 +75,15 @@ pub struct Trail {
 impl Trail {
     fn new(event: &Event) -> Self {
         Trail {
-            origin: event.actor.id.to_string(),
-            origin_kind: event.actor.kind.to_string(),
+            origin: event.actor().id().to_string(),
+            origin_kind: event.actor().kind().to_string(),
             hops: Vec::new(),
             scored: Vec::new(),
             risk: 0,
             recon: Recon::default(),
             accounts: BTreeSet::new(),
-            first_seen: event.time,
-            last_seen: event.time,
+            first_seen: event.time(),
+            last_seen: event.time(),
             reported: false,
         }
     }
@@ -138,21 +138,21 @@ impl Trail {
     fn discovery(&mut self, event: &Event, config: &Config) {
         let window = config.recon_window_minutes * 60_000;
         let recon = &mut self.recon;
-        if recon.event_ids.is_empty() || (event.time - recon.start).abs() > window {
-            recon.start = event.time;
+        if recon.event_ids.is_empty() || (event.time() - recon.start).abs() > window {
+            recon.start = event.time();
             recon.actions.clear();
             recon.services.clear();
             recon.event_ids.clear();
         }
-        recon.actions.insert(format!("{}:{}", event.service, event.action));
-        if !recon.services.contains(event.service.as_str()) {
-            recon.services.insert(event.service.to_string());
+        recon.actions.insert(format!("{}:{}", event.service(), event.action()));
+        if !recon.services.contains(event.service()) {
+            recon.services.insert(event.service().to_string());
         }
         if recon.event_ids.len() < MAX_RECON_IDS {
-            recon.event_ids.push(event.id.to_string());
+            recon.event_ids.push(event.id().to_string());
         }
-        if recon.regions.len() < MAX_REGIONS && !recon.regions.contains_key(event.region.as_str()) {
-            recon.regions.insert(event.region.to_string(), event.id.to_string());
+        if recon.regions.len() < MAX_REGIONS && !recon.regions.contains_key(event.region()) {
+            recon.regions.insert(event.region().to_string(), event.id().to_string());
         }
         // The evidence is only put together while the signal can still count.
         let burst = recon.actions.len() >= config.recon_min_actions
@@ -161,14 +161,14 @@ impl Trail {
             let recon = &self.recon;
             let detail = format!("{} distinct calls on {}", recon.actions.len(), join(&recon.services));
             let ids = recon.event_ids.clone();
-            self.score(Signal::ReconBurst, ids, detail, event.time, config);
+            self.score(Signal::ReconBurst, ids, detail, event.time(), config);
         }
         if self.recon.regions.len() >= config.multi_region_min
             && self.may_score(Signal::MultiRegionDiscovery, config)
         {
             let detail = format!("regions {}", join(self.recon.regions.keys()));
             let ids = self.recon.regions.values().cloned().collect();
-            self.score(Signal::MultiRegionDiscovery, ids, detail, event.time, config);
+            self.score(Signal::MultiRegionDiscovery, ids, detail, event.time(), config);
         }
     }
 }
@@ -209,9 +209,9 @@ impl State {
     /// The origin actor behind the event's actor: the issued key first (it is what signs the
     /// request), then the session ARN, then the instance a session is named after.
     pub fn origin_of(&self, event: &Event) -> String {
-        let actor = &event.actor;
+        let actor = &event.actor();
         // Every event asks up to three times; one buffer serves all of them.
-        let mut key = String::with_capacity(16 + actor.id.len());
+        let mut key = String::with_capacity(16 + actor.id().len());
         let mut known = |prefix: &str, id: &str| {
             key.clear();
             key.push_str(prefix);
@@ -219,21 +219,20 @@ impl State {
             self.links.get(key.as_str()).map(|l| l.origin.clone())
         };
         actor
-            .access_key
-            .as_deref()
+            .access_key()
             .and_then(|k| known("key:", k))
-            .or_else(|| known("arn:", &actor.id))
+            .or_else(|| known("arn:", actor.id()))
             .or_else(|| {
-                let session = actor.session_name.as_deref().filter(|s| signals::is_instance_id(s))?;
+                let session = actor.session_name().filter(|s| signals::is_instance_id(s))?;
                 known("instance:", session)
             })
-            .unwrap_or_else(|| actor.id.to_string())
+            .unwrap_or_else(|| actor.id().to_string())
     }
 
     /// Applies one event to its trail; returns the trail's origin when the event made it cross
     /// the threshold.
     pub fn apply(&mut self, event: &Event, config: &Config) -> Option<String> {
-        if event.actor.kind == "AWSService" || event.actor.id.is_empty() {
+        if event.actor().kind() == "AWSService" || event.actor().id().is_empty() {
             return None;
         }
         let link = signals::link(event);
@@ -250,21 +249,20 @@ impl State {
             self.trails.insert(origin.clone(), Trail::new(event));
         }
         let trail = self.trails.get_mut(&origin)?;
-        trail.last_seen = trail.last_seen.max(event.time);
-        if !trail.accounts.contains(event.account.as_str()) {
-            trail.accounts.insert(event.account.to_string());
+        trail.last_seen = trail.last_seen.max(event.time());
+        if !trail.accounts.contains(event.account()) {
+            trail.accounts.insert(event.account().to_string());
         }
 
         // An instance-role session used for the first time on this trail is a hop of its own.
-        if origin != event.actor.id && !trail.hops.iter().any(|h| h.to == event.actor.id) {
-            if let Some(instance) = event.actor.session_name.as_deref().filter(|s| signals::is_instance_id(s))
-            {
+        if origin != event.actor().id() && !trail.hops.iter().any(|h| h.to == event.actor().id()) {
+            if let Some(instance) = event.actor().session_name().filter(|s| signals::is_instance_id(s)) {
                 trail.hop(Hop {
                     via: "instance role".into(),
                     from: instance.to_string(),
-                    to: event.actor.id.to_string(),
-                    event_id: event.id.to_string(),
-                    time: event.time,
+                    to: event.actor().id().to_string(),
+                    event_id: event.id().to_string(),
+                    time: event.time(),
                 });
             }
         }
@@ -272,18 +270,18 @@ impl State {
             trail.discovery(event, config);
         }
         for signal in single {
-            let detail = format!("{} in {}", event.action, event.account);
-            trail.score(signal, vec![event.id.to_string()], detail, event.time, config);
+            let detail = format!("{} in {}", event.action(), event.account());
+            trail.score(signal, vec![event.id().to_string()], detail, event.time(), config);
         }
         let mut new_links = Vec::new();
         if let Some(link) = link {
-            let via = format!("{}:{}", event.service.trim_end_matches(".amazonaws.com"), event.action);
+            let via = format!("{}:{}", event.service().trim_end_matches(".amazonaws.com"), event.action());
             let hop = |to: String| Hop {
                 via: via.clone(),
-                from: event.actor.id.to_string(),
+                from: event.actor().id().to_string(),
                 to,
-                event_id: event.id.to_string(),
-                time: event.time,
+                event_id: event.id().to_string(),
+                time: event.time(),
             };
             match link {
                 Link::Credentials { key, session, role } => {
@@ -303,7 +301,7 @@ impl State {
             trail.reported = true;
         }
         for key in new_links {
-            self.link(key, &origin, event.time, config);
+            self.link(key, &origin, event.time(), config);
         }
         crossed.then_some(origin)
     }

@@ -3,8 +3,9 @@
 
 use actor_trail::{report::RULE_ID, signals, ActorTrail};
 use serde_json::json;
+use trailhound_sdk::model::Actor;
 use trailhound_sdk::testing::{Harness, TestEvent};
-use trailhound_sdk::{Actor, Severity};
+use trailhound_sdk::Severity;
 
 const ACCT: &str = "111111111111";
 const INSIDER: &str = "arn:aws:iam::111111111111:user/mallory";
@@ -12,24 +13,24 @@ const MIN: i64 = 60_000;
 
 fn user(name: &str) -> Actor {
     Actor {
-        id: format!("arn:aws:iam::{ACCT}:user/{name}").into(),
+        id: format!("arn:aws:iam::{ACCT}:user/{name}"),
         kind: "IAMUser".into(),
         account: ACCT.into(),
         name: Some(name.into()),
-        access_key: Some(format!("AKIA{}", name.to_uppercase()).into()),
+        access_key: Some(format!("AKIA{}", name.to_uppercase())),
         ..Actor::default()
     }
 }
 
 fn session(account: &str, role: &str, name: &str, key: &str) -> Actor {
     Actor {
-        id: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}").into(),
+        id: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}"),
         kind: "AssumedRole".into(),
         account: account.into(),
         name: Some(role.into()),
         access_key: Some(key.into()),
         session_name: Some(name.into()),
-        session_issuer: Some(format!("arn:aws:iam::{account}:role/{role}").into()),
+        session_issuer: Some(format!("arn:aws:iam::{account}:role/{role}")),
         ..Actor::default()
     }
 }
@@ -203,9 +204,10 @@ fn service_assumed_roles_are_not_hops() {
     )]);
     let state = harness.detector().state();
     assert!(state.links.is_empty() && state.trails.is_empty());
-    let mut event = ev("x", 1, &fn_role, "iam.amazonaws.com", "ListRoles").event;
-    event.fields = vec![None; signals::FIELDS.len()];
-    assert_eq!(state.origin_of(&event), fn_role.id);
+    let event = ev("x", 1, &fn_role, "iam.amazonaws.com", "ListRoles").event;
+    let fields = vec![None; signals::FIELDS.len()];
+    let batch = harness.prepare([(&event, fields.as_slice(), None)]);
+    assert_eq!(state.origin_of(&batch.get(0).expect("one event")), fn_role.id);
 }
 
 #[test]

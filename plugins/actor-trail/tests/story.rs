@@ -14,9 +14,8 @@ fn reports_the_insider_and_nobody_else() {
     // Batches and ticks as the host makes them: 512 events, a tick per batch at stream time.
     let mut now = 0;
     for chunk in data.chunks(512) {
-        let events: Vec<_> = chunk.iter().map(|l| l.event.clone()).collect();
-        findings.extend(harness.batch(&events));
-        now = events.iter().map(|e| e.time).fold(now, i64::max);
+        findings.extend(harness.batch(&story_fixtures::batch(&harness, chunk)));
+        now = chunk.iter().map(|l| l.event.time).fold(now, i64::max);
         findings.extend(harness.tick(now));
     }
 

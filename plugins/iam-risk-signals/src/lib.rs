@@ -66,7 +66,7 @@ impl Detector for IamRiskSignals {
     }
 
     fn on_event(&mut self, event: &Event, findings: &mut Vec<Finding>) {
-        if self.config.ignore_actors.iter().any(|prefix| event.actor.id.starts_with(prefix.as_str())) {
+        if self.config.ignore_actors.iter().any(|prefix| event.actor().id().starts_with(prefix.as_str())) {
             return;
         }
         findings.extend(evaluate(event, &self.config));

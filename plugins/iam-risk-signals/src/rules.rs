@@ -52,12 +52,12 @@ pub const ACTIONS: [&str; 7] = [
 pub fn evaluate(event: &Event, config: &Config) -> Option<Finding> {
     // Services acting for themselves (Lambda assuming its role, AWS Backup) are not principals
     // taking a risk.
-    if event.actor.kind == "AWSService" {
+    if event.actor().kind() == "AWSService" {
         return None;
     }
-    let finding = match event.action.as_str() {
+    let finding = match event.action() {
         "AssumeRole" => assume_role(event, config),
-        _ if !event.success => None,
+        _ if !event.success() => None,
         "SetDefaultPolicyVersion" => policy_version(event, event.field(VERSION_ID)),
         "CreatePolicyVersion" if event.field(SET_AS_DEFAULT) == Some("true") => policy_version(event, None),
         "CreateAccessKey" => access_key(event),
@@ -71,38 +71,45 @@ pub fn evaluate(event: &Event, config: &Config) -> Option<Finding> {
             .event(event)
             .tag("aws")
             .tag("iam-risk")
-            .evidence("account", event.account.clone())
-            .evidence("source_ip", event.source_ip.clone().unwrap_or_default()),
+            .evidence("account", event.account())
+            .evidence("source_ip", event.source_ip().unwrap_or_default()),
     )
 }
 
 fn assume_role(event: &Event, config: &Config) -> Option<Finding> {
     let role = event.field(ROLE_ARN)?;
     let role_account = arn_account(role)?;
-    if !event.success {
-        let foreign = role_account != event.actor.account && role_account != event.account;
+    if !event.success() {
+        let foreign = role_account != event.actor().account() && role_account != event.account();
         return (foreign && event.denied()).then(|| {
             Finding::new(
                 RULE_CROSS_ACCOUNT_DENIED,
                 format!("AssumeRole into account {role_account} denied"),
                 Severity::Medium,
             )
-            .summary(format!("{} tried to assume {role} in another account and was denied.", event.actor.id))
+            .summary(format!(
+                "{} tried to assume {role} in another account and was denied.",
+                event.actor().id()
+            ))
             .technique("T1078.004")
             .evidence("role", role)
-            .evidence("error", event.error_code.clone().unwrap_or_default())
+            .evidence("error", event.error_code().unwrap_or_default())
         });
     }
     let name = trailhound_sdk::aws::role_name(role);
     let privileged = trailhound_sdk::aws::is_privileged_role(role, &config.privileged_role_patterns);
-    let guarded = event.field(EXTERNAL_ID).is_some() || event.field(MFA_SERIAL).is_some() || event.actor.mfa;
+    let guarded =
+        event.field(EXTERNAL_ID).is_some() || event.field(MFA_SERIAL).is_some() || event.actor().mfa();
     (privileged && !guarded).then(|| {
         Finding::new(
             RULE_UNGUARDED_ASSUME,
             format!("Privileged role {name} assumed without MFA or external id"),
             Severity::Medium,
         )
-        .summary(format!("{} assumed {role} with neither an MFA code nor an external id.", event.actor.id))
+        .summary(format!(
+            "{} assumed {role} with neither an MFA code nor an external id.",
+            event.actor().id()
+        ))
         .technique("T1078.004")
         .technique("T1548.005")
         .evidence("role", role)
@@ -116,7 +123,7 @@ fn policy_version(event: &Event, version: Option<&str>) -> Option<Finding> {
         Finding::new(RULE_POLICY_VERSION, format!("Default version of {policy} changed{version}"), Severity::High)
             .summary(format!(
                 "{} changed which version of {policy} is in force{version}; an older or new version can grant more than reviewed.",
-                event.actor.id
+                event.actor().id()
             ))
             .technique("T1098.003")
             .evidence("policy", policy),
@@ -125,12 +132,15 @@ fn policy_version(event: &Event, version: Option<&str>) -> Option<Finding> {
 
 fn access_key(event: &Event) -> Option<Finding> {
     let target = event.field(USER_NAME)?;
-    if event.actor.kind == "IAMUser" && event.actor.name.as_deref() == Some(target) {
+    if event.actor().kind() == "IAMUser" && event.actor().name() == Some(target) {
         return None;
     }
     Some(
         Finding::new(RULE_ACCESS_KEY, format!("Access key created for user {target}"), Severity::High)
-            .summary(format!("{} created a long-term access key for another user, {target}.", event.actor.id))
+            .summary(format!(
+                "{} created a long-term access key for another user, {target}.",
+                event.actor().id()
+            ))
             .technique("T1098.001")
             .evidence("user", target),
     )
@@ -154,7 +164,7 @@ fn snapshot(event: &Event, config: &Config) -> Option<Finding> {
     }
     let foreign: Vec<String> = grantees
         .into_iter()
-        .filter(|a| a == "all" || (a != &event.account && !config.trusted_accounts.contains(a)))
+        .filter(|a| a == "all" || (a != event.account() && !config.trusted_accounts.contains(a)))
         .collect();
     if foreign.is_empty() {
         return None;
@@ -168,7 +178,7 @@ fn snapshot(event: &Event, config: &Config) -> Option<Finding> {
             format!("Snapshot {snapshot} shared with {with}"),
             if public { Severity::Critical } else { Severity::High },
         )
-        .summary(format!("{} let {with} create volumes or restore from {snapshot}.", event.actor.id))
+        .summary(format!("{} let {with} create volumes or restore from {snapshot}.", event.actor().id()))
         .technique("T1537")
         .evidence("snapshot", snapshot)
         .evidence("shared_with", foreign.join(", ")),

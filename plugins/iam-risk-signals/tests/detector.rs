@@ -2,12 +2,13 @@
 
 use iam_risk_signals::*;
 use serde_json::json;
+use trailhound_sdk::model::Actor;
 use trailhound_sdk::testing::{Harness, TestEvent};
-use trailhound_sdk::{Actor, Severity};
+use trailhound_sdk::Severity;
 
 fn role_session(account: &str, role: &str) -> Actor {
     Actor {
-        id: format!("arn:aws:sts::{account}:assumed-role/{role}/s").into(),
+        id: format!("arn:aws:sts::{account}:assumed-role/{role}/s"),
         kind: "AssumedRole".into(),
         account: account.into(),
         name: Some(role.into()),

@@ -9,8 +9,7 @@ use trailhound_sdk::testing::Harness;
 fn reports_the_insiders_strong_signals_and_nothing_else() {
     let data = load_for::<IamRiskSignals>();
     let mut harness = Harness::<IamRiskSignals>::new();
-    let events: Vec<_> = data.iter().map(|l| l.event.clone()).collect();
-    let findings = harness.batch(&events);
+    let findings = harness.batch(&story_fixtures::batch(&harness, &data));
     for f in &findings {
         let loaded = data.iter().find(|l| l.event.id == f.event_ids[0]).expect("known event id");
         assert_eq!(

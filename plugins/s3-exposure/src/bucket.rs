@@ -66,11 +66,11 @@ impl State {
             }
         }
         let bucket = self.buckets.entry(name.to_string()).or_default();
-        bucket.last_change = bucket.last_change.max(event.time);
+        bucket.last_change = bucket.last_change.max(event.time());
         match change {
             Change::Exposed(how) => {
                 if bucket.exposed_by.len() < MAX_EXPOSURE_EVENTS {
-                    bucket.exposed_by.push(event.id.to_string());
+                    bucket.exposed_by.push(event.id().to_string());
                     bucket.exposure.push(how);
                 }
             }
@@ -80,7 +80,7 @@ impl State {
                 bucket.reported_public = false;
                 bucket.reported_both = false;
             }
-            Change::Unencrypted => bucket.unencrypted_by = Some(event.id.to_string()),
+            Change::Unencrypted => bucket.unencrypted_by = Some(event.id().to_string()),
             Change::Encrypted => {
                 bucket.unencrypted_by = None;
                 bucket.reported_unencrypted = false;
@@ -135,12 +135,12 @@ impl State {
             _ => None,
         };
         finding.map(|f| {
-            f.actor(event.actor.id.clone())
+            f.actor(event.actor().id())
                 .tag("s3")
                 .tag("exposure")
                 .evidence("bucket", name)
-                .evidence("account", event.account.clone())
-                .evidence("region", event.region.clone())
+                .evidence("account", event.account())
+                .evidence("region", event.region())
         })
     }
 

@@ -58,18 +58,18 @@ pub const ACTIONS: [&str; 7] = [
 
 /// What an event does to a bucket's exposure or encryption, from the projected fields.
 pub fn change(event: &Event) -> Option<Change> {
-    if !event.success || event.service != "s3.amazonaws.com" {
+    if !event.success() || event.service() != "s3.amazonaws.com" {
         return None;
     }
     let public_grant = |path: &str| event.field(path).is_some_and(grants_public);
-    match event.action.as_str() {
+    match event.action() {
         "CreateBucket" | "PutBucketAcl" => {
             let canned = event
                 .field(CANNED_ACL)
                 .is_some_and(|acl| acl.contains("public-read") || acl.contains("authenticated-read"));
             if canned || public_grant(ACL_POLICY) || public_grant(GRANT_READ) || public_grant(GRANT_FULL) {
-                Some(Change::Exposed(format!("{} grants public access", event.action)))
-            } else if event.action == "PutBucketAcl" {
+                Some(Change::Exposed(format!("{} grants public access", event.action())))
+            } else if event.action() == "PutBucketAcl" {
                 Some(Change::Private)
             } else {
                 None

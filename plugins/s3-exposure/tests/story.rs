@@ -11,8 +11,7 @@ fn reports_the_campaign_bucket_and_nothing_else() {
     let mut harness = Harness::<S3Exposure>::new();
     let mut findings = Vec::new();
     for chunk in data.chunks(512) {
-        let events: Vec<_> = chunk.iter().map(|l| l.event.clone()).collect();
-        findings.extend(harness.batch(&events));
+        findings.extend(harness.batch(&story_fixtures::batch(&harness, chunk)));
     }
     let rules: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
     assert_eq!(rules, [RULE_PUBLIC, RULE_PUBLIC_UNENCRYPTED], "{findings:#?}");

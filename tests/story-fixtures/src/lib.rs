@@ -1,4 +1,4 @@
-//! Test-only fixtures: the bundled example data (`examples/data`) as SDK events.
+//! Test-only fixtures: the bundled example data (`examples/data`) as the events a detector is sent.
 //!
 //! Plugin crates use this as a dev-dependency to check, natively and without WASM, that their
 //! detectors tell the dataset's two stories and stay quiet on its background. Records are
@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use trailhound::projection::Projection;
 use trailhound::sources::{self, Item};
-use trailhound_sdk::{Detector, Event};
+use trailhound_sdk::model::Event;
+use trailhound_sdk::testing::Harness;
+use trailhound_sdk::{Batch, Detector};
 
 /// The insider's IAM user.
 pub const INSIDER_ARN: &str = "arn:aws:iam::418295730164:user/m.hollis";
@@ -45,11 +47,14 @@ pub fn story_of(event: &Event, raw: &Value) -> Option<Story> {
     None
 }
 
-/// One record of the dataset: its normalized event (fields projected for the detector under
-/// test) and the raw CloudTrail record.
+/// One record of the dataset: its normalized event, the fields the detector under test
+/// projects, and the raw CloudTrail record.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub event: Event,
+    pub fields: Vec<Option<String>>,
+    /// The raw record's text, as the host sends it.
+    pub text: String,
     pub raw: Value,
     /// `file:line` or `file (Records[i])`, for failure messages.
     pub origin: String,
@@ -92,14 +97,20 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
                 .expect("the bundled data holds events only");
             let raw = record.json();
             let projected = fields.pick(&projection.evaluate(&record.raw));
-            let event = trailhound::engine::lowering::sdk_event(
-                &record.event,
-                projected,
-                info.wants_raw.then_some(&*record.raw),
-            );
-            out.push(Loaded { event, raw, origin: record.origin.to_string() });
+            out.push(Loaded {
+                event: record.event,
+                fields: projected,
+                text: record.raw.to_string(),
+                raw,
+                origin: record.origin.to_string(),
+            });
         })
         .unwrap_or_else(|e| panic!("{e}"));
     }
     out
+}
+
+/// The batch the host would send `harness`'s detector for `loaded`.
+pub fn batch<D: Detector>(harness: &Harness<D>, loaded: &[Loaded]) -> Batch {
+    harness.prepare(loaded.iter().map(|l| (&l.event, l.fields.as_slice(), Some(l.text.as_str()))))
 }

@@ -1,9 +1,7 @@
 //! The events of one batch as they cross into a plugin, per contract version: [`v0_2`]
-//! sends one table of the batch's distinct strings and flat events that index it; the frozen
-//! [`v0_1`] sends each event with its own strings, borrowed from the host's events. A
-//! detector run natively (its tests, the bench's native side) gets [`sdk_event`].
+//! sends the SDK's columns (the batch a detector run natively is given too); the frozen
+//! [`v0_1`] sends each event with its own strings, borrowed from the host's events.
 
-mod native;
 pub mod v0_1;
 pub mod v0_2;
 
@@ -16,5 +14,3 @@ pub struct Sent<'a> {
     pub fields: Vec<Option<String>>,
     pub raw: Option<&'a str>,
 }
-
-pub use native::sdk_event;

@@ -1,268 +1,287 @@
-//! The batch as it crosses into a plugin built against contract 0.2.0: one table of the
-//! batch's distinct strings, and flat events whose text fields index it.
+//! The batch as it crosses into a plugin built against contract 0.2.0: the SDK's columns,
+//! built from the host's events by [`trailhound_sdk::batch::Builder`] (the one conversion,
+//! the same a detector run natively is given), then lowered as they are.
 //!
-//! Every string lowered into a guest costs a call into the guest's allocator, a copy, and
-//! later a free; events of one trail repeat nearly all their strings (the actor, its
-//! account, the service, the region, the user agent), so a batch of 512 events holds a few
-//! hundred distinct strings instead of ~12,000. Strings that are unique per event by nature
-//! (ids, raw records, projected values) skip the table's lookup but still go through it, so
-//! every `text` is an index into one list.
-//!
-//! The generated 0.2.0 types hold no strings (only indices), so they are lowered as they
-//! are; only the batch record itself is written here, to borrow its strings from the host's
-//! events instead of copying them into owned values first.
+//! Number columns and the string table are borrowed from the built batch: each is one
+//! allocation in the guest and one copy. Only the enum and flags columns, and the rows of
+//! the rare parts, are mapped onto the host's generated types on the way. wasmtime checks
+//! every record here against the component's own `batch` type when the function is looked
+//! up, so a column that drifted from `wit/` fails at load, not on the wire.
 
-use std::collections::HashMap;
-
+use trailhound_sdk::batch::{Batch as Columns, Builder};
+use trailhound_sdk::bindings::types as sdk;
 use wasmtime::component::{ComponentType, Lower};
 
 use super::Sent;
 use crate::engine::bindings::v0_2::wit;
-use crate::event::{AccessLevel, Category, Event, Plane, Risk};
 
-/// `types.batch`, with its strings borrowed.
+/// The SDK's columns for `sent`, with `fields` projected values per event.
+pub fn columns(sent: &[Sent<'_>], fields: usize) -> Columns {
+    let mut builder = Builder::new(sent.len(), fields);
+    for s in sent {
+        builder.push(s.event, &s.fields, s.raw);
+    }
+    builder.finish()
+}
+
+/// `types.batch`, borrowing the built columns.
 #[derive(ComponentType, Lower)]
 #[component(record)]
 pub struct Batch<'a> {
-    strings: Vec<&'a str>,
-    events: Vec<wit::Event>,
+    strings: Strings<'a>,
+    events: Events<'a>,
+    actors: Actors<'a>,
+    lineage: Lineages<'a>,
+    #[component(name = "resource-ends")]
+    resource_ends: &'a [u32],
     resources: Vec<wit::Resource>,
-    texts: Vec<u32>,
-    values: Vec<Option<u32>>,
+    #[component(name = "technique-ends")]
+    technique_ends: &'a [u32],
+    techniques: &'a [u32],
+    fields: &'a [u32],
+    raw: &'a [u32],
+    networks: Vec<wit::Network>,
+    processes: Vec<wit::Process>,
+    alerts: Vec<wit::Alert>,
+    tags: &'a [u32],
 }
 
-/// Builds a [`Batch`], interning strings as the events are added.
-pub struct Builder<'a> {
-    batch: Batch<'a>,
-    index: HashMap<&'a str, u32, foldhash::fast::FixedState>,
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub struct Strings<'a> {
+    text: &'a str,
+    ends: &'a [u32],
 }
 
-impl<'a> Builder<'a> {
-    pub fn new(events: usize) -> Self {
-        Builder {
-            batch: Batch {
-                strings: Vec::with_capacity(events * 4),
-                events: Vec::with_capacity(events),
-                resources: Vec::new(),
-                texts: Vec::new(),
-                values: Vec::new(),
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub struct Events<'a> {
+    id: &'a [u32],
+    time: &'a [i64],
+    provider: &'a [u32],
+    source: &'a [u32],
+    plane: Vec<wit::Plane>,
+    #[component(name = "class-uid")]
+    class_uid: &'a [u32],
+    category: Vec<wit::Category>,
+    service: &'a [u32],
+    action: &'a [u32],
+    #[component(name = "access-level")]
+    access_level: Vec<Option<wit::AccessLevel>>,
+    flags: Vec<wit::EventFlags>,
+    #[component(name = "error-code")]
+    error_code: &'a [u32],
+    #[component(name = "error-message")]
+    error_message: &'a [u32],
+    account: &'a [u32],
+    region: &'a [u32],
+    #[component(name = "source-ip")]
+    source_ip: &'a [u32],
+    #[component(name = "user-agent")]
+    user_agent: &'a [u32],
+    #[component(name = "request-id")]
+    request_id: &'a [u32],
+    #[component(name = "correlation-id")]
+    correlation_id: &'a [u32],
+    risks: Vec<wit::Risks>,
+}
+
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub struct Actors<'a> {
+    id: &'a [u32],
+    kind: &'a [u32],
+    account: &'a [u32],
+    name: &'a [u32],
+    #[component(name = "access-key")]
+    access_key: &'a [u32],
+    #[component(name = "session-name")]
+    session_name: &'a [u32],
+    #[component(name = "session-issuer")]
+    session_issuer: &'a [u32],
+    #[component(name = "source-identity")]
+    source_identity: &'a [u32],
+    #[component(name = "invoked-by")]
+    invoked_by: &'a [u32],
+    #[component(name = "delegation-ends")]
+    delegation_ends: &'a [u32],
+    delegation: &'a [u32],
+}
+
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub struct Lineages<'a> {
+    origin: &'a [u32],
+    hops: &'a [u32],
+    #[component(name = "key-obtained-by")]
+    key_obtained_by: &'a [u32],
+}
+
+impl<'a> Batch<'a> {
+    /// The columns as they are lowered.
+    pub fn new(columns: &'a Columns) -> Self {
+        let c = columns.columns();
+        let (e, a, l) = (&c.events, &c.actors, &c.lineage);
+        Batch {
+            strings: Strings { text: &c.strings.text, ends: &c.strings.ends },
+            events: Events {
+                id: &e.id,
+                time: &e.time,
+                provider: &e.provider,
+                source: &e.source,
+                plane: e.plane.iter().map(|&p| plane(p)).collect(),
+                class_uid: &e.class_uid,
+                category: e.category.iter().map(|&c| category(c)).collect(),
+                service: &e.service,
+                action: &e.action,
+                access_level: e.access_level.iter().map(|l| l.map(access_level)).collect(),
+                flags: e.flags.iter().map(|&f| event_flags(f)).collect(),
+                error_code: &e.error_code,
+                error_message: &e.error_message,
+                account: &e.account,
+                region: &e.region,
+                source_ip: &e.source_ip,
+                user_agent: &e.user_agent,
+                request_id: &e.request_id,
+                correlation_id: &e.correlation_id,
+                risks: e.risks.iter().map(|&r| risks(r)).collect(),
             },
-            index: HashMap::with_capacity_and_hasher(events * 4, foldhash::fast::FixedState::with_seed(0)),
-        }
-    }
-
-    /// The batch for these events.
-    pub fn batch(sent: &'a [Sent<'a>]) -> Batch<'a> {
-        let mut builder = Builder::new(sent.len());
-        for s in sent {
-            builder.push(s);
-        }
-        builder.batch
-    }
-
-    fn push(&mut self, sent: &'a Sent<'a>) {
-        let e: &'a Event = sent.event;
-        let actor = &e.actor;
-        let resources = self.resources(e);
-        let delegation = self.texts(actor.delegation.iter().map(String::as_str));
-        let techniques = self.texts(e.enrichment.techniques.iter().copied());
-        let fields = self.values(&sent.fields);
-        let lineage = &e.enrichment.lineage;
-        let event = wit::Event {
-            id: self.unique(&e.id),
-            time: e.time,
-            provider: self.text(&e.provider),
-            source: self.text(&e.source),
-            plane: plane(e.plane),
-            class_uid: e.class.uid(),
-            category: category(e.category),
-            service: self.text(&e.service),
-            action: self.text(&e.action),
-            access_level: e.access_level.map(access_level),
-            success: e.success,
-            error_code: self.opt(&e.error_code),
-            error_message: self.opt(&e.error_message),
-            read_only: e.read_only,
-            management: e.management,
-            account: self.text(&e.account),
-            region: self.text(&e.region),
-            actor: wit::Actor {
-                id: self.text(&actor.id),
-                kind: self.text(&actor.kind),
-                account: self.text(&actor.account),
-                name: self.opt(&actor.name),
-                access_key: self.opt(&actor.access_key),
-                session_name: self.opt(&actor.session_name),
-                session_issuer: self.opt(&actor.session_issuer),
-                source_identity: self.opt(&actor.source_identity),
-                mfa: actor.mfa,
-                invoked_by: self.opt(&actor.invoked_by),
-                delegation,
+            actors: Actors {
+                id: &a.id,
+                kind: &a.kind,
+                account: &a.account,
+                name: &a.name,
+                access_key: &a.access_key,
+                session_name: &a.session_name,
+                session_issuer: &a.session_issuer,
+                source_identity: &a.source_identity,
+                invoked_by: &a.invoked_by,
+                delegation_ends: &a.delegation_ends,
+                delegation: &a.delegation,
             },
-            source_ip: self.opt(&e.source_ip),
-            user_agent: self.opt(&e.user_agent),
-            resources,
-            network: e.network.as_deref().map(|n| self.network(n)),
-            process: e.process.as_deref().map(|p| self.process(p)),
-            alert: e.alert.as_deref().map(|a| self.alert(a)),
-            request_id: e.ids.request.as_deref().map(|id| self.unique(id)),
-            correlation_id: self.opt(&e.ids.correlation),
-            techniques,
-            risks: risks(e.enrichment.risks),
-            lineage: wit::Lineage {
-                origin: self.text(if lineage.origin.is_empty() { &actor.id } else { &lineage.origin }),
-                hops: lineage.hops,
-                key_obtained_by: self.opt(&lineage.key_obtained_by),
-            },
-            fields,
-            raw: sent.raw.map(|raw| self.unique(raw)),
-        };
-        self.batch.events.push(event);
-    }
-
-    /// A string that repeats across events: looked up in the table first.
-    fn text(&mut self, s: &'a str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
-            return i;
-        }
-        let i = self.unique(s);
-        self.index.insert(s, i);
-        i
-    }
-
-    /// A string that is unique to its event (an id, a raw record): added without a lookup.
-    fn unique(&mut self, s: &'a str) -> u32 {
-        let i = self.batch.strings.len() as u32;
-        self.batch.strings.push(s);
-        i
-    }
-
-    fn opt(&mut self, s: &'a Option<String>) -> Option<u32> {
-        s.as_deref().map(|s| self.text(s))
-    }
-
-    fn texts(&mut self, items: impl Iterator<Item = &'a str>) -> wit::Span {
-        let start = self.batch.texts.len();
-        for item in items {
-            let i = self.text(item);
-            self.batch.texts.push(i);
-        }
-        span(start, self.batch.texts.len())
-    }
-
-    fn values(&mut self, values: &'a [Option<String>]) -> wit::Span {
-        let start = self.batch.values.len();
-        for value in values {
-            let i = value.as_deref().map(|v| self.unique(v));
-            self.batch.values.push(i);
-        }
-        span(start, self.batch.values.len())
-    }
-
-    fn resources(&mut self, e: &'a Event) -> wit::Span {
-        let start = self.batch.resources.len();
-        for r in &e.resources {
-            let resource = wit::Resource {
-                kind: self.text(&r.kind),
-                id: self.text(&r.id),
-                account: self.opt(&r.account),
-            };
-            self.batch.resources.push(resource);
-        }
-        span(start, self.batch.resources.len())
-    }
-
-    fn network(&mut self, n: &'a crate::event::Network) -> wit::Network {
-        wit::Network {
-            src_addr: self.opt(&n.src_addr),
-            src_port: n.src_port,
-            dst_addr: self.opt(&n.dst_addr),
-            dst_port: n.dst_port,
-            protocol: n.protocol,
-            bytes: n.bytes,
-            packets: n.packets,
-            allowed: n.allowed,
-            interface: self.opt(&n.interface),
-            end: n.end,
-        }
-    }
-
-    fn process(&mut self, p: &'a crate::event::Process) -> wit::Process {
-        wit::Process {
-            hostname: self.opt(&p.hostname),
-            name: self.opt(&p.name),
-            exe: self.opt(&p.exe),
-            cmdline: self.opt(&p.cmdline),
-            pid: p.pid,
-            parent: self.opt(&p.parent),
-            user: self.opt(&p.user),
-            file: self.opt(&p.file),
-            container_id: self.opt(&p.container_id),
-            container_name: self.opt(&p.container_name),
-            image: self.opt(&p.image),
-            privileged: p.privileged,
-            pod: self.opt(&p.pod),
-            namespace: self.opt(&p.namespace),
-        }
-    }
-
-    fn alert(&mut self, a: &'a crate::event::Alert) -> wit::Alert {
-        wit::Alert {
-            rule: self.text(&a.rule),
-            severity: severity(a.severity),
-            tags: self.texts(a.tags.iter().map(String::as_str)),
-            reporter: self.text(&a.reporter),
+            lineage: Lineages { origin: &l.origin, hops: &l.hops, key_obtained_by: &l.key_obtained_by },
+            resource_ends: &c.resource_ends,
+            resources: c
+                .resources
+                .iter()
+                .map(|r| wit::Resource { kind: r.kind, id: r.id, account: r.account })
+                .collect(),
+            technique_ends: &c.technique_ends,
+            techniques: &c.techniques,
+            fields: &c.fields,
+            raw: &c.raw,
+            networks: c.networks.iter().map(network).collect(),
+            processes: c.processes.iter().map(process).collect(),
+            alerts: c.alerts.iter().map(alert).collect(),
+            tags: &c.tags,
         }
     }
 }
 
-fn span(start: usize, end: usize) -> wit::Span {
-    wit::Span { start: start as u32, len: (end - start) as u32 }
+fn network(n: &sdk::Network) -> wit::Network {
+    wit::Network {
+        event: n.event,
+        src_addr: n.src_addr,
+        src_port: n.src_port,
+        dst_addr: n.dst_addr,
+        dst_port: n.dst_port,
+        protocol: n.protocol,
+        bytes: n.bytes,
+        packets: n.packets,
+        allowed: n.allowed,
+        interface: n.interface,
+        end: n.end,
+    }
 }
 
-fn plane(plane: Plane) -> wit::Plane {
+fn process(p: &sdk::Process) -> wit::Process {
+    wit::Process {
+        event: p.event,
+        hostname: p.hostname,
+        name: p.name,
+        exe: p.exe,
+        cmdline: p.cmdline,
+        pid: p.pid,
+        parent: p.parent,
+        user: p.user,
+        file: p.file,
+        container_id: p.container_id,
+        container_name: p.container_name,
+        image: p.image,
+        privileged: p.privileged,
+        pod: p.pod,
+        namespace: p.namespace,
+    }
+}
+
+fn alert(a: &sdk::Alert) -> wit::Alert {
+    wit::Alert {
+        event: a.event,
+        rule: a.rule,
+        severity: severity(a.severity.into()),
+        tags: wit::Span { start: a.tags.start, len: a.tags.len },
+        reporter: a.reporter,
+    }
+}
+
+fn plane(plane: sdk::Plane) -> wit::Plane {
     match plane {
-        Plane::Cloud => wit::Plane::Cloud,
-        Plane::Kubernetes => wit::Plane::Kubernetes,
-        Plane::Network => wit::Plane::Network,
-        Plane::Host => wit::Plane::Host,
-        Plane::Finding => wit::Plane::Finding,
+        sdk::Plane::Cloud => wit::Plane::Cloud,
+        sdk::Plane::Kubernetes => wit::Plane::Kubernetes,
+        sdk::Plane::Network => wit::Plane::Network,
+        sdk::Plane::Host => wit::Plane::Host,
+        sdk::Plane::Finding => wit::Plane::Finding,
     }
 }
 
-fn category(category: Category) -> wit::Category {
+fn category(category: sdk::Category) -> wit::Category {
     match category {
-        Category::Compute => wit::Category::Compute,
-        Category::Storage => wit::Category::Storage,
-        Category::Network => wit::Category::Network,
-        Category::Database => wit::Category::Database,
-        Category::Identity => wit::Category::Identity,
-        Category::Management => wit::Category::Management,
-        Category::Security => wit::Category::Security,
+        sdk::Category::Compute => wit::Category::Compute,
+        sdk::Category::Storage => wit::Category::Storage,
+        sdk::Category::Network => wit::Category::Network,
+        sdk::Category::Database => wit::Category::Database,
+        sdk::Category::Identity => wit::Category::Identity,
+        sdk::Category::Management => wit::Category::Management,
+        sdk::Category::Security => wit::Category::Security,
     }
 }
 
-fn access_level(level: AccessLevel) -> wit::AccessLevel {
+fn access_level(level: sdk::AccessLevel) -> wit::AccessLevel {
     match level {
-        AccessLevel::List => wit::AccessLevel::List,
-        AccessLevel::Read => wit::AccessLevel::Read,
-        AccessLevel::Write => wit::AccessLevel::Write,
-        AccessLevel::PermissionsManagement => wit::AccessLevel::PermissionsManagement,
-        AccessLevel::Tagging => wit::AccessLevel::Tagging,
+        sdk::AccessLevel::List => wit::AccessLevel::List,
+        sdk::AccessLevel::Read => wit::AccessLevel::Read,
+        sdk::AccessLevel::Write => wit::AccessLevel::Write,
+        sdk::AccessLevel::PermissionsManagement => wit::AccessLevel::PermissionsManagement,
+        sdk::AccessLevel::Tagging => wit::AccessLevel::Tagging,
     }
 }
 
-fn risks(risks: crate::event::Risks) -> wit::Risks {
-    let mut out = wit::Risks::empty();
-    for (risk, flag) in [
-        (Risk::PrivilegeEscalation, wit::Risks::PRIVILEGE_ESCALATION),
-        (Risk::ResourceExposure, wit::Risks::RESOURCE_EXPOSURE),
-        (Risk::DataExfiltration, wit::Risks::DATA_EXFILTRATION),
-        (Risk::CredentialExposure, wit::Risks::CREDENTIAL_EXPOSURE),
-        (Risk::DefenseEvasion, wit::Risks::DEFENSE_EVASION),
+fn event_flags(flags: sdk::EventFlags) -> wit::EventFlags {
+    let mut out = wit::EventFlags::empty();
+    for (from, to) in [
+        (sdk::EventFlags::SUCCESS, wit::EventFlags::SUCCESS),
+        (sdk::EventFlags::READ_ONLY, wit::EventFlags::READ_ONLY),
+        (sdk::EventFlags::MANAGEMENT, wit::EventFlags::MANAGEMENT),
+        (sdk::EventFlags::MFA, wit::EventFlags::MFA),
     ] {
-        if risks.contains(risk) {
-            out |= flag;
+        if flags.contains(from) {
+            out |= to;
+        }
+    }
+    out
+}
+
+fn risks(risks: sdk::Risks) -> wit::Risks {
+    let mut out = wit::Risks::empty();
+    for (from, to) in [
+        (sdk::Risks::PRIVILEGE_ESCALATION, wit::Risks::PRIVILEGE_ESCALATION),
+        (sdk::Risks::RESOURCE_EXPOSURE, wit::Risks::RESOURCE_EXPOSURE),
+        (sdk::Risks::DATA_EXFILTRATION, wit::Risks::DATA_EXFILTRATION),
+        (sdk::Risks::CREDENTIAL_EXPOSURE, wit::Risks::CREDENTIAL_EXPOSURE),
+        (sdk::Risks::DEFENSE_EVASION, wit::Risks::DEFENSE_EVASION),
+    ] {
+        if risks.contains(from) {
+            out |= to;
         }
     }
     out

@@ -14,6 +14,8 @@
 //!
 //! Every batch it survives yields one `test.batch-seen` finding citing the batch's first event,
 //! with the files its config named (as the host read them) as evidence: `file.PATH` = bytes.
+//! With `{"echo": true}` that finding also carries every field of every event as it read
+//! them, `ID.FIELD` = value (absent fields left out), so a test can check what crossed.
 use trailhound_sdk::prelude::*;
 
 #[derive(Default)]
@@ -33,6 +35,7 @@ pub struct Misbehaving {
     metric_name_bytes: Option<usize>,
     /// The files the host handed over: path and size.
     files: Vec<(String, usize)>,
+    echo: bool,
 }
 
 impl Detector for Misbehaving {
@@ -62,13 +65,14 @@ impl Detector for Misbehaving {
         self.log_lines = number("log_lines").unwrap_or(0);
         self.log_bytes = number("log_bytes").unwrap_or(10) as usize;
         self.metric_name_bytes = number("metric_name_bytes").map(|n| n as usize);
+        self.echo = config["echo"].as_bool().unwrap_or(false);
         Ok(())
     }
 
-    fn on_events(&mut self, events: &[Event], findings: &mut Vec<Finding>) {
+    fn on_events(&mut self, events: &Batch, findings: &mut Vec<Finding>) {
         if let Some(action) = &self.trap_on {
-            if let Some(e) = events.iter().find(|e| &e.action == action) {
-                panic!("asked to trap on {} (event {})", e.action, e.id);
+            if let Some(e) = events.iter().find(|e| e.action() == action) {
+                panic!("asked to trap on {} (event {})", e.action(), e.id());
             }
         }
         let mut counter = 0u64;
@@ -99,17 +103,137 @@ impl Detector for Misbehaving {
         for _ in 0..self.log_lines {
             trailhound_sdk::host::log(trailhound_sdk::host::LogLevel::Debug, &line);
         }
-        if let Some(first) = events.first() {
+        if let Some(first) = events.get(0) {
             let title = self.title_bytes.map_or_else(|| "Batch seen".to_string(), |n| "t".repeat(n));
             for _ in 0..self.findings {
-                let mut finding = Finding::new("test.batch-seen", title.clone(), Severity::Info).event(first);
+                let mut finding =
+                    Finding::new("test.batch-seen", title.clone(), Severity::Info).event(&first);
                 for (path, bytes) in &self.files {
                     finding = finding.evidence(format!("file.{path}"), bytes.to_string());
+                }
+                if self.echo {
+                    for event in events.iter() {
+                        for (field, value) in echo(&event) {
+                            finding = finding.evidence(format!("{}.{field}", event.id()), value);
+                        }
+                    }
                 }
                 findings.push(finding);
             }
         }
     }
+}
+
+/// Every field of `e` that has a value, as text.
+fn echo(e: &Event) -> Vec<(&'static str, String)> {
+    let a = e.actor();
+    let l = e.lineage();
+    let join = |items: &mut dyn Iterator<Item = &str>| items.collect::<Vec<_>>().join(",");
+    let mut out = vec![
+        ("time", e.time().to_string()),
+        ("provider", e.provider().to_string()),
+        ("source", e.source().to_string()),
+        ("plane", e.plane().as_str().to_string()),
+        ("class_uid", e.class_uid().to_string()),
+        ("category", e.category().as_str().to_string()),
+        ("service", e.service().to_string()),
+        ("action", e.action().to_string()),
+        ("success", e.success().to_string()),
+        ("read_only", e.read_only().to_string()),
+        ("management", e.management().to_string()),
+        ("account", e.account().to_string()),
+        ("region", e.region().to_string()),
+        ("risks", e.risks().to_string()),
+        ("actor.id", a.id().to_string()),
+        ("actor.kind", a.kind().to_string()),
+        ("actor.account", a.account().to_string()),
+        ("actor.mfa", a.mfa().to_string()),
+        ("actor.delegation", join(&mut a.delegation())),
+        ("lineage.origin", l.origin().to_string()),
+        ("lineage.hops", l.hops().to_string()),
+        ("techniques", join(&mut e.techniques())),
+        (
+            "resources",
+            e.resources()
+                .map(|r| format!("{}={}@{}", r.kind(), r.id(), r.account().unwrap_or("-")))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    ];
+    let optional = [
+        ("access_level", e.access_level().map(|l| l.as_str())),
+        ("error_code", e.error_code()),
+        ("error_message", e.error_message()),
+        ("source_ip", e.source_ip()),
+        ("user_agent", e.user_agent()),
+        ("request_id", e.request_id()),
+        ("correlation_id", e.correlation_id()),
+        ("actor.name", a.name()),
+        ("actor.access_key", a.access_key()),
+        ("actor.session_name", a.session_name()),
+        ("actor.session_issuer", a.session_issuer()),
+        ("actor.source_identity", a.source_identity()),
+        ("actor.invoked_by", a.invoked_by()),
+        ("lineage.key_obtained_by", l.key_obtained_by()),
+    ];
+    out.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?.to_string()))));
+    if let Some(n) = e.network() {
+        out.push((
+            "network",
+            format!(
+                "{}:{} -> {}:{} proto {} bytes {} packets {} allowed {} on {} until {}",
+                n.src_addr().unwrap_or("-"),
+                n.src_port().unwrap_or(0),
+                n.dst_addr().unwrap_or("-"),
+                n.dst_port().unwrap_or(0),
+                n.protocol().unwrap_or(0),
+                n.bytes().unwrap_or(0),
+                n.packets().unwrap_or(0),
+                n.allowed().unwrap_or(false),
+                n.interface().unwrap_or("-"),
+                n.end().unwrap_or(0),
+            ),
+        ));
+    }
+    if let Some(p) = e.process() {
+        let parts = [
+            p.hostname(),
+            p.name(),
+            p.exe(),
+            p.cmdline(),
+            p.parent(),
+            p.user(),
+            p.file(),
+            p.container_id(),
+            p.container_name(),
+            p.image(),
+            p.pod(),
+            p.namespace(),
+        ];
+        let parts: Vec<&str> = parts.iter().map(|v| v.unwrap_or("-")).collect();
+        out.push((
+            "process",
+            format!(
+                "{} pid {} privileged {}",
+                parts.join("|"),
+                p.pid().unwrap_or(0),
+                p.privileged().unwrap_or(false)
+            ),
+        ));
+    }
+    if let Some(al) = e.alert() {
+        out.push((
+            "alert",
+            format!(
+                "{} {} [{}] by {}",
+                al.rule(),
+                al.severity().as_str(),
+                join(&mut al.tags()),
+                al.reporter()
+            ),
+        ));
+    }
+    out
 }
 
 /// A buffer whose pages are really written, so the allocation cannot be optimized away.
