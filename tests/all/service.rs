@@ -29,9 +29,9 @@ fn root_event(id: &str) -> String {
 }
 
 /// A running `trailhound run`, its stdout lines arriving on a channel.
-struct Service {
+pub(super) struct Service {
     child: Child,
-    stdin: Option<ChildStdin>,
+    pub(super) stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
     errors: mpsc::Receiver<String>,
@@ -39,7 +39,7 @@ struct Service {
 }
 
 impl Service {
-    fn start(dir: &Path, sources: &str, plugin: (&str, serde_json::Value)) -> Service {
+    pub(super) fn start(dir: &Path, sources: &str, plugin: (&str, serde_json::Value)) -> Service {
         let component = support::component(plugin.0);
         let config = format!(
             "[engine]\nworkers = 1\nbatch_size = 512\nlinger_ms = 200\n{sources}\n\
@@ -80,7 +80,7 @@ impl Service {
     }
 
     /// Waits until `n` findings have been printed in all.
-    fn wait_for_findings(&mut self, n: usize) {
+    pub(super) fn wait_for_findings(&mut self, n: usize) {
         let deadline = Instant::now() + PATIENCE;
         while self.seen.len() < n {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -91,14 +91,14 @@ impl Service {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(super) fn signal(&self, name: &str) {
         let status =
             Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
     /// Waits for the process to end; its exit code and stderr.
-    fn wait(mut self) -> (Option<i32>, String, Vec<String>) {
+    pub(super) fn wait(mut self) -> (Option<i32>, String, Vec<String>) {
         drop(self.stdin.take());
         let deadline = Instant::now() + PATIENCE;
         let status = loop {
@@ -182,7 +182,7 @@ fn a_second_signal_exits_at_once() {
     assert!(stderr.contains("second signal: exiting now"), "{stderr}");
 }
 
-fn watch_sources(folder: &Path) -> String {
+pub(super) fn watch_sources(folder: &Path) -> String {
     format!("[[sources]]\ntype = \"files\"\npaths = [{:?}]\nwatch = true\n", folder.display().to_string())
 }
 
