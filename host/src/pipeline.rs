@@ -85,11 +85,9 @@ pub fn run(
     sinks: Vec<Box<dyn Sink>>,
     progress: Progress<'_>,
 ) -> Result<RunSummary, RunError> {
-    let mut pipeline = Pipeline::start(settings, plugins, sinks)?
-        .with_limits(reading.limits)
-        .with_source_type(reading.source_type);
+    let mut pipeline = Pipeline::start(settings, plugins, sinks)?.with_limits(reading.limits);
     for input in inputs {
-        pipeline.ingest(input, progress)?;
+        pipeline.ingest(input, reading.source_type, progress)?;
     }
     progress(pipeline.summary.events);
     pipeline.finish()
@@ -110,8 +108,6 @@ pub struct Pipeline {
     delivery: std::thread::JoinHandle<Delivered>,
     summary: RunSummary,
     limits: Limits,
-    /// Every record is of this source, when the operator says so.
-    source_type: Option<SourceType>,
     normalizers: Pool,
     started: Instant,
 }
@@ -139,7 +135,6 @@ impl Pipeline {
             delivery,
             summary: RunSummary::default(),
             limits: Limits::default(),
-            source_type: None,
             normalizers,
             started,
         })
@@ -151,22 +146,22 @@ impl Pipeline {
         self
     }
 
-    /// Reads every record as one of this source instead of recognising each.
-    pub fn with_source_type(mut self, source_type: Option<SourceType>) -> Self {
-        self.source_type = source_type;
-        self
-    }
-
-    /// Reads one input to its end. An unreadable input is counted in the summary, not an error.
+    /// Reads one input to its end, every record as of the `forced` source type (`None`: each
+    /// record's is recognised). An unreadable input is counted in the summary, not an error.
     ///
     /// # Errors
     /// A worker died.
-    pub fn ingest(&mut self, input: &Input, progress: Progress<'_>) -> Result<(), RunError> {
+    pub fn ingest(
+        &mut self,
+        input: &Input,
+        forced: Option<SourceType>,
+        progress: Progress<'_>,
+    ) -> Result<(), RunError> {
         let limits = self.limits;
         let mut failure: Option<RunError> = None;
         let result = sources::read(input, limits, &mut |item| {
             if failure.is_none() {
-                match self.take(item) {
+                match self.take(item, forced) {
                     Ok(()) if self.summary.events.is_multiple_of(4096) => progress(self.summary.events),
                     Ok(()) => {}
                     Err(e) => failure = Some(e),
@@ -179,19 +174,20 @@ impl Pipeline {
         failure.map_or(Ok(()), Err)
     }
 
-    /// Takes one decoded item (from a source read elsewhere, e.g. stdin on its own thread).
+    /// Takes one decoded item (from a source read elsewhere, e.g. stdin on its own thread),
+    /// to be read as of the `forced` source type (`None`: recognised).
     ///
     /// # Errors
     /// A worker died.
-    pub fn take(&mut self, item: Item) -> Result<(), RunError> {
+    pub fn take(&mut self, item: Item, forced: Option<SourceType>) -> Result<(), RunError> {
         let (engine, summary) = (&mut self.engine, &mut self.summary);
-        self.normalizers.push(item, self.source_type, &mut |outcome| submit(engine, summary, outcome))
+        self.normalizers.push(item, forced, &mut |outcome| submit(engine, summary, outcome))
     }
 
     /// Hands every record taken so far to the engine, normalized.
     fn drain(&mut self) -> Result<(), RunError> {
         let (engine, summary) = (&mut self.engine, &mut self.summary);
-        self.normalizers.flush(self.source_type, &mut |outcome| submit(engine, summary, outcome))
+        self.normalizers.flush(&mut |outcome| submit(engine, summary, outcome))
     }
 
     /// The input is quiet: partial batches go to the plugins now, and due ticks run.

@@ -30,7 +30,11 @@ fn example_config_parses_to_expected_values() {
 
     assert_eq!(
         config.sources,
-        vec![SourceConfig::Files(FilesSource { paths: vec![base.join("data")], watch: false })]
+        vec![SourceConfig::Files(FilesSource {
+            paths: vec![base.join("data")],
+            watch: false,
+            log_type: None
+        })]
     );
 
     let names: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -70,6 +74,13 @@ const BROKEN: &[(&str, usize, usize, &str, &str)] = &[
     ("memory-too-large.toml", 2, 19, "engine.memory_limit_mb", "8192 is out of range: must be 1 to 4096"),
     ("duplicate-plugin.toml", 9, 8, "plugins[1].name", "duplicate plugin name \"actor-trail\": plugins[0]"),
     ("empty-paths.toml", 3, 9, "sources[0].paths", "must name at least one file or folder"),
+    (
+        "unknown-log-type.toml",
+        4,
+        12,
+        "sources[0].log_type",
+        "unknown source type \"eks\"; expected one of aws-cloudtrail",
+    ),
     ("no-plugin.toml", 1, 1, "plugins", "no plugin"),
     ("syntax-error.toml", 6, 6, "", "expected `=`"),
 ];
@@ -169,6 +180,7 @@ path = "out/findings.jsonl"
         vec![SourceConfig::Files(FilesSource {
             paths: vec![PathBuf::from("/etc/trailhound/logs"), PathBuf::from("/var/log/trail")],
             watch: true,
+            log_type: None,
         })]
     );
     assert_eq!(

@@ -12,6 +12,7 @@ mod fuzz;
 mod hardening;
 mod limits;
 mod lineage;
+mod log_type;
 mod normalize;
 mod normalize_azure;
 mod normalize_falco;

@@ -265,3 +265,31 @@ fn a_header_cut_across_reads_is_still_a_header() {
         "{items:?}"
     );
 }
+
+/// A watched custom-format file that grows is read on in the format of its header, which is
+/// only on its first line (it used to be read as JSON from there: every new line malformed).
+#[test]
+fn a_watched_custom_format_file_keeps_its_header_when_it_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custom.log");
+    // A custom format as the AWS docs show one: a record of it is not a default-format line.
+    let header = "account-id interface-id srcaddr dstaddr dstport action log-status";
+    let line = |port: u16| format!("123456789010 eni-1235b8ca123456789 10.0.0.5 10.0.0.9 {port} ACCEPT OK\n");
+    std::fs::write(&path, format!("{header}\n{}", line(22))).unwrap();
+    let mut tracker = trailhound::sources::watch::Tracker::new(Limits::default());
+    let mut items = Vec::new();
+    tracker.read_new(&path, &mut |item| items.push(item)).unwrap();
+    std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(line(3389).as_bytes()).unwrap();
+    let progress = tracker.read_new(&path, &mut |item| items.push(item)).unwrap();
+    assert!(!progress.reread, "{progress:?}");
+    let ports: Vec<(Option<u64>, Value)> = items
+        .iter()
+        .map(|item| match item {
+            Item::Record(raw) => {
+                (raw.origin.line, serde_json::from_str::<Value>(&raw.text).unwrap()["dstport"].clone())
+            }
+            Item::Malformed(bad) => panic!("malformed: {bad}"),
+        })
+        .collect();
+    assert_eq!(ports, [(Some(2), json!(22)), (Some(3), json!(3389))]);
+}

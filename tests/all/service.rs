@@ -29,9 +29,9 @@ fn root_event(id: &str) -> String {
 }
 
 /// A running `trailhound run`, its stdout lines arriving on a channel.
-struct Service {
+pub(super) struct Service {
     child: Child,
-    stdin: Option<ChildStdin>,
+    pub(super) stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
     errors: mpsc::Receiver<String>,
@@ -39,7 +39,7 @@ struct Service {
 }
 
 impl Service {
-    fn start(dir: &Path, sources: &str, plugin: (&str, serde_json::Value)) -> Service {
+    pub(super) fn start(dir: &Path, sources: &str, plugin: (&str, serde_json::Value)) -> Service {
         let component = support::component(plugin.0);
         let config = format!(
             "[engine]\nworkers = 1\nbatch_size = 512\nlinger_ms = 200\n{sources}\n\
@@ -48,10 +48,12 @@ impl Service {
             component.display().to_string(),
             toml_inline(&plugin.1),
         );
-        let path = dir.join("service.toml");
-        std::fs::write(&path, config).unwrap();
+        std::fs::write(dir.join("service.toml"), config).unwrap();
+        // Run from the config's folder with a relative path, as an operator does: relative
+        // source paths stay relative to the working folder.
         let mut child = Command::new(env!("CARGO_BIN_EXE_trailhound"))
-            .args(["run", "--config", path.to_str().unwrap()])
+            .args(["run", "--config", "service.toml"])
+            .current_dir(dir)
             .env("CI", "true")
             .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("service-cache"))
             .stdin(Stdio::piped())
@@ -80,7 +82,7 @@ impl Service {
     }
 
     /// Waits until `n` findings have been printed in all.
-    fn wait_for_findings(&mut self, n: usize) {
+    pub(super) fn wait_for_findings(&mut self, n: usize) {
         let deadline = Instant::now() + PATIENCE;
         while self.seen.len() < n {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -91,14 +93,14 @@ impl Service {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(super) fn signal(&self, name: &str) {
         let status =
             Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
     /// Waits for the process to end; its exit code and stderr.
-    fn wait(mut self) -> (Option<i32>, String, Vec<String>) {
+    pub(super) fn wait(mut self) -> (Option<i32>, String, Vec<String>) {
         drop(self.stdin.take());
         let deadline = Instant::now() + PATIENCE;
         let status = loop {
@@ -182,7 +184,7 @@ fn a_second_signal_exits_at_once() {
     assert!(stderr.contains("second signal: exiting now"), "{stderr}");
 }
 
-fn watch_sources(folder: &Path) -> String {
+pub(super) fn watch_sources(folder: &Path) -> String {
     format!("[[sources]]\ntype = \"files\"\npaths = [{:?}]\nwatch = true\n", folder.display().to_string())
 }
 
@@ -260,4 +262,26 @@ fn watched_files_are_read_once_as_they_grow_and_a_recreated_folder_is_watched_ag
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 11, "each record once: {ids:?}");
+}
+
+/// A file already in a watched folder when the service starts, then appended to, is read on
+/// from where the first read stopped. With a relative folder, the first read used to name the
+/// file relatively and the watcher absolutely, so the append read the whole file again.
+#[test]
+fn a_file_read_at_start_then_appended_is_read_on_not_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("incoming");
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("trail.jsonl");
+    write_lines(&file, 0..2, false);
+    let mut service =
+        Service::start(dir.path(), &watch_sources(Path::new("incoming")), ("minimal-detector", json!({})));
+    service.wait_for_findings(2);
+    write_lines(&file, 2..3, true);
+    service.wait_for_findings(3);
+    std::thread::sleep(Duration::from_millis(600));
+    service.signal("TERM");
+    let (code, stderr, seen) = service.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("events read: 3 ") && stderr.contains("findings: 3 "), "{stderr}\n{seen:?}");
 }

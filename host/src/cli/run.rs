@@ -5,6 +5,10 @@
 //! that appears or grows is read as far as it is complete (see [`sources::watch`]), and a
 //! watched folder that disappears is reported and watched again when it comes back.
 //!
+//! A source's `log_type` travels with what it reads: stdin's records carry it, and each
+//! watched root remembers its own, so a file that arrives later is read as of the source of
+//! the root it arrived under (the deepest, when roots of two sources nest).
+//!
 //! Findings arrive within a bounded delay: when the input has been quiet for
 //! `engine.linger_ms`, partial batches go to the plugins and due ticks run.
 //!
@@ -24,6 +28,7 @@ use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use trailhound::config::{Config, SourceConfig};
 use trailhound::decode::{Layout, Limits};
+use trailhound::normalize::SourceType;
 use trailhound::pipeline::Pipeline;
 use trailhound::sources::watch::Tracker;
 use trailhound::sources::{self, printable_path, Input, Item, SourceError};
@@ -32,8 +37,8 @@ use super::summary;
 
 /// What reaches the service loop from the other threads.
 enum Event {
-    /// A record (or malformed record) read from stdin.
-    Item(Item),
+    /// A record (or malformed record) read from stdin, and the source type it is read as.
+    Item(Item, Option<SourceType>),
     /// Stdin reached its end, or failed.
     StdinDone(Result<(), SourceError>),
     /// A file in a watched folder was written or moved into place.
@@ -71,13 +76,14 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut roots = Vec::new();
     let mut stopped = false;
     for source in &config.sources {
+        let log_type = source.log_type();
         match source {
             SourceConfig::Stdin(_) => {
                 stdin_open = true;
-                read_stdin(tx.clone(), config.input)?;
+                read_stdin(tx.clone(), config.input, log_type)?;
             }
             SourceConfig::Files(files) if files.watch => {
-                roots.extend(files.paths.iter().cloned());
+                roots.extend(files.paths.iter().map(|path| (path.clone(), log_type)));
             }
             SourceConfig::Files(files) => {
                 let expanded = sources::expand(&files.paths)?;
@@ -89,7 +95,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
                         stopped = true;
                         break;
                     }
-                    pipeline.ingest(input, &mut |_| {})?;
+                    pipeline.ingest(input, log_type, &mut |_| {})?;
                 }
             }
         }
@@ -104,7 +110,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     while !stopped && !STOP.load(Ordering::Relaxed) && (stdin_open || watch.is_some()) {
         let event = rx.recv_timeout(linger.saturating_sub(last_idle.elapsed()));
         match event {
-            Ok(Event::Item(item)) => pipeline.take(item)?,
+            Ok(Event::Item(item, forced)) => pipeline.take(item, forced)?,
             Ok(Event::StdinDone(result)) => {
                 stdin_open = false;
                 if let Err(error) = result {
@@ -129,8 +135,8 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
     // Drain what was read before the stop, then report what is still incomplete.
     while let Ok(event) = rx.try_recv() {
-        if let Event::Item(item) = event {
-            pipeline.take(item)?;
+        if let Event::Item(item, forced) = event {
+            pipeline.take(item, forced)?;
         }
     }
     for tail in tracker.incomplete() {
@@ -141,12 +147,13 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(summary::exit_code(&summary))
 }
 
-/// Reads stdin on its own thread, so that a stop signal is answered while a read blocks.
-fn read_stdin(tx: Sender<Event>, limits: Limits) -> anyhow::Result<()> {
+/// Reads stdin on its own thread, so that a stop signal is answered while a read blocks;
+/// every record is to be read as `log_type` (`None`: recognised).
+fn read_stdin(tx: Sender<Event>, limits: Limits, log_type: Option<SourceType>) -> anyhow::Result<()> {
     std::thread::Builder::new().name("stdin".into()).spawn(move || {
         let name: Arc<str> = Arc::from("-");
         let result = sources::read_from(std::io::stdin().lock(), &name, Layout::Sniff, limits, &mut |item| {
-            let _ = tx.send(Event::Item(item));
+            let _ = tx.send(Event::Item(item, log_type));
         });
         let done = result.map(drop).map_err(|source| SourceError { path: "-".into(), source });
         let _ = tx.send(Event::StdinDone(done));
@@ -154,14 +161,26 @@ fn read_stdin(tx: Sender<Event>, limits: Limits) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The watched folders: their watcher, and whether each is there.
+/// The watched folders: their watcher, and each folder.
 struct Watch {
     watcher: RecommendedWatcher,
-    roots: Vec<(PathBuf, bool)>,
+    roots: Vec<Root>,
+}
+
+/// One watched folder (or file) of a source.
+struct Root {
+    /// Absolute, as the watcher names the files under it: a file read first by the initial
+    /// pass and then again on a change is one file to the [`Tracker`].
+    path: PathBuf,
+    /// What every record of a file under it is read as (`None`: recognised).
+    log_type: Option<SourceType>,
+    /// Whether it is there (and watched).
+    here: bool,
 }
 
 impl Watch {
-    fn start(paths: &[PathBuf], tx: Sender<Event>) -> anyhow::Result<Self> {
+    /// Watches each path, every file under it to be read as its log type.
+    fn start(paths: &[(PathBuf, Option<SourceType>)], tx: Sender<Event>) -> anyhow::Result<Self> {
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
             Ok(event) if is_finished_write(&event.kind) => {
                 for path in event.paths {
@@ -171,51 +190,69 @@ impl Watch {
             Ok(_) => {}
             Err(error) => tracing::error!(%error, "folder watch failed"),
         })?;
-        let mut watch = Watch { watcher, roots: paths.iter().map(|p| (p.clone(), false)).collect() };
-        for i in 0..watch.roots.len() {
-            let path = watch.roots[i].0.clone();
+        let roots = paths
+            .iter()
+            .map(|(path, log_type)| Root {
+                path: std::path::absolute(path).unwrap_or_else(|_| path.clone()),
+                log_type: *log_type,
+                here: false,
+            })
+            .collect();
+        let mut watch = Watch { watcher, roots };
+        for root in &mut watch.roots {
             watch
                 .watcher
-                .watch(&path, RecursiveMode::Recursive)
-                .with_context(|| format!("cannot watch {}", printable_path(&path)))?;
-            watch.roots[i].1 = true;
+                .watch(&root.path, RecursiveMode::Recursive)
+                .with_context(|| format!("cannot watch {}", printable_path(&root.path)))?;
+            root.here = true;
         }
         tracing::info!(folders = paths.len(), "watching for new files; Ctrl-C to stop");
-        let names: Vec<String> = paths.iter().map(|p| printable_path(p)).collect();
+        let names: Vec<String> = paths.iter().map(|(p, _)| printable_path(p)).collect();
         eprintln!("watching {} for new files; Ctrl-C to stop", names.join(", "));
         Ok(watch)
     }
 
-    /// Reads every log file under the watched folders that has something new.
+    /// Reads every log file under the watched folders that has something new, each as of its
+    /// folder's log type. A file under two folders is read once: the second read finds
+    /// nothing new.
     fn read_all(&self, tracker: &mut Tracker, pipeline: &mut Pipeline) {
-        let present: Vec<PathBuf> =
-            self.roots.iter().filter(|(_, here)| *here).map(|(p, _)| p.clone()).collect();
-        match sources::expand(&present) {
-            Ok(expanded) => {
-                for error in &expanded.unreadable {
-                    pipeline.note_unreadable(error);
-                }
-                for input in expanded.inputs {
-                    if let Input::File(path) = input {
-                        read_changed(&path, tracker, pipeline);
+        for root in self.roots.iter().filter(|root| root.here) {
+            match sources::expand(std::slice::from_ref(&root.path)) {
+                Ok(expanded) => {
+                    for error in &expanded.unreadable {
+                        pipeline.note_unreadable(error);
+                    }
+                    for input in expanded.inputs {
+                        if let Input::File(path) = input {
+                            read_changed(&path, root.log_type, tracker, pipeline);
+                        }
                     }
                 }
+                Err(error) => pipeline.note_unreadable(&error),
             }
-            Err(error) => pipeline.note_unreadable(&error),
         }
     }
 
     fn file_changed(&self, path: &Path, tracker: &mut Tracker, pipeline: &mut Pipeline) {
         if path.is_file() && sources::is_log_file(path) {
-            read_changed(path, tracker, pipeline);
+            read_changed(path, self.log_type_of(path), tracker, pipeline);
         }
+    }
+
+    /// The log type of the deepest watched root `path` (as the watcher names it) is under.
+    fn log_type_of(&self, path: &Path) -> Option<SourceType> {
+        self.roots
+            .iter()
+            .filter(|root| path.starts_with(&root.path))
+            .max_by_key(|root| root.path.components().count())
+            .and_then(|root| root.log_type)
     }
 
     /// A watched folder that was removed is reported once; when it is back it is watched
     /// again and read.
     fn check_roots(&mut self, tracker: &mut Tracker, pipeline: &mut Pipeline) {
         let mut returned = false;
-        for (path, here) in &mut self.roots {
+        for Root { path, here, .. } in &mut self.roots {
             let exists = path.is_dir();
             if *here && !exists {
                 *here = false;
@@ -245,11 +282,12 @@ impl Watch {
     }
 }
 
-fn read_changed(path: &Path, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+/// Reads what is new in `path`, every record as `log_type` (`None`: recognised).
+fn read_changed(path: &Path, log_type: Option<SourceType>, tracker: &mut Tracker, pipeline: &mut Pipeline) {
     let mut items = Vec::new();
     let result = tracker.read_new(path, &mut |item| items.push(item));
     for item in items {
-        if let Err(error) = pipeline.take(item) {
+        if let Err(error) = pipeline.take(item, log_type) {
             tracing::error!(%error, "the engine stopped");
             return;
         }

@@ -15,7 +15,9 @@
 //! ```
 //!
 //! Unknown keys are errors everywhere, so a typo cannot silently fall back to a default.
-//! The `type` key of a source or sink table picks its kind. Relative paths are relative to
+//! The `type` key of a source or sink table picks its kind. A source's `log_type` (a
+//! [`SourceType`] name, such as `k8s-audit`) reads every record of that source as that log
+//! source instead of recognising each record's. Relative paths are relative to
 //! the config file's folder, so a config works from any working directory. Every error names
 //! the file, line, column and field ([`ConfigError`]). `examples/trailhound.toml` is a
 //! complete, commented example.
@@ -34,6 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::decode::Limits;
 use crate::engine::{Budget, EngineSettings, PluginSpec};
+use crate::normalize::SourceType;
 pub use crate::sinks::SinkConfig;
 
 pub use error::{ConfigError, Location, Problem};
@@ -190,12 +193,35 @@ pub struct FilesSource {
     /// Default: false.
     #[serde(default)]
     pub watch: bool,
+    /// Every record of every file (those that arrive later in watched folders included) is
+    /// of this log source ([`SourceConfig::log_type`]). Default: recognised per record.
+    pub log_type: Option<String>,
 }
 
-/// `type = "stdin"`: no settings.
+/// `type = "stdin"`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StdinSource {}
+pub struct StdinSource {
+    /// Every record on stdin is of this log source ([`SourceConfig::log_type`]). Default:
+    /// recognised per record.
+    pub log_type: Option<String>,
+}
+
+impl SourceConfig {
+    /// The log source every record of this source is read as, when its `log_type` names one;
+    /// `None`: each record's is recognised.
+    pub fn log_type(&self) -> Option<SourceType> {
+        // An unknown name is a problem `problems` reports, so a config in use has none.
+        self.log_type_name().and_then(|name| SourceType::parse(name).ok())
+    }
+
+    fn log_type_name(&self) -> Option<&str> {
+        match self {
+            SourceConfig::Files(files) => files.log_type.as_deref(),
+            SourceConfig::Stdin(stdin) => stdin.log_type.as_deref(),
+        }
+    }
+}
 
 /// One detector (`[[plugins]]`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]

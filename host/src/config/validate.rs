@@ -1,17 +1,19 @@
-//! The checks serde cannot express: values in range, names unique, at least one of each
-//! stage. Each problem names the field it is about, so the error can point at its line.
+//! The checks serde cannot express: values in range, names unique, log types known, at least
+//! one of each stage. Each problem names the field it is about, so the error can point at its
+//! line.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{Config, FieldPath, Problem, SourceConfig};
 use crate::engine::settings::{ranges, Range};
+use crate::normalize::SourceType;
 use crate::sinks::SinkConfig;
 
 impl Config {
     /// Checks what the types cannot: at least one source, one enabled plugin and one sink;
-    /// engine values in range; plugin names unique and well-formed; no two sinks writing the
-    /// same place. Every problem, each naming its field, in the order of the file.
+    /// engine values in range; log types known; plugin names unique and well-formed; no two
+    /// sinks writing the same place. Every problem, each naming its field, in the order of the file.
     pub fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         self.check_engine(&mut problems);
@@ -62,6 +64,9 @@ impl Config {
         let mut stdin = None;
         for (i, source) in self.sources.iter().enumerate() {
             let field = FieldPath::of("sources").index(i);
+            if let Some(Err(message)) = source.log_type_name().map(SourceType::parse) {
+                problems.push(Problem::new(field.key("log_type"), message));
+            }
             match source {
                 SourceConfig::Files(files) => {
                     if files.paths.is_empty() {

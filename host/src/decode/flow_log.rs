@@ -167,7 +167,8 @@ pub fn decode(
             out(item);
         }
     }
-    Ok(Decoded { settled, open, end: Position { offset, line: line_no, lines: Some(true) } })
+    let end = Position { offset, line: line_no, lines: Some(true) };
+    Ok(Decoded { settled, open, end, flow_log: Some(format.clone()) })
 }
 
 /// Reads one line (with its newline) into `buf`, keeping at most `max` bytes of it: the

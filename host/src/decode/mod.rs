@@ -10,9 +10,9 @@
 //!
 //! The one text format read is the VPC flow log's ([`flow_log`]): an input whose first line
 //! is a flow-log header or a default-format flow record is read line by line, each line
-//! handed on as the JSON object of its fields. A flow-log file with a custom format that is
-//! read again from the middle (a watched file that grew) has lost its header, and is read as
-//! JSON from there.
+//! handed on as the JSON object of its fields. The format is returned with what was read
+//! ([`Decoded::flow_log`]): a flow-log file read again from the middle (a watched file that
+//! grew) has no header there, so its reader resumes with [`flow_log::decode`] in that format.
 
 pub mod flow_log;
 pub mod framer;
@@ -84,7 +84,7 @@ impl Position {
 }
 
 /// How far an input was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     /// Just past the last complete value: where reading resumes when more is written.
     pub settled: Position,
@@ -92,6 +92,9 @@ pub struct Decoded {
     pub open: bool,
     /// Where the input ended.
     pub end: Position,
+    /// The format its lines were read in, when the input is flow-log text: what reading it
+    /// again from `settled` needs (a custom format's header is only at the start).
+    pub flow_log: Option<flow_log::Format>,
 }
 
 /// Whether an input starts as JSON does (`{`, `[`, a byte-order mark), or is empty: the
@@ -225,5 +228,5 @@ fn frame(
     let open = framer.open();
     let end = framer.end();
     framer.finish();
-    Ok(Decoded { settled: framer.settled(), open, end })
+    Ok(Decoded { settled: framer.settled(), open, end, flow_log: None })
 }

@@ -5,6 +5,9 @@
 //! Records travel in chunks, numbered as they are sent; results that come back early wait in
 //! a reorder buffer until every chunk before them is back. At most [`IN_FLIGHT_PER_THREAD`]
 //! chunks per thread are out at once, so memory stays bounded when the plugins fall behind.
+//!
+//! Each record carries the source type it is forced to, if any: records of several sources,
+//! each with its own, may share a chunk.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +26,9 @@ const IN_FLIGHT_PER_THREAD: usize = 4;
 /// What one record normalized to.
 pub type Outcome = Result<Normalized, Malformed>;
 
-type Sent = (u64, Option<SourceType>, Vec<Item>);
+/// One item, and the source type it is read as (`None`: recognised).
+type Forced = (Item, Option<SourceType>);
+type Sent = (u64, Vec<Forced>);
 type Back = (u64, Vec<Outcome>);
 
 /// The normalizer threads, and the chunks on their way.
@@ -31,7 +36,7 @@ pub struct Pool {
     jobs: Option<Sender<Sent>>,
     results: Receiver<Back>,
     threads: Vec<std::thread::JoinHandle<()>>,
-    chunk: Vec<Item>,
+    chunk: Vec<Forced>,
     sent: u64,
     handed: u64,
     early: BTreeMap<u64, Vec<Outcome>>,
@@ -67,8 +72,8 @@ impl Pool {
         })
     }
 
-    /// Queues one item; hands every result that is ready to `out`, in stream order, waiting
-    /// for results while too many chunks are out.
+    /// Queues one item, to be read as `forced` (`None`: recognised); hands every result that
+    /// is ready to `out`, in stream order, waiting for results while too many chunks are out.
     ///
     /// # Errors
     /// The first error of `out`.
@@ -78,9 +83,9 @@ impl Pool {
         forced: Option<SourceType>,
         out: &mut dyn FnMut(Outcome) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.chunk.push(item);
+        self.chunk.push((item, forced));
         if self.chunk.len() >= CHUNK {
-            self.send(forced);
+            self.send();
         }
         while self.sent - self.handed > self.max_in_flight {
             self.wait_one(out)?;
@@ -92,26 +97,22 @@ impl Pool {
     ///
     /// # Errors
     /// The first error of `out`.
-    pub fn flush<E>(
-        &mut self,
-        forced: Option<SourceType>,
-        out: &mut dyn FnMut(Outcome) -> Result<(), E>,
-    ) -> Result<(), E> {
-        self.send(forced);
+    pub fn flush<E>(&mut self, out: &mut dyn FnMut(Outcome) -> Result<(), E>) -> Result<(), E> {
+        self.send();
         while self.handed < self.sent {
             self.wait_one(out)?;
         }
         Ok(())
     }
 
-    fn send(&mut self, forced: Option<SourceType>) {
+    fn send(&mut self) {
         if self.chunk.is_empty() {
             return;
         }
         let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
         if let Some(jobs) = &self.jobs {
             // The threads only stop when the pool is dropped.
-            let _ = jobs.send((self.sent, forced, chunk));
+            let _ = jobs.send((self.sent, chunk));
             self.sent += 1;
         }
     }
@@ -152,10 +153,10 @@ impl Drop for Pool {
 }
 
 fn run(jobs: &Receiver<Sent>, results: &Sender<Back>) {
-    for (seq, forced, items) in jobs {
+    for (seq, items) in jobs {
         let outcomes = items
             .into_iter()
-            .map(|item| match item {
+            .map(|(item, forced)| match item {
                 Item::Record(raw) => crate::enrich::normalized(raw, forced),
                 Item::Malformed(bad) => Err(bad),
             })

@@ -8,19 +8,22 @@
 //! out, so a record still being written is left for the next change instead of being
 //! reported as malformed or read twice. A file replaced by another (a new inode) or cut
 //! shorter is read again from its start. Gzip files are read once their stream is complete;
-//! gzip members appended later are read as a new stream from where the last one ended.
+//! gzip members appended later are read as a new stream from where the last one ended. A
+//! flow-log text file is continued in the format its start named: the header of a custom
+//! format is only on its first line.
 //!
 //! Whatever is still incomplete when the run stops is reported, never dropped silently.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{bytes_of, layout_of, printable_path, Item, SourceError};
-use crate::decode::{self, Limits, Position};
+use crate::decode::flow_log::{self, Format};
+use crate::decode::{self, Decoded, Limits, Position};
 use crate::record::{Malformed, Origin};
 
 /// What one change to a file gave.
@@ -34,13 +37,23 @@ pub struct Progress {
     pub pending: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Tracked {
     identity: (u64, u64),
     /// Where the next read starts.
     settled: Position,
     /// Bytes after `settled` that did not yet form a complete value.
     pending: u64,
+    /// The format of its lines, when it is flow-log text.
+    flow_log: Option<Format>,
+}
+
+/// How one file is read: the name records are reported under, its layout, and its flow-log
+/// format when an earlier read found one.
+struct Reading<'a> {
+    name: &'a Arc<str>,
+    layout: decode::Layout,
+    flow_log: Option<&'a Format>,
 }
 
 /// How far each file has been read.
@@ -64,10 +77,12 @@ impl Tracker {
         let meta = std::fs::metadata(path).map_err(error)?;
         let identity = (meta.dev(), meta.ino());
         let len = meta.len();
-        let (start, reread) = match self.files.get(path) {
-            Some(t) if t.identity == identity && len >= t.settled.offset => (t.settled, false),
-            Some(_) => (Position::START, true),
-            None => (Position::START, false),
+        let (start, known, reread) = match self.files.get(path) {
+            Some(t) if t.identity == identity && len >= t.settled.offset => {
+                (t.settled, t.flow_log.clone(), false)
+            }
+            Some(_) => (Position::START, None, true),
+            None => (Position::START, None, false),
         };
         if reread {
             tracing::info!(path = %printable_path(path), "file replaced or cut shorter: reading it again from its start");
@@ -75,46 +90,65 @@ impl Tracker {
         let name: Arc<str> = Arc::from(printable_path(path));
         let layout = layout_of(path);
         // First pass: how far the new bytes form complete values, handing nothing out.
-        let complete = self.frame(path, start, len, &name, layout, &mut |_| {}).map_err(error)?;
-        let end = match complete {
-            Some(settled) => settled,
-            None => start,
+        let reading = Reading { name: &name, layout, flow_log: known.as_ref() };
+        let complete = self.frame(path, start, len, &reading, &mut |_| {}).map_err(error)?;
+        let (end, flow_log) = match complete {
+            Some((settled, found)) => (settled, found),
+            None => (start, known.clone()),
         };
         if end.offset > start.offset {
-            self.frame(path, start, end.offset, &name, layout, out).map_err(error)?;
+            self.frame(path, start, end.offset, &reading, out).map_err(error)?;
         }
         let pending = len - end.offset;
-        self.files.insert(path.to_path_buf(), Tracked { identity, settled: end, pending });
+        self.files.insert(path.to_path_buf(), Tracked { identity, settled: end, pending, flow_log });
         Ok(Progress { bytes: end.offset - start.offset, reread, pending })
     }
 
-    /// Frames `path` from `start` to byte `end`; returns where the last complete value ended,
-    /// or `None` when a gzip stream is not complete yet.
+    /// Frames `path` from `start` to byte `end`; returns where the last complete value ended
+    /// and the flow-log format its lines are in (if they are), or `None` when a gzip stream is
+    /// not complete yet.
     fn frame(
         &self,
         path: &Path,
         start: Position,
         end: u64,
-        name: &Arc<str>,
-        layout: decode::Layout,
+        reading: &Reading<'_>,
         out: &mut dyn FnMut(Item),
-    ) -> io::Result<Option<Position>> {
+    ) -> io::Result<Option<(Position, Option<Format>)>> {
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start(start.offset))?;
         let (stream, gzip) = bytes_of(file.take(end - start.offset))?;
         if !gzip {
-            let decoded = decode::decode_at(stream, name, layout, self.limits, start, out)?;
+            let decoded = self.decode(stream, reading, start, out)?;
             // A last line without its newline is complete when nothing is open at the end.
-            return Ok(Some(if decoded.open { decoded.settled } else { decoded.end }));
+            let settled = if decoded.open { decoded.settled } else { decoded.end };
+            return Ok(Some((settled, decoded.flow_log)));
         }
         // Offsets inside a gzip stream are not offsets in the file: a stream is read whole,
         // and the next read starts after it.
         let at = Position { offset: 0, ..start };
-        match decode::decode_at(stream, name, layout, self.limits, at, out) {
-            Ok(decoded) if !decoded.open => Ok(Some(Position { offset: end, ..decoded.settled })),
+        match self.decode(stream, reading, at, out) {
+            Ok(decoded) if !decoded.open => {
+                Ok(Some((Position { offset: end, ..decoded.settled }, decoded.flow_log)))
+            }
             Ok(_) => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Decodes `stream`, which starts at `at`: in the flow-log format an earlier read found,
+    /// else as its first bytes say.
+    fn decode(
+        &self,
+        stream: Box<dyn BufRead + '_>,
+        reading: &Reading<'_>,
+        at: Position,
+        out: &mut dyn FnMut(Item),
+    ) -> io::Result<Decoded> {
+        match reading.flow_log {
+            Some(format) => flow_log::decode(stream, reading.name, format, self.limits, at, out),
+            None => decode::decode_at(stream, reading.name, reading.layout, self.limits, at, out),
         }
     }
 
