@@ -142,6 +142,8 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     eprintln!("boundary, {} events in memory:", args.memory_events);
     let loaded = boundary::load_events(&scan_inputs, args.memory_events)?;
     let mut ratios = Vec::new();
+    // The minimal detector's WASM and native time per event, batch 512.
+    let mut boundary_ns = None;
     let mut figures = Vec::new();
     let mut stateless_rss: Vec<(String, f64)> = Vec::new();
     macro_rules! compare {
@@ -153,6 +155,9 @@ fn run(mut args: Args) -> anyhow::Result<()> {
             let wasm = boundary::wasm(name, &component, &events, 512)?;
             let ratio = native.events_per_sec() / wasm.events_per_sec();
             ratios.push((name.to_string(), ratio));
+            if name == "minimal-detector" {
+                boundary_ns = Some((1e9 / wasm.events_per_sec(), 1e9 / native.events_per_sec()));
+            }
             rows.push((native, String::new()));
             rows.push((wasm, format!("{ratio:.2}× native")));
             let (rss_mib, linear_mib) = boundary::memory_per_instance(name, &component, &events, LIVE_INSTANCES)?;
@@ -197,7 +202,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     }
 
     let table = report::table(&rows);
-    let targets = targets(normalize_rate, pack_rate, &ratios, &stateless_rss);
+    let targets = targets(normalize_rate, pack_rate, boundary_ns, &ratios, &stateless_rss);
     let figures = report::figures(&figures);
     println!("{table}\n{figures}\n{targets}");
     if let Some(path) = &args.write {
@@ -216,16 +221,29 @@ fn run(mut args: Args) -> anyhow::Result<()> {
 }
 
 /// The issue's targets, read against this run's figures (reported, never asserted).
-fn targets(normalize: f64, pack: f64, ratios: &[(String, f64)], stateless_rss: &[(String, f64)]) -> String {
+fn targets(
+    normalize: f64,
+    pack: f64,
+    boundary_ns: Option<(f64, f64)>,
+    ratios: &[(String, f64)],
+    stateless_rss: &[(String, f64)],
+) -> String {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
     let mut out = String::new();
+    if let Some((wasm, native)) = boundary_ns {
+        out += &format!(
+            "- minimal-detector boundary ≤ 300 ns per event at batch 512: {wasm:.0} ns per event as WASM, \
+             {:.0} ns over the same detector run natively (both lay out the batch)\n",
+            wasm - native
+        );
+    }
     out += &format!(
         "- first-party pack, 2 workers ≥ 50% of decode + normalize: {:.0}% ({pack:.0} vs {normalize:.0} events/s)\n",
         100.0 * pack / normalize
     );
     out += &format!("- first-party pack ≥ 200K events/s per core: {:.0} events/s per core\n", pack / cores);
     for (name, ratio) in ratios {
-        out += &format!("- WASM/native ≤ 1.3× for {name}: {ratio:.2}×\n");
+        out += &format!("- WASM/native ≤ 1.5× for {name}: {ratio:.2}×\n");
     }
     out += "- trailhound Sigma plugin ≥ 5× the native Sigma peer: no Sigma plugin yet; the peer row is its baseline\n";
     for (name, mib) in stateless_rss {

@@ -83,14 +83,17 @@ pub struct Builder {
 
 impl Builder {
     /// A builder for about `events` events, each with `fields` projected values.
+    ///
+    /// The string table is sized for a large cloud event (a kilobyte of text in some forty
+    /// strings) so that a batch rarely grows it: growing copies everything already in it.
     pub fn new(events: usize, fields: usize) -> Self {
         let column = Vec::with_capacity;
         let batch = types::Batch {
             strings: types::Strings {
-                text: String::with_capacity(events * 512),
+                text: String::with_capacity(events * 1024),
                 // String 0: the empty string, standing for no value.
                 ends: {
-                    let mut ends = column(events * 24 + 1);
+                    let mut ends = column(events * (40 + fields) + 1);
                     ends.push(0);
                     ends
                 },

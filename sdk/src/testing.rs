@@ -75,7 +75,8 @@ impl<D: Detector> Harness<D> {
         &self,
         events: impl IntoIterator<Item = (&'e Event, &'e [Option<String>], Option<&'e str>)>,
     ) -> Batch {
-        let mut builder = Builder::new(0, self.info.fields.len());
+        let events = events.into_iter();
+        let mut builder = Builder::new(events.size_hint().0, self.info.fields.len());
         for (event, fields, raw) in events {
             if self.info.wants(&event.source, &event.action) {
                 builder.push(event, fields, raw.filter(|_| self.info.wants_raw));
