@@ -67,6 +67,12 @@ impl Batch {
         (index != 0).then(|| self.str(index))
     }
 
+    /// The texts of a span of `texts`.
+    pub(crate) fn texts(&self, span: types::Span) -> impl ExactSizeIterator<Item = &str> + '_ {
+        let texts = self.columns.texts.get(span.start as usize..).unwrap_or(&[]);
+        texts.get(..span.len as usize).unwrap_or(&[]).iter().map(move |&t| self.str(t))
+    }
+
     /// Run `i` of a list cut by its `ends` column.
     pub(crate) fn run<'a, T>(items: &'a [T], ends: &[u32], i: usize) -> &'a [T] {
         let end = ends.get(i).copied().unwrap_or(0) as usize;
@@ -147,7 +153,7 @@ impl Builder {
             networks: Vec::new(),
             processes: Vec::new(),
             alerts: Vec::new(),
-            tags: Vec::new(),
+            texts: Vec::new(),
         };
         Builder { batch, fields }
     }
@@ -307,6 +313,7 @@ impl Builder {
     }
 
     fn process(&mut self, event: u32, p: &model::Process) -> types::Process {
+        let host_paths = self.texts(&p.host_paths);
         types::Process {
             event,
             hostname: self.opt(&p.hostname),
@@ -323,22 +330,30 @@ impl Builder {
             privileged: p.privileged,
             pod: self.opt(&p.pod),
             namespace: self.opt(&p.namespace),
+            host_paths,
+            host_pid: p.host_pid,
+            host_network: p.host_network,
         }
     }
 
     fn alert(&mut self, event: u32, a: &model::Alert) -> types::Alert {
-        let start = self.batch.tags.len() as u32;
-        for tag in &a.tags {
-            let t = self.text(tag);
-            self.batch.tags.push(t);
-        }
         types::Alert {
             event,
             rule: self.text(&a.rule),
             severity: a.severity.into(),
-            tags: types::Span { start, len: self.batch.tags.len() as u32 - start },
+            tags: self.texts(&a.tags),
             reporter: self.text(&a.reporter),
         }
+    }
+
+    /// A run of `batch.texts` holding `items`.
+    fn texts(&mut self, items: &[String]) -> types::Span {
+        let start = self.batch.texts.len() as u32;
+        for item in items {
+            let t = self.text(item);
+            self.batch.texts.push(t);
+        }
+        types::Span { start, len: self.batch.texts.len() as u32 - start }
     }
 }
 

@@ -467,6 +467,21 @@ impl<'a> Process<'a> {
     pub fn namespace(&self) -> Option<&'a str> {
         self.batch.opt(self.p.namespace)
     }
+
+    /// Host folders mounted into the pod (Kubernetes `hostPath` volumes).
+    pub fn host_paths(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        self.batch.texts(self.p.host_paths)
+    }
+
+    /// The pod shares the host's process namespace (`hostPID`).
+    pub fn host_pid(&self) -> Option<bool> {
+        self.p.host_pid
+    }
+
+    /// The pod shares the host's network namespace (`hostNetwork`).
+    pub fn host_network(&self) -> Option<bool> {
+        self.p.host_network
+    }
 }
 
 /// A detection an event carries: an upstream alert (a Falco rule that fired) or another
@@ -487,10 +502,7 @@ impl<'a> Alert<'a> {
     }
 
     pub fn tags(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
-        let batch = self.batch;
-        let span = self.a.tags;
-        let tags = batch.columns.tags.get(span.start as usize..).unwrap_or(&[]);
-        tags.get(..span.len as usize).unwrap_or(&[]).iter().map(move |&t| batch.str(t))
+        self.batch.texts(self.a.tags)
     }
 
     /// What reported it: `falco`, or the plugin's name.

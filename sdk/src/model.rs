@@ -297,6 +297,12 @@ pub struct Process {
     pub privileged: Option<bool>,
     pub pod: Option<String>,
     pub namespace: Option<String>,
+    /// Host folders mounted into the pod (Kubernetes `hostPath` volumes).
+    pub host_paths: Vec<String>,
+    /// The pod shares the host's process namespace (`hostPID`).
+    pub host_pid: Option<bool>,
+    /// The pod shares the host's network namespace (`hostNetwork`).
+    pub host_network: Option<bool>,
 }
 
 /// A detection carried by the event: an upstream alert (a Falco rule that fired) or, for

@@ -134,6 +134,8 @@ fn every_field_of_the_event_crosses_into_a_0_2_0_plugin_as_the_host_holds_it() {
         pid: Some(4242),
         privileged: Some(true),
         namespace: Some("kube-system".into()),
+        host_paths: vec!["/".into(), "/var/run/docker.sock".into()],
+        host_pid: Some(true),
         ..Process::default()
     }));
     recs[2].event.alert = Some(Box::new(Alert {
@@ -170,7 +172,7 @@ fn every_field_of_the_event_crosses_into_a_0_2_0_plugin_as_the_host_holds_it() {
         ("e1.plane", "network"),
         ("e1.network", "10.0.1.5:49152 -> 198.51.100.9:4444 proto 6 bytes 5120 packets 12 allowed true on eni-0abc until 1700000060000"),
         ("e2.plane", "host"),
-        ("e2.process", "node-1|bash|-|-|-|-|-|c0ffee|-|nginx:1.25|-|kube-system pid 4242 privileged true"),
+        ("e2.process", "node-1|bash|-|-|-|-|-|c0ffee|-|nginx:1.25|-|kube-system pid 4242 privileged true host paths [/,/var/run/docker.sock] host pid Some(true) host network None"),
         ("e2.alert", "Terminal shell in container medium [container,shell] by falco"),
     ];
     for (key, value) in expect {

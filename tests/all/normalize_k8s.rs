@@ -79,6 +79,8 @@ fn privileged_pod_with_a_host_path_in_kube_system() {
     assert_eq!(process.privileged, Some(true));
     assert_eq!(process.namespace.as_deref(), Some("kube-system"));
     assert_eq!(process.pod.as_deref(), Some("node-debugger"));
+    assert_eq!(process.host_paths, ["/"]);
+    assert_eq!((process.host_pid, process.host_network), (Some(true), Some(true)));
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub struct Batch<'a> {
     networks: Vec<wit::Network>,
     processes: Vec<wit::Process>,
     alerts: Vec<wit::Alert>,
-    tags: &'a [u32],
+    texts: &'a [u32],
 }
 
 #[derive(ComponentType, Lower)]
@@ -173,7 +173,7 @@ impl<'a> Batch<'a> {
             networks: c.networks.iter().map(network).collect(),
             processes: c.processes.iter().map(process).collect(),
             alerts: c.alerts.iter().map(alert).collect(),
-            tags: &c.tags,
+            texts: &c.texts,
         }
     }
 }
@@ -211,6 +211,9 @@ fn process(p: &sdk::Process) -> wit::Process {
         privileged: p.privileged,
         pod: p.pod,
         namespace: p.namespace,
+        host_paths: span(p.host_paths),
+        host_pid: p.host_pid,
+        host_network: p.host_network,
     }
 }
 
@@ -219,9 +222,13 @@ fn alert(a: &sdk::Alert) -> wit::Alert {
         event: a.event,
         rule: a.rule,
         severity: severity(a.severity.into()),
-        tags: wit::Span { start: a.tags.start, len: a.tags.len },
+        tags: span(a.tags),
         reporter: a.reporter,
     }
+}
+
+fn span(span: sdk::Span) -> wit::Span {
+    wit::Span { start: span.start, len: span.len }
 }
 
 fn plane(plane: sdk::Plane) -> wit::Plane {

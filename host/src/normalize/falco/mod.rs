@@ -116,6 +116,8 @@ fn process(fields: &Fields<'_>, hostname: Option<String>) -> Process {
         privileged: fields.get("container.privileged").and_then(Loose::bool),
         pod: fields.text("k8s.pod.name"),
         namespace: fields.text("k8s.ns.name"),
+        // Falco's fields say nothing of a pod's spec (host mounts, shared namespaces).
+        ..Process::default()
     }
 }
 

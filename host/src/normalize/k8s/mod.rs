@@ -10,8 +10,9 @@
 //! `auditID` for the final stage (`ResponseComplete`) and `auditID:STAGE` for the others, so
 //! every stage keeps an id of its own.
 //!
-//! For pods, and workloads that template them, the pod's namespace, name, first image and
-//! whether any container is privileged fill [`Process`], as for container runtime events.
+//! For pods, and workloads that template them, the pod's namespace, name, first image,
+//! whether any container is privileged, its `hostPath` mounts and whether it shares the host's
+//! process or network namespace fill [`Process`], as for container runtime events.
 
 mod identity;
 mod shape;
@@ -194,9 +195,17 @@ fn process(audit: &Audit<'_>) -> Option<Process> {
     let privileged = spec.map(|_| {
         containers().any(|c| c.security_context.0.privileged.as_ref().and_then(Loose::bool) == Some(true))
     });
+    let flag = |value: Option<&Loose<'_>>| value.and_then(Loose::bool);
     Some(Process {
         image: containers().find_map(|c| owned(&c.image)),
         privileged,
+        host_paths: spec
+            .into_iter()
+            .flat_map(|s| &s.volumes.0)
+            .filter_map(|v| owned(&v.host_path.0.path))
+            .collect(),
+        host_pid: spec.and_then(|s| flag(s.host_pid.as_ref())),
+        host_network: spec.and_then(|s| flag(s.host_network.as_ref())),
         namespace: owned(&object.namespace).or_else(|| owned(&metadata.namespace)),
         pod: if is_pod { owned(&object.name).or_else(|| owned(&metadata.name)) } else { None },
         ..Process::default()

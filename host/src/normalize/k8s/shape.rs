@@ -136,6 +136,27 @@ pub struct Spec<'a> {
     pub template: Object<Template<'a>>,
     #[serde(borrow, rename = "jobTemplate")]
     pub job_template: Object<Template<'a>>,
+    #[serde(borrow)]
+    pub volumes: List<Volume<'a>>,
+    #[serde(borrow, rename = "hostPID")]
+    pub host_pid: Option<Loose<'a>>,
+    #[serde(borrow, rename = "hostNetwork")]
+    pub host_network: Option<Loose<'a>>,
+}
+
+/// One of `spec.volumes`; only a `hostPath` volume matters here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Volume<'a> {
+    #[serde(borrow, rename = "hostPath")]
+    pub host_path: Object<HostPath<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HostPath<'a> {
+    #[serde(borrow)]
+    pub path: Option<Loose<'a>>,
 }
 
 /// `spec.template` and `spec.jobTemplate`: a spec one level down (optional, so that an empty

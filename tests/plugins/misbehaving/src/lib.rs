@@ -214,10 +214,13 @@ fn echo(e: &Event) -> Vec<(&'static str, String)> {
         out.push((
             "process",
             format!(
-                "{} pid {} privileged {}",
+                "{} pid {} privileged {} host paths [{}] host pid {:?} host network {:?}",
                 parts.join("|"),
                 p.pid().unwrap_or(0),
-                p.privileged().unwrap_or(false)
+                p.privileged().unwrap_or(false),
+                join(&mut p.host_paths()),
+                p.host_pid(),
+                p.host_network(),
             ),
         ));
     }
