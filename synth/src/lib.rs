@@ -10,7 +10,8 @@
 //! [`mix`] is the event mix as data; [`principals`] the population; `record` and `calls`
 //! write one record; `suspicious` plans the attack scenarios; [`write`] lays records out as
 //! CloudTrail delivers them to S3, or as JSON lines. [`example`] writes the bundled example
-//! day (`examples/data/`), its stories told call by call rather than drawn from the mix.
+//! day (`examples/data/`) on every plane, its stories told call by call rather than drawn from
+//! the mix.
 
 mod calls;
 pub mod example;

@@ -8,6 +8,7 @@ mod config;
 mod contract;
 mod engine;
 mod enrich;
+mod example_data;
 mod fuzz;
 mod hardening;
 mod limits;

@@ -1,5 +1,6 @@
 //! The day's clock, its seeded randomness, and [`Call`]: one API call rendered as the
-//! CloudTrail record AWS writes for it.
+//! CloudTrail record AWS writes for it. The other planes' logs draw from a [`Day`] of their
+//! own ([`Day::other_planes`]).
 
 use rand::{RngExt, SeedableRng};
 use serde_json::{json, Map, Value};
@@ -10,12 +11,16 @@ use crate::Rng8;
 
 /// The same seed writes the same bytes.
 const SEED: u64 = 20_261_103;
+/// The other planes draw from a stream of their own, so that what they hold never moves a
+/// CloudTrail id.
+const OTHER_PLANES_SEED: u64 = 20_261_104;
 /// 2026-11-03T00:00:00Z.
 const DAY: i64 = 1_793_664_000;
 
 pub const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 pub const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 pub const LOWER_HEX: &[u8] = b"0123456789abcdef";
+pub const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Seconds since the epoch, at `hh:mm:ss` of the day.
 pub fn at(hh: i64, mm: i64, ss: i64) -> i64 {
@@ -25,6 +30,14 @@ pub fn at(hh: i64, mm: i64, ss: i64) -> i64 {
 /// `2026-11-03T09:44:03Z`.
 pub fn ts(t: i64) -> String {
     crate::iso_time(t)
+}
+
+/// `t` with the first `digits` digits of `nanos` as its fraction, as services that keep
+/// sub-second times write it: `2026-11-03T18:41:07.482913Z`.
+pub fn ts_fraction(t: i64, nanos: u32, digits: usize) -> String {
+    let whole = ts(t);
+    let fraction = format!("{nanos:09}");
+    format!("{}.{}Z", whole.trim_end_matches('Z'), &fraction[..digits.min(9)])
 }
 
 /// The date format CloudTrail uses inside `responseElements`: `Nov 3, 2026, 10:44:03 AM`.
@@ -52,6 +65,12 @@ impl Day {
         Day { rng: Rng8::seed_from_u64(SEED), records: Vec::new() }
     }
 
+    /// The randomness of the other planes' logs; each plane keeps its own records, so these
+    /// `records` stay empty.
+    pub fn other_planes() -> Day {
+        Day { rng: Rng8::seed_from_u64(OTHER_PLANES_SEED), records: Vec::new() }
+    }
+
     /// `prefix` then `n` characters of `alphabet`.
     pub fn rid(&mut self, prefix: &str, n: usize, alphabet: &[u8]) -> String {
         ids::with_alphabet(&mut self.rng, prefix, alphabet, n)
@@ -69,6 +88,11 @@ impl Day {
     /// A whole number in `0..n`.
     pub fn below(&mut self, n: i64) -> i64 {
         self.rng.random_range(0..n)
+    }
+
+    /// The fraction of a second, in nanoseconds, of a time that keeps one.
+    pub fn nanos(&mut self) -> u32 {
+        self.rng.random_range(0..1_000_000_000)
     }
 
     /// One of `items`.

@@ -1,27 +1,42 @@
-//! The bundled example day (`examples/data/`): one synthetic day (2026-11-03, UTC) of AWS
-//! CloudTrail from three accounts of the fictional company Acme, with two attack stories
-//! hidden in benign background activity:
+//! The bundled example day (`examples/data/`): one synthetic day (2026-11-03, UTC) of the
+//! fictional company Acme, on every plane trailhound reads: AWS CloudTrail from three
+//! accounts, GCP Cloud Audit Logs of its analytics project, the Azure Activity Log of its
+//! production subscription, the Kubernetes audit log of its production EKS cluster, Falco's
+//! alerts from that cluster's nodes, and the production VPC's flow logs. Three attack stories
+//! hide in benign background activity on every plane:
 //!
 //! 1. [`insider`]: an insider who hops from an EC2 instance through a bastion and a chain of
 //!    role assumptions to privilege escalation, persistence, snapshot sharing and failed
 //!    cross-account assumes;
 //! 2. [`bucket`]: a bucket made public whose encryption is then removed;
+//! 3. a contractor's identity used from an intruder's address across the other planes: a GCP
+//!    service account impersonated to make a bucket public ([`gcp`]), Owner of the Azure
+//!    subscription granted to an outside guest ([`azure`]), a privileged pod with the host's
+//!    `/` mounted in `kube-system` ([`kubernetes`]), the shell opened in it that Falco reports
+//!    ([`falco`]), and the node's connection back to the intruder on port 4444 ([`flows`]);
 //!
-//! and the [`background`] the detectors must stay quiet on. [`principals`] renders who signs
-//! each call; [`day`] turns calls into CloudTrail records; [`layout`] writes them as CloudTrail
-//! delivers them to S3 (and one account's trail as JSON lines), with the README that tells the
-//! stories. A fixed seed makes every run write the same bytes.
+//! and the [`background`] of CloudTrail the detectors must stay quiet on (each module of
+//! story 3 writes its own plane's background too). [`principals`] renders who signs each
+//! CloudTrail call; [`day`] turns calls into CloudTrail records; [`layout`] writes every log as
+//! its provider delivers it, and [`readme`] the README that tells the stories. Fixed seeds
+//! make every run write the same bytes.
 
+mod azure;
 mod background;
 mod bucket;
 mod day;
+mod falco;
+mod flows;
+mod gcp;
 mod insider;
+mod kubernetes;
 mod layout;
 mod principals;
+mod readme;
 
 use std::path::Path;
 
-pub use layout::{write, ExampleSummary};
+pub use layout::{write, ExampleSummary, Planes};
 
 /// Acme's shared dev / tools account.
 const DEV: &str = "418295730164";
@@ -54,6 +69,42 @@ const SHARED_SNAPSHOT: &str = "snap-0c71e9a4b2d58f306";
 const EXPOSER: &str = "k.brennan";
 const EXPOSED_BUCKET: &str = "acme-campaign-assets-2026";
 
+// Story 3: one identity across the other planes.
+/// The contractor whose identity is used: the same address in Google Workspace and Entra ID.
+const CONTRACTOR: &str = "r.vance@acme.example";
+/// Where the identity is used from, on every plane; the node's connection goes back to it.
+const INTRUDER_IP: &str = "192.0.2.213";
+const INTRUDER_PORT: u16 = 4444;
+/// The production EKS cluster (in the production account) and the namespace of its add-ons.
+const CLUSTER: &str = "acme-prod-eks";
+const SYSTEM_NAMESPACE: &str = "kube-system";
+/// The pod the intruder creates there.
+const ROGUE_POD: &str = "node-diag-7f4c2";
+
+/// A node of the production cluster: its name (also its hostname), address, network
+/// interface and EC2 instance.
+struct Node {
+    name: &'static str,
+    ip: &'static str,
+    eni: &'static str,
+    instance: &'static str,
+}
+
+/// The node the intruder's pod runs on.
+const NODE: Node = Node {
+    name: "ip-10-40-12-31.ec2.internal",
+    ip: "10.40.12.31",
+    eni: "eni-0c2a7e19b4d83f651",
+    instance: "i-0b7f3a29c4e815d60",
+};
+/// The node the orders service runs on.
+const ORDERS_NODE: Node = Node {
+    name: "ip-10-40-7-188.ec2.internal",
+    ip: "10.40.7.188",
+    eni: "eni-07b3d9e2a1c4f5086",
+    instance: "i-05e9c1d4a7b3f2608",
+};
+
 /// Writes the example day into `out` (replacing what is there).
 ///
 /// # Errors
@@ -64,5 +115,13 @@ pub fn write_example(out: &Path) -> std::io::Result<ExampleSummary> {
     insider::story(&mut day, &roles);
     bucket::story(&mut day);
     background::activity(&mut day, &roles);
-    write(day, out)
+    let mut other = day::Day::other_planes();
+    let planes = Planes {
+        gcp: gcp::entries(&mut other),
+        azure: azure::records(&mut other),
+        kubernetes: kubernetes::events(&mut other),
+        falco: falco::alerts(&mut other),
+        flows: flows::records(&mut other),
+    };
+    write(day, &planes, out)
 }

@@ -1,7 +1,9 @@
 //! Test-only fixtures: the bundled example data (`examples/data`) as the events a detector is sent.
 //!
 //! Plugin crates use this as a dev-dependency to check, natively and without WASM, that their
-//! detectors tell the dataset's two stories and stay quiet on its background. Records are
+//! detectors tell the dataset's CloudTrail stories (the insider, the public bucket) and stay
+//! quiet on its background; records of the other planes are loaded too, and the harness
+//! passes a detector only those of the sources it declares, as the host does. Records are
 //! read, normalized and projected by the host's own sources, normalizer and projection, so a
 //! plugin's story test sees exactly the events the host would give it. This crate owns only
 //! the names that identify the stories' principals, which must match the
@@ -48,7 +50,7 @@ pub fn story_of(event: &Event, raw: &Value) -> Option<Story> {
 }
 
 /// One record of the dataset: its normalized event, the fields the detector under test
-/// projects, and the raw CloudTrail record.
+/// projects, and the raw record.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub event: Event,
@@ -83,7 +85,7 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
     let fields =
         projection.register(&info.name, &info.fields).unwrap_or_else(|e| panic!("{}: {e}", info.name));
     let inputs = sources::expand(&[data_dir()]).unwrap_or_else(|e| panic!("{e}")).inputs;
-    assert!(!inputs.is_empty(), "no CloudTrail files under {}", data_dir().display());
+    assert!(!inputs.is_empty(), "no log files under {}", data_dir().display());
     let mut out = Vec::new();
     for input in &inputs {
         sources::read(input, Default::default(), &mut |item| {
