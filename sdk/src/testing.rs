@@ -22,7 +22,7 @@
 //! ```
 
 use crate::batch::{Batch, Builder};
-use crate::model::{Actor, Event};
+use crate::model::{Actor, Event, Lineage};
 use crate::{Detector, Finding};
 
 /// Drives one detector instance the way the host does: configure, batches, ticks, snapshots.
@@ -166,6 +166,15 @@ impl TestEvent {
 
     pub fn actor(mut self, actor: Actor) -> Self {
         self.event.actor = actor;
+        self
+    }
+
+    /// Sets the lineage the host would have traced for this event (the harness runs no
+    /// lineage stage; without one, the actor is its own origin): the `origin` identity, the
+    /// `hops` from it, and who obtained the temporary key in use.
+    pub fn lineage(mut self, origin: &str, hops: u32, key_obtained_by: Option<&str>) -> Self {
+        self.event.enrichment.lineage =
+            Lineage { origin: origin.into(), hops, key_obtained_by: key_obtained_by.map(str::to_string) };
         self
     }
 

@@ -1,5 +1,6 @@
 //! Lineage: every event's origin, hops and the identity that obtained its key, traced once in
-//! stream order before sharding, across a three-hop AssumeRole chain and a GCP impersonation.
+//! stream order before sharding, across a three-hop AssumeRole chain, shells opened on
+//! instances, and a GCP impersonation.
 
 use std::sync::Arc;
 
@@ -70,6 +71,104 @@ fn a_three_hop_assume_role_chain_across_accounts_leads_back_to_the_user() {
         Some("arn:aws:sts::222222222222:assumed-role/Deploy/hop")
     );
     assert_eq!(traced[0].key_obtained_by, None, "alice's own long-term key was obtained by nobody we saw");
+}
+
+/// A call by `actor` at line `line` of the stream (and minute `line` past 11:00), with the
+/// given request parameters.
+fn call(line: u64, actor: Value, source: &str, action: &str, request: Value) -> Record {
+    record(
+        line,
+        json!({
+            "eventVersion": "1.08", "eventSource": source, "eventName": action,
+            "eventTime": format!("2026-11-03T11:{line:02}:00Z"), "eventID": format!("call-{line}"),
+            "awsRegion": "us-east-1", "recipientAccountId": "111111111111",
+            "userIdentity": actor, "requestParameters": request
+        }),
+    )
+}
+
+/// An instance's role session, as EC2 delivers it: named after the instance id.
+fn instance_session(role: &str, instance: &str, key: &str) -> Value {
+    json!({
+        "type": "AssumedRole", "principalId": format!("AROA{role}:{instance}"),
+        "arn": format!("arn:aws:sts::111111111111:assumed-role/{role}/{instance}"), "accountId": "111111111111",
+        "accessKeyId": key, "ec2RoleDelivery": "2.0",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::111111111111:role/{role}"), "userName": role}}
+    })
+}
+
+#[test]
+fn shells_opened_on_instances_lead_their_role_sessions_back_to_the_user() {
+    // An SSM session on a workstation, an SSH key pushed from it to a bastion with EC2 Instance
+    // Connect, then an AssumeRole from the bastion's role session.
+    let user = json!({"type": "IAMUser", "principalId": "AIDAMALLORY", "arn": "arn:aws:iam::111111111111:user/mallory",
+                      "accountId": "111111111111", "accessKeyId": "AKIAMALLORY", "userName": "mallory"});
+    let workstation = instance_session("workstation-role", "i-0aaaabbbbcccc1111", "ASIAWORKSTATION");
+    let bastion = instance_session("bastion-role", "i-0ddddeeeeffff2222", "ASIABASTION");
+    let mut records = vec![
+        call(1, user, "ssm.amazonaws.com", "StartSession", json!({"target": "i-0aaaabbbbcccc1111"})),
+        call(2, workstation.clone(), "iam.amazonaws.com", "ListRoles", json!(null)),
+        call(
+            3,
+            workstation,
+            "ec2-instance-connect.amazonaws.com",
+            "SendSSHPublicKey",
+            json!({"instanceId": "i-0ddddeeeeffff2222", "osUser": "ec2-user", "sSHPublicKey": "ssh-ed25519 AAAA"}),
+        ),
+        call(4, bastion.clone(), "iam.amazonaws.com", "ListRolePolicies", json!({"roleName": "dev-admin"})),
+        assume(5, bastion, "111111111111", "DevAdmin", "ASIADEVADMIN"),
+        call(
+            6,
+            session("111111111111", "DevAdmin", "ASIADEVADMIN"),
+            "iam.amazonaws.com",
+            "SetDefaultPolicyVersion",
+            json!(null),
+        ),
+    ];
+    let mut lineage = Lineage::new(1000);
+    for r in &mut records {
+        lineage.trace(r);
+    }
+    for r in &records {
+        assert_eq!(
+            r.event.enrichment.lineage.origin, "arn:aws:iam::111111111111:user/mallory",
+            "{}",
+            r.event.id
+        );
+    }
+    let hops: Vec<u32> = records.iter().map(|r| r.event.enrichment.lineage.hops).collect();
+    assert_eq!(hops, [0, 1, 1, 2, 2, 3]);
+    let obtained_by: Vec<Option<&str>> =
+        records.iter().map(|r| r.event.enrichment.lineage.key_obtained_by.as_deref()).collect();
+    let bastion_arn = "arn:aws:sts::111111111111:assumed-role/bastion-role/i-0ddddeeeeffff2222";
+    assert_eq!(
+        obtained_by,
+        [None, None, None, None, None, Some(bastion_arn)],
+        "EC2 obtains an instance's keys"
+    );
+}
+
+#[test]
+fn a_service_assuming_a_role_links_nothing() {
+    // Lambda assumes a function's role for every invocation: its sessions are not one story.
+    let lambda = json!({"type": "AWSService", "invokedBy": "lambda.amazonaws.com"});
+    let mut records = vec![
+        assume(1, lambda, "111111111111", "orders-fn", "ASIAFN"),
+        call(
+            2,
+            session("111111111111", "orders-fn", "ASIAFN"),
+            "iam.amazonaws.com",
+            "ListRoles",
+            json!(null),
+        ),
+    ];
+    let mut lineage = Lineage::new(1000);
+    for r in &mut records {
+        lineage.trace(r);
+    }
+    let traced = &records[1].event.enrichment.lineage;
+    assert_eq!(traced.origin, "arn:aws:sts::111111111111:assumed-role/orders-fn/hop");
+    assert_eq!((traced.hops, traced.key_obtained_by.as_deref()), (0, None));
 }
 
 #[test]

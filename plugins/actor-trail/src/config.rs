@@ -63,8 +63,6 @@ pub struct Config {
     pub ttl_hours: i64,
     /// At most this many trails are kept; the least recently active one goes first.
     pub max_trails: usize,
-    /// At most this many credential and session links are kept; the oldest goes first.
-    pub max_links: usize,
 }
 
 impl Default for Config {
@@ -82,7 +80,6 @@ impl Default for Config {
             ttl_hours: 24,
             // A trail is a few KiB at most (its lists are capped), so 5000 stay within ~20 MiB.
             max_trails: 5000,
-            max_links: 20_000,
         }
     }
 }
@@ -101,7 +98,6 @@ impl Config {
         for (name, n) in [
             ("threshold", config.threshold as usize),
             ("max_trails", config.max_trails),
-            ("max_links", config.max_links),
             ("recon_min_actions", config.recon_min_actions),
         ] {
             if n == 0 {

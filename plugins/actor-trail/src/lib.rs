@@ -2,12 +2,13 @@
 //!
 //! An insider or an intruder rarely trips one loud alarm: they open a shell on an instance,
 //! use its role, hop to a bastion, assume a role, then another. Each step alone is routine.
-//! This detector links every step to the *origin* actor — the access key and session ARN an
-//! AssumeRole hands out, and the role sessions of an instance the actor opened a shell on
-//! (SSM `StartSession`, EC2 Instance Connect; such sessions are named after the instance id)
-//! — and accumulates risk from weak signals (reconnaissance bursts, discovery across regions,
-//! permission discovery, an unguarded privileged AssumeRole, cross-account assumes, denied
-//! ones) and strong ones (policy default version changes, access keys for other users,
+//! The host traces every event back to its *origin* actor (`event.lineage()`: through the
+//! access keys and sessions AssumeRole hands out, and the role sessions of an instance the
+//! actor opened a shell on); this detector keeps one trail per origin, records each hop as it
+//! sees it (SSM `StartSession`, EC2 Instance Connect, AssumeRole, an instance's role session
+//! in use), and accumulates risk from weak signals (reconnaissance bursts, discovery across
+//! regions, permission discovery, an unguarded privileged AssumeRole, cross-account assumes,
+//! denied ones) and strong ones (policy default version changes, access keys for other users,
 //! snapshots shared out). When a trail's risk reaches the threshold it reports one finding
 //! about the origin actor, with the hops in order and every contributing event.
 //!
@@ -15,8 +16,8 @@
 //! [`trail`] (the bounded state), [`report`] (the finding).
 //!
 //! Stateful: the host routes every event of one origin actor to the same instance. State is
-//! bounded (trails and links are capped and expire by stream time in `on_tick`) and survives
-//! reloads through `snapshot`/`restore`.
+//! bounded (trails are capped and expire by stream time in `on_tick`) and survives reloads
+//! through `snapshot`/`restore`.
 
 pub mod config;
 pub mod report;
@@ -35,7 +36,7 @@ pub struct ActorTrail {
 }
 
 impl ActorTrail {
-    /// The current trails and links (for tests and benchmarks).
+    /// The current trails (for tests and benchmarks).
     pub fn state(&self) -> &State {
         &self.state
     }
@@ -75,14 +76,7 @@ impl Detector for ActorTrail {
         if bytes.is_empty() {
             return Ok(());
         }
-        let state: State = serde_json::from_slice(bytes).map_err(|e| format!("actor-trail snapshot: {e}"))?;
-        if state.version != STATE_VERSION {
-            return Err(format!(
-                "actor-trail snapshot has version {}, this build reads {STATE_VERSION}",
-                state.version
-            ));
-        }
-        self.state = state;
+        self.state = State::from_snapshot(bytes)?;
         Ok(())
     }
 }

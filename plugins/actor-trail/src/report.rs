@@ -16,6 +16,7 @@ fn hop_techniques(via: &str) -> &'static [&'static str] {
             &["T1021.004"]
         }
         "instance role" => &["T1552.005"],
+        // AssumeRole and the other calls that issue credentials, and those credentials in use.
         _ => &["T1550.001"],
     }
 }
@@ -30,10 +31,10 @@ pub fn finding(trail: &Trail, config: &Config) -> Finding {
         std::iter::once(trail.origin.as_str()).chain(trail.hops.iter().map(|h| h.to.as_str())).collect();
     let signals: Vec<String> =
         trail.scored.iter().map(|s| format!("{} (+{})", s.signal.label(), s.weight)).collect();
+    let kind = if trail.origin_kind.is_empty() { String::new() } else { format!(" ({})", trail.origin_kind) };
     let summary = format!(
-        "{} ({}) moved {}; risk {} reached the threshold {} with: {}.",
+        "{}{kind} moved {}; risk {} reached the threshold {} with: {}.",
         trail.origin,
-        trail.origin_kind,
         path.join(" → "),
         trail.risk,
         config.threshold,

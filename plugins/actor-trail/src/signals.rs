@@ -1,5 +1,6 @@
-//! What one event says about its actor: the links it creates (new credentials, sessions on
-//! instances) and the single-event risk signals it carries. Window-based signals
+//! What one event says about its actor: the move it makes to a new identity (credentials
+//! issued, a shell on an instance) and the single-event risk signals it carries. Where the
+//! actor's trail began is the host's to trace (`event.lineage()`); window-based signals
 //! (reconnaissance bursts) need the trail and live in [`crate::trail`].
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use crate::config::{Config, Weights};
 
 pub const KEY: &str = "$.responseElements.credentials.accessKeyId";
 pub const SESSION_ARN: &str = "$.responseElements.assumedRoleUser.arn";
+pub const FEDERATED_ARN: &str = "$.responseElements.federatedUser.arn";
 pub const ROLE_ARN: &str = "$.requestParameters.roleArn";
 pub const EXTERNAL_ID: &str = "$.requestParameters.externalId";
 pub const MFA_SERIAL: &str = "$.requestParameters.serialNumber";
@@ -21,9 +23,10 @@ pub const SNAPSHOT_ADD: &str = "$.requestParameters.createVolumePermission.add";
 pub const DB_SNAPSHOT_ADD: &str = "$.requestParameters.valuesToAdd";
 
 /// Every projected path, in declaration order.
-pub const FIELDS: [&str; 11] = [
+pub const FIELDS: [&str; 12] = [
     KEY,
     SESSION_ARN,
+    FEDERATED_ARN,
     ROLE_ARN,
     EXTERNAL_ID,
     MFA_SERIAL,
@@ -107,19 +110,11 @@ impl Signal {
     }
 }
 
-/// A link an event creates from its actor to a new identity the actor now controls.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Link {
-    /// AssumeRole (and friends): the issued access key and session ARN.
-    Credentials { key: Option<String>, session: Option<String>, role: Option<String> },
-    /// A shell on an instance (SSM session, EC2 Instance Connect): that instance's role
-    /// sessions, named after the instance id, are the actor's from now on.
-    Instance { instance: String },
-}
-
-/// The link a successful event creates, if any. Services assuming their own roles (Lambda,
-/// ECS tasks, EC2 instance profiles) are not an actor moving: they are skipped.
-pub fn link(event: &Event) -> Option<Link> {
+/// The identity a successful event hands its actor: the session (or federated user, or role)
+/// of issued credentials, or the instance a shell was opened on, whose role sessions are
+/// named after its id. Services assuming their own roles (Lambda, ECS tasks, EC2 instance
+/// profiles) are not an actor moving: they are skipped.
+pub fn moved_to(event: &Event) -> Option<String> {
     if !event.success() || event.actor().kind() == "AWSService" {
         return None;
     }
@@ -129,24 +124,20 @@ pub fn link(event: &Event) -> Option<Link> {
         | "AssumeRoleWithWebIdentity"
         | "GetFederationToken"
         | "GetSessionToken" => {
-            let key = event.field(KEY).map(str::to_string);
-            let session = event.field(SESSION_ARN).map(str::to_string);
-            (key.is_some() || session.is_some()).then(|| Link::Credentials {
-                key,
-                session,
-                role: event.field(ROLE_ARN).map(str::to_string),
+            let session = event.field(SESSION_ARN).or_else(|| event.field(FEDERATED_ARN));
+            (event.field(KEY).is_some() || session.is_some()).then(|| {
+                session.or_else(|| event.field(ROLE_ARN)).unwrap_or(TEMPORARY_CREDENTIALS).to_string()
             })
         }
-        "StartSession" => event
-            .field(SSM_TARGET)
-            .filter(|t| is_instance_id(t))
-            .map(|t| Link::Instance { instance: t.into() }),
-        "SendSSHPublicKey" | "SendSerialConsoleSSHPublicKey" => {
-            event.field(INSTANCE_ID).map(|i| Link::Instance { instance: i.into() })
-        }
+        "StartSession" => event.field(SSM_TARGET).filter(|t| is_instance_id(t)).map(str::to_string),
+        "SendSSHPublicKey" | "SendSerialConsoleSSHPublicKey" => event.field(INSTANCE_ID).map(str::to_string),
         _ => None,
     }
 }
+
+/// What a hop leads to when the call that issued the credentials names no session, federated
+/// user or role (GetSessionToken).
+pub const TEMPORARY_CREDENTIALS: &str = "temporary credentials";
 
 pub fn is_instance_id(s: &str) -> bool {
     s.strip_prefix("i-").is_some_and(|hex| hex.len() >= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))

@@ -1,11 +1,10 @@
-//! Trails: one per origin actor, with the hops it made, the risk it gathered and the events
-//! that prove both; plus the links that map issued credentials and instance sessions back to
-//! the origin. Everything is bounded. The two large maps (trails and links, keyed by ARNs and
-//! credentials) are hashed with foldhash and a fixed seed: a lookup reads its key once, where
-//! an ordered map compares it against a dozen others that share long `arn:aws:…` prefixes,
-//! which is slow in WebAssembly (no vectorized memcmp), and foldhash reads it several times
-//! faster than the standard SipHash. Snapshots write them sorted, so the state serializes the
-//! same way every time; nothing depends on a random hasher.
+//! Trails: one per origin actor (as the host traced it), with the hops it made, the risk it
+//! gathered and the events that prove both. Everything is bounded. Trails are keyed by ARNs
+//! and hashed with foldhash and a fixed seed: a lookup reads its key once, where an ordered
+//! map compares it against a dozen others that share long `arn:aws:…` prefixes, which is slow
+//! in WebAssembly (no vectorized memcmp), and foldhash reads it several times faster than the
+//! standard SipHash. Snapshots write them sorted, so the state serializes the same way every
+//! time; nothing depends on a random hasher.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use trailhound_sdk::Event;
 
 use crate::config::Config;
-use crate::signals::{self, Link, Signal};
+use crate::signals::{self, Signal};
 
 /// Per-trail caps: the finding stays readable and one busy actor cannot grow without bound.
 const MAX_HOPS: usize = 32;
@@ -28,7 +27,7 @@ const MAX_REGIONS: usize = 32;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
     /// How: `ssm:StartSession`, `ec2-instance-connect:SendSSHPublicKey`, `sts:AssumeRole`,
-    /// `instance role`.
+    /// `instance role`, or [`ISSUED_CREDENTIALS`].
     pub via: String,
     pub from: String,
     pub to: String,
@@ -58,9 +57,16 @@ pub struct Recon {
     pub regions: BTreeMap<String, String>,
 }
 
+/// How a hop was made when the call that issued the actor's credentials is not on the trail
+/// (it came before the trail was opened again after expiring, or before the detector ran):
+/// with the key the host says another identity obtained.
+pub const ISSUED_CREDENTIALS: &str = "issued credentials";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trail {
     pub origin: String,
+    /// The origin's identity type (`IAMUser`, ...); empty until an event of the origin itself
+    /// is on the trail.
     pub origin_kind: String,
     pub hops: Vec<Hop>,
     pub scored: Vec<Scored>,
@@ -73,10 +79,10 @@ pub struct Trail {
 }
 
 impl Trail {
-    fn new(event: &Event) -> Self {
+    fn new(origin: &str, event: &Event) -> Self {
         Trail {
-            origin: event.actor().id().to_string(),
-            origin_kind: event.actor().kind().to_string(),
+            origin: origin.to_string(),
+            origin_kind: String::new(),
             hops: Vec::new(),
             scored: Vec::new(),
             risk: 0,
@@ -108,10 +114,39 @@ impl Trail {
         self.scored.push(Scored { signal, weight, event_ids, detail, time });
     }
 
+    fn leads_to(&self, identity: &str) -> bool {
+        self.hops.iter().any(|h| h.to == identity)
+    }
+
     fn hop(&mut self, hop: Hop) {
-        if self.hops.len() < MAX_HOPS && !self.hops.iter().any(|h| h.to == hop.to) {
+        if self.hops.len() < MAX_HOPS && !self.leads_to(&hop.to) {
             self.hops.push(hop);
         }
+    }
+
+    /// The hop that brought the trail to an actor that is not its origin, the first time the
+    /// actor is on it and no hop leads there yet: an instance's role session comes from the
+    /// instance; a session whose key another identity obtained, from that identity.
+    fn arrive(&mut self, event: &Event) {
+        let actor = event.actor();
+        if event.lineage().hops() == 0 || self.leads_to(actor.id()) {
+            return;
+        }
+        let instance = actor.session_name().filter(|s| signals::is_instance_id(s));
+        let (via, from) = match instance {
+            Some(instance) => ("instance role", instance),
+            None => match event.lineage().key_obtained_by().filter(|by| *by != actor.id()) {
+                Some(by) => (ISSUED_CREDENTIALS, by),
+                None => return,
+            },
+        };
+        self.hop(Hop {
+            via: via.into(),
+            from: from.to_string(),
+            to: actor.id().to_string(),
+            event_id: event.id().to_string(),
+            time: event.time(),
+        });
     }
 
     /// Every event that contributed, in trail order, without repeats.
@@ -177,25 +212,17 @@ fn join<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
     items.into_iter().map(String::as_str).collect::<Vec<_>>().join(", ")
 }
 
-/// A credential or session mapped to the trail of its origin actor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkTo {
-    pub origin: String,
-    pub time: i64,
-}
-
-/// All trails and links. This is what `snapshot` writes.
+/// All trails. This is what `snapshot` writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
     #[serde(serialize_with = "sorted")]
     pub trails: Keyed<Trail>,
-    /// `key:ASIA…`, `arn:arn:aws:sts::…`, `instance:i-…` → origin.
-    #[serde(serialize_with = "sorted")]
-    pub links: Keyed<LinkTo>,
 }
 
-pub const STATE_VERSION: u32 = 1;
+/// Version 2: trails only. Version 1 also held the detector's own links from issued
+/// credentials and instance sessions to origins, which the host traces since.
+pub const STATE_VERSION: u32 = 2;
 
 /// A map keyed by strings, hashed with a fixed seed (`FixedState::default()`), so runs repeat.
 pub type Keyed<V> = HashMap<String, V, FixedState>;
@@ -206,66 +233,54 @@ fn sorted<V: Serialize, S: serde::Serializer>(map: &Keyed<V>, serializer: S) -> 
 }
 
 impl State {
-    /// The origin actor behind the event's actor: the issued key first (it is what signs the
-    /// request), then the session ARN, then the instance a session is named after.
-    pub fn origin_of(&self, event: &Event) -> String {
-        let actor = &event.actor();
-        // Every event asks up to three times; one buffer serves all of them.
-        let mut key = String::with_capacity(16 + actor.id().len());
-        let mut known = |prefix: &str, id: &str| {
-            key.clear();
-            key.push_str(prefix);
-            key.push_str(id);
-            self.links.get(key.as_str()).map(|l| l.origin.clone())
-        };
-        actor
-            .access_key()
-            .and_then(|k| known("key:", k))
-            .or_else(|| known("arn:", actor.id()))
-            .or_else(|| {
-                let session = actor.session_name().filter(|s| signals::is_instance_id(s))?;
-                known("instance:", session)
-            })
-            .unwrap_or_else(|| actor.id().to_string())
+    /// Reads a snapshot: this version's, or version 1's, whose trails are kept and whose links
+    /// are dropped (serde skips the key).
+    ///
+    /// # Errors
+    /// Bytes that are not a snapshot, or a snapshot of another version.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<State, String> {
+        let mut state: State =
+            serde_json::from_slice(bytes).map_err(|e| format!("actor-trail snapshot: {e}"))?;
+        match state.version {
+            STATE_VERSION => {}
+            1 => state.version = STATE_VERSION,
+            other => {
+                return Err(format!(
+                    "actor-trail snapshot has version {other}, this build reads 1 and {STATE_VERSION}"
+                ))
+            }
+        }
+        Ok(state)
     }
 
-    /// Applies one event to its trail; returns the trail's origin when the event made it cross
-    /// the threshold.
+    /// Applies one event to the trail of its origin; returns the origin when the event made
+    /// the trail cross the threshold.
     pub fn apply(&mut self, event: &Event, config: &Config) -> Option<String> {
         if event.actor().kind() == "AWSService" || event.actor().id().is_empty() {
             return None;
         }
-        let link = signals::link(event);
+        let moved_to = signals::moved_to(event);
         let single = signals::single(event, config);
         let discovery = signals::is_discovery(event);
-        let origin = self.origin_of(event);
-        let known = self.trails.contains_key(&origin);
+        let origin = event.lineage().origin();
+        let known = self.trails.contains_key(origin);
         // Most events of most actors are routine: only open a trail when there is something to follow.
-        if !known && link.is_none() && single.is_empty() && !discovery {
+        if !known && moved_to.is_none() && single.is_empty() && !discovery {
             return None;
         }
         if !known {
             self.make_room(config);
-            self.trails.insert(origin.clone(), Trail::new(event));
+            self.trails.insert(origin.to_string(), Trail::new(origin, event));
         }
-        let trail = self.trails.get_mut(&origin)?;
+        let trail = self.trails.get_mut(origin)?;
         trail.last_seen = trail.last_seen.max(event.time());
         if !trail.accounts.contains(event.account()) {
             trail.accounts.insert(event.account().to_string());
         }
-
-        // An instance-role session used for the first time on this trail is a hop of its own.
-        if origin != event.actor().id() && !trail.hops.iter().any(|h| h.to == event.actor().id()) {
-            if let Some(instance) = event.actor().session_name().filter(|s| signals::is_instance_id(s)) {
-                trail.hop(Hop {
-                    via: "instance role".into(),
-                    from: instance.to_string(),
-                    to: event.actor().id().to_string(),
-                    event_id: event.id().to_string(),
-                    time: event.time(),
-                });
-            }
+        if trail.origin_kind.is_empty() && event.actor().id() == origin {
+            trail.origin_kind = event.actor().kind().to_string();
         }
+        trail.arrive(event);
         if discovery {
             trail.discovery(event, config);
         }
@@ -273,47 +288,20 @@ impl State {
             let detail = format!("{} in {}", event.action(), event.account());
             trail.score(signal, vec![event.id().to_string()], detail, event.time(), config);
         }
-        let mut new_links = Vec::new();
-        if let Some(link) = link {
-            let via = format!("{}:{}", event.service().trim_end_matches(".amazonaws.com"), event.action());
-            let hop = |to: String| Hop {
-                via: via.clone(),
+        if let Some(to) = moved_to {
+            trail.hop(Hop {
+                via: format!("{}:{}", event.service().trim_end_matches(".amazonaws.com"), event.action()),
                 from: event.actor().id().to_string(),
                 to,
                 event_id: event.id().to_string(),
                 time: event.time(),
-            };
-            match link {
-                Link::Credentials { key, session, role } => {
-                    trail
-                        .hop(hop(session.clone().or(role).unwrap_or_else(|| "temporary credentials".into())));
-                    new_links.extend(key.map(|k| format!("key:{k}")));
-                    new_links.extend(session.map(|s| format!("arn:{s}")));
-                }
-                Link::Instance { instance } => {
-                    trail.hop(hop(instance.clone()));
-                    new_links.push(format!("instance:{instance}"));
-                }
-            }
+            });
         }
         let crossed = !trail.reported && trail.risk >= config.threshold;
         if crossed {
             trail.reported = true;
         }
-        for key in new_links {
-            self.link(key, &origin, event.time(), config);
-        }
-        crossed.then_some(origin)
-    }
-
-    fn link(&mut self, key: String, origin: &str, time: i64, config: &Config) {
-        if !self.links.contains_key(&key) && self.links.len() >= config.max_links {
-            let stalest = stalest(self.links.iter().map(|(k, l)| (l.time, k)), config.max_links);
-            for key in stalest {
-                self.links.remove(&key);
-            }
-        }
-        self.links.insert(key, LinkTo { origin: origin.to_string(), time });
+        crossed.then(|| origin.to_string())
     }
 
     fn make_room(&mut self, config: &Config) {
@@ -325,14 +313,10 @@ impl State {
         }
     }
 
-    /// Forgets trails and links idle for longer than the TTL, measured in stream time.
+    /// Forgets trails idle for longer than the TTL, measured in stream time.
     pub fn expire(&mut self, now: i64, config: &Config) {
         let horizon = now - config.ttl_hours * 3_600_000;
         self.trails.retain(|_, t| t.last_seen >= horizon);
-        let trails = &self.trails;
-        // A link outlives its creation only while its trail is alive (credentials last hours,
-        // but a trail still active keeps its links resolvable).
-        self.links.retain(|_, l| l.time >= horizon || trails.contains_key(&l.origin));
     }
 }
 

@@ -1,6 +1,8 @@
 //! The detector driven through the SDK harness: which trails fire, which do not, and that
-//! state survives a reload and stays bounded.
+//! state survives a reload and stays bounded. The harness runs no lineage stage: events of
+//! actors that are not their own origin carry the lineage the host would have traced.
 
+use actor_trail::trail::{Hop, ISSUED_CREDENTIALS};
 use actor_trail::{report::RULE_ID, signals, ActorTrail};
 use serde_json::json;
 use trailhound_sdk::model::Actor;
@@ -55,30 +57,60 @@ fn assume(
         .field(signals::SESSION_ARN, session_arn)
 }
 
+fn workstation() -> Actor {
+    session(ACCT, "workstation-role", "i-0aaaabbbbcccc1111", "ASIAWORKSTATION")
+}
+
+fn bastion() -> Actor {
+    session(ACCT, "bastion-role", "i-0ddddeeeeffff2222", "ASIABASTION")
+}
+
+fn dev() -> Actor {
+    session(ACCT, "dev-admin", "botocore-session-1", "ASIADEV")
+}
+
 /// The insider's whole path: shell on an instance, recon with its role, bastion, unguarded
 /// privileged AssumeRole, then escalation, persistence and exfiltration with the new session.
+/// Each event carries the lineage the host traces for it: the workstation's role session is
+/// one hop from the insider (the SSM session), the bastion's two (the SSH key pushed from the
+/// workstation), the dev session three, with a key the bastion's session obtained.
 fn insider_story() -> Vec<TestEvent> {
     let insider = user("mallory");
-    let ws = session(ACCT, "workstation-role", "i-0aaaabbbbcccc1111", "ASIAWORKSTATION");
-    let bastion = session(ACCT, "bastion-role", "i-0ddddeeeeffff2222", "ASIABASTION");
-    let dev = session(ACCT, "dev-admin", "botocore-session-1", "ASIADEV");
+    let (ws, bastion, dev) = (workstation(), bastion(), dev());
+    let on_ws = |e: TestEvent| e.lineage(INSIDER, 1, None);
+    let on_bastion = |e: TestEvent| e.lineage(INSIDER, 2, None);
+    let as_dev = |e: TestEvent| e.lineage(INSIDER, 3, Some(&bastion.id));
     vec![
         ev("start", 0, &insider, "ssm.amazonaws.com", "StartSession")
             .field(signals::SSM_TARGET, "i-0aaaabbbbcccc1111"),
-        ev("r1", 2, &ws, "sts.amazonaws.com", "GetCallerIdentity"),
-        ev("r2", 3, &ws, "iam.amazonaws.com", "ListUsers"),
-        ev("r3", 3, &ws, "iam.amazonaws.com", "ListRoles"),
-        ev("r4", 4, &ws, "s3.amazonaws.com", "ListBuckets"),
-        ev("r5", 5, &ws, "ec2.amazonaws.com", "DescribeInstances"),
-        ev("ssh", 10, &ws, "ec2-instance-connect.amazonaws.com", "SendSSHPublicKey")
-            .field(signals::INSTANCE_ID, "i-0ddddeeeeffff2222"),
-        ev("p1", 12, &bastion, "iam.amazonaws.com", "ListRolePolicies"),
-        ev("p2", 13, &bastion, "iam.amazonaws.com", "GetRolePolicy"),
-        assume("assume-dev", 15, &bastion, "arn:aws:iam::111111111111:role/dev-admin", "ASIADEV", &dev.id),
-        ev("policy", 18, &dev, "iam.amazonaws.com", "SetDefaultPolicyVersion"),
-        ev("key", 20, &dev, "iam.amazonaws.com", "CreateAccessKey").field(signals::USER_NAME, "svc-deploy"),
-        ev("share", 25, &dev, "ec2.amazonaws.com", "ModifySnapshotAttribute")
-            .field(signals::SNAPSHOT_ADD, r#"{"items":[{"userId":"999999999999"}]}"#),
+        on_ws(ev("r1", 2, &ws, "sts.amazonaws.com", "GetCallerIdentity")),
+        on_ws(ev("r2", 3, &ws, "iam.amazonaws.com", "ListUsers")),
+        on_ws(ev("r3", 3, &ws, "iam.amazonaws.com", "ListRoles")),
+        on_ws(ev("r4", 4, &ws, "s3.amazonaws.com", "ListBuckets")),
+        on_ws(ev("r5", 5, &ws, "ec2.amazonaws.com", "DescribeInstances")),
+        on_ws(
+            ev("ssh", 10, &ws, "ec2-instance-connect.amazonaws.com", "SendSSHPublicKey")
+                .field(signals::INSTANCE_ID, "i-0ddddeeeeffff2222"),
+        ),
+        on_bastion(ev("p1", 12, &bastion, "iam.amazonaws.com", "ListRolePolicies")),
+        on_bastion(ev("p2", 13, &bastion, "iam.amazonaws.com", "GetRolePolicy")),
+        on_bastion(assume(
+            "assume-dev",
+            15,
+            &bastion,
+            "arn:aws:iam::111111111111:role/dev-admin",
+            "ASIADEV",
+            &dev.id,
+        )),
+        as_dev(ev("policy", 18, &dev, "iam.amazonaws.com", "SetDefaultPolicyVersion")),
+        as_dev(
+            ev("key", 20, &dev, "iam.amazonaws.com", "CreateAccessKey")
+                .field(signals::USER_NAME, "svc-deploy"),
+        ),
+        as_dev(
+            ev("share", 25, &dev, "ec2.amazonaws.com", "ModifySnapshotAttribute")
+                .field(signals::SNAPSHOT_ADD, r#"{"items":[{"userId":"999999999999"}]}"#),
+        ),
     ]
 }
 
@@ -119,9 +151,9 @@ fn follows_the_insider_across_hops_and_reports_once() {
     assert!(hops[4].starts_with("sts:AssumeRole") && hops[4].contains("dev-admin/botocore-session-1"));
 
     // More risk on an already reported trail does not repeat the finding.
-    let dev = session(ACCT, "dev-admin", "botocore-session-1", "ASIADEV");
-    let more =
-        ev("later", 40, &dev, "iam.amazonaws.com", "CreateAccessKey").field(signals::USER_NAME, "another");
+    let more = ev("later", 40, &dev(), "iam.amazonaws.com", "CreateAccessKey")
+        .field(signals::USER_NAME, "another")
+        .lineage(INSIDER, 3, Some(&bastion().id));
     assert!(harness.events(&[more]).is_empty());
 }
 
@@ -151,7 +183,11 @@ fn routine_work_stays_below_the_threshold() {
     .into_iter()
     .enumerate()
     {
-        let mut e = ev(&format!("d{i}"), 1 + i as i64, &audit, service, action);
+        let mut e = ev(&format!("d{i}"), 1 + i as i64, &audit, service, action).lineage(
+            &auditor.id,
+            1,
+            Some(&auditor.id),
+        );
         e.event.region = region.into();
         events.push(e);
     }
@@ -202,12 +238,11 @@ fn service_assumed_roles_are_not_hops() {
         "ASIAFN",
         &fn_role.id,
     )]);
-    let state = harness.detector().state();
-    assert!(state.links.is_empty() && state.trails.is_empty());
-    let event = ev("x", 1, &fn_role, "iam.amazonaws.com", "ListRoles").event;
-    let fields = vec![None; signals::FIELDS.len()];
-    let batch = harness.prepare([(&event, fields.as_slice(), None)]);
-    assert_eq!(state.origin_of(&batch.get(0).expect("one event")), fn_role.id);
+    assert!(harness.detector().state().trails.is_empty());
+    // The host links nothing to a service's assume: the role session is its own origin, and
+    // its trail starts with no hop.
+    harness.events(&[ev("x", 1, &fn_role, "iam.amazonaws.com", "ListRoles")]);
+    assert!(harness.detector().state().trails[fn_role.id.as_str()].hops.is_empty());
 }
 
 #[test]
@@ -244,11 +279,25 @@ fn restore_refuses_foreign_bytes() {
     use trailhound_sdk::Detector;
     let mut detector = ActorTrail::default();
     assert!(detector.restore(b"not json").unwrap_err().contains("actor-trail snapshot"));
-    assert!(detector
-        .restore(br#"{"version":99,"trails":{},"links":{}}"#)
-        .unwrap_err()
-        .contains("version 99"));
+    assert!(detector.restore(br#"{"version":99,"trails":{}}"#).unwrap_err().contains("version 99"));
     assert!(detector.restore(&[]).is_ok());
+}
+
+#[test]
+fn a_version_1_snapshot_keeps_its_trails_and_drops_its_links() {
+    use trailhound_sdk::Detector;
+    let mut harness = Harness::<ActorTrail>::new();
+    harness.events(&insider_story()[..9]);
+    let current: serde_json::Value = serde_json::from_slice(&harness.detector().snapshot()).unwrap();
+    assert_eq!(current["version"], 2);
+    // Version 1 kept the detector's own links from issued keys and sessions to origins.
+    let mut old = current.clone();
+    old["version"] = json!(1);
+    old["links"] = json!({"key:ASIADEV": {"origin": INSIDER, "time": 0}});
+    let mut restored = ActorTrail::default();
+    restored.restore(old.to_string().as_bytes()).unwrap();
+    assert_eq!(restored.state().trails, harness.detector().state().trails);
+    assert_eq!(restored.snapshot(), harness.detector().snapshot(), "written back as version 2, no links");
 }
 
 #[test]
@@ -256,16 +305,17 @@ fn idle_trails_expire_and_memory_is_capped() {
     let story = insider_story();
     let mut harness = Harness::<ActorTrail>::new();
     harness.events(&story[..10]);
-    assert!(!harness.detector().state().links.is_empty());
-    // A day and a half of silence: the trail and its links are forgotten.
+    assert!(!harness.detector().state().trails.is_empty());
+    // A day and a half of silence: the trail is forgotten.
     harness.tick(1_000 * MIN + 36 * 60 * MIN);
-    assert!(harness.detector().state().trails.is_empty() && harness.detector().state().links.is_empty());
-    // The rest of the story alone, by the dev session, no longer reaches the threshold.
+    assert!(harness.detector().state().trails.is_empty());
+    // The rest of the story alone, by the dev session, no longer reaches the threshold: the
+    // host still traces it to the insider, but the risk gathered before is gone.
     let late: Vec<TestEvent> =
         story[10..].iter().cloned().map(|e| e.time(1_000 * MIN + 37 * 60 * MIN)).collect();
     assert!(harness.events(&late).is_empty());
 
-    let mut small = Harness::<ActorTrail>::with_config(json!({"max_trails": 2, "max_links": 1})).unwrap();
+    let mut small = Harness::<ActorTrail>::with_config(json!({"max_trails": 2})).unwrap();
     let users: Vec<TestEvent> = (0..5)
         .map(|i| ev(&format!("u{i}"), i, &user(&format!("u{i}")), "iam.amazonaws.com", "ListUsers"))
         .collect();
@@ -277,9 +327,33 @@ fn idle_trails_expire_and_memory_is_capped() {
         ["arn:aws:iam::111111111111:user/u3", "arn:aws:iam::111111111111:user/u4"],
         "the stalest go first"
     );
-    small.events(&insider_story()[..1]);
-    small.events(&insider_story()[9..10]);
-    assert_eq!(small.detector().state().links.len(), 1);
+    assert!(Harness::<ActorTrail>::with_config(json!({"max_links": 1})).is_err(), "the host keeps the links");
+}
+
+#[test]
+fn a_trail_that_begins_with_a_session_starts_from_the_identity_that_obtained_its_key() {
+    // Only the dev session's part of the story is on the trail (the rest expired, or came
+    // before the detector ran): the host still names the insider as its origin, and the
+    // bastion session as the one that obtained the dev session's key.
+    let mut harness = Harness::<ActorTrail>::with_config(json!({"threshold": 90})).unwrap();
+    let findings = harness.events(&insider_story()[10..]);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f.actor.as_deref(), Some(INSIDER));
+    assert!(f.summary.starts_with(&format!("{INSIDER} moved {INSIDER} → {}", dev().id)), "{}", f.summary);
+    let trail = &harness.detector().state().trails[INSIDER];
+    assert_eq!(trail.origin_kind, "", "no event of the insider itself is on the trail");
+    assert_eq!(
+        trail.hops,
+        [Hop {
+            via: ISSUED_CREDENTIALS.into(),
+            from: bastion().id,
+            to: dev().id,
+            event_id: "policy".into(),
+            time: 1_000 * MIN + 18 * MIN,
+        }]
+    );
+    assert!(f.techniques.contains(&"T1550.001".to_string()));
 }
 
 #[test]

@@ -4,14 +4,17 @@
 //! detectors tell the dataset's CloudTrail stories (the insider, the public bucket) and stay
 //! quiet on its background; records of the other planes are loaded too, and the harness
 //! passes a detector only those of the sources it declares, as the host does. Records are
-//! read, normalized and projected by the host's own sources, normalizer and projection, so a
-//! plugin's story test sees exactly the events the host would give it. This crate owns only
+//! read, normalized, enriched, traced to their origin and projected by the host's own sources,
+//! normalizer, enrichment, lineage and projection, so a plugin's story test sees exactly the
+//! events the host would give it. This crate owns only
 //! the names that identify the stories' principals, which must match the
 //! generator's (`trailhound_synth::example`).
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use trailhound::engine::lineage::Lineage;
+use trailhound::engine::EngineSettings;
 use trailhound::projection::Projection;
 use trailhound::sources::{self, Item};
 use trailhound_sdk::model::Event;
@@ -74,7 +77,9 @@ pub fn data_dir() -> PathBuf {
 }
 
 /// Every record of `examples/data`, in the order the host reads them (files sorted by path,
-/// records in file order), normalized, with the fields `D` declares projected.
+/// records in file order), normalized, enriched, with its lineage traced in that order (as the
+/// engine does before sharding, with its default capacity) and the fields `D` declares
+/// projected.
 ///
 /// # Panics
 /// When the data is missing, unreadable or holds a malformed record: the data is part of the
@@ -86,6 +91,7 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
         projection.register(&info.name, &info.fields).unwrap_or_else(|e| panic!("{}: {e}", info.name));
     let inputs = sources::expand(&[data_dir()]).unwrap_or_else(|e| panic!("{e}")).inputs;
     assert!(!inputs.is_empty(), "no log files under {}", data_dir().display());
+    let mut lineage = Lineage::new(EngineSettings::default().lineage_capacity);
     let mut out = Vec::new();
     for input in &inputs {
         sources::read(input, Default::default(), &mut |item| {
@@ -93,10 +99,11 @@ pub fn load_for<D: Detector>() -> Vec<Loaded> {
                 Item::Record(raw) => raw,
                 Item::Malformed(bad) => panic!("{}: {}", bad.origin, bad.reason),
             };
-            let record = trailhound::enrich::normalized(raw, None)
+            let mut record = trailhound::enrich::normalized(raw, None)
                 .unwrap_or_else(|bad| panic!("{}: {}", bad.origin, bad.reason))
                 .into_record()
                 .expect("the bundled data holds events only");
+            lineage.trace(&mut record);
             let raw = record.json();
             let projected = fields.pick(&projection.evaluate(&record.raw));
             out.push(Loaded {
