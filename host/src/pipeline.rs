@@ -32,6 +32,9 @@ pub struct RunSummary {
     pub events: u64,
     /// Events by log source (`aws-cloudtrail`, `gcp-audit`, ...).
     pub events_by_source: BTreeMap<&'static str, u64>,
+    /// Events by provider (`aws`, `gcp`, `azure`, `kubernetes`, `host`), as the normalizers
+    /// name it.
+    pub events_by_provider: BTreeMap<String, u64>,
     /// Records recognised as not being events (a CloudTrail digest file), by what they are.
     pub skipped: BTreeMap<&'static str, u64>,
     pub malformed: u64,
@@ -233,6 +236,13 @@ fn submit(engine: &mut Engine, summary: &mut RunSummary, outcome: Outcome) -> Re
             summary.events += 1;
             let source = SourceType::parse(&record.event.source).map_or("other", SourceType::name);
             *summary.events_by_source.entry(source).or_default() += 1;
+            // Looked up before inserting, so counting costs no allocation per event.
+            match summary.events_by_provider.get_mut(&record.event.provider) {
+                Some(n) => *n += 1,
+                None => {
+                    summary.events_by_provider.insert(record.event.provider.clone(), 1);
+                }
+            }
             engine.submit(record)?;
         }
         Ok(Normalized::Skipped { origin, reason }) => {

@@ -13,8 +13,9 @@ pub struct Args {
     /// How many records to write.
     #[arg(long, required_unless_present = "example")]
     events: Option<u64>,
-    /// Write the bundled example day instead (two attack stories in a day of benign CloudTrail,
-    /// as in examples/data), replacing the folder --out.
+    /// Write the bundled example day instead (three attack stories across AWS, GCP, Azure,
+    /// Kubernetes, a host and the network, in a day of benign activity, as in examples/data),
+    /// replacing the folder --out.
     #[arg(long, conflicts_with_all = ["events", "seed", "format", "records_per_file", "suspicious_share", "mix_from", "gzip"])]
     example: bool,
     /// The same seed writes the same bytes.
@@ -99,9 +100,11 @@ fn example(out: &std::path::Path) -> anyhow::Result<ExitCode> {
     let summary = trailhound_synth::example::write_example(out)
         .with_context(|| format!("writing the example day into {}", out.display()))?;
     eprintln!(
-        "wrote {} records in {} CloudTrail files plus one JSON-lines file to {}",
+        "wrote {} CloudTrail records in {} files plus one JSON-lines file, and {} records of the other planes in {} files, to {}",
         summary.records,
         summary.files,
+        summary.other_records,
+        summary.other_files,
         out.display()
     );
     Ok(ExitCode::SUCCESS)

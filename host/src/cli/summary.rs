@@ -1,9 +1,7 @@
 //! The end-of-run summary, on stderr, and the exit status it implies.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use trailhound::normalize::SourceType;
 use trailhound::pipeline::RunSummary;
 use trailhound_sdk::Severity;
 
@@ -25,12 +23,8 @@ pub fn print(summary: &RunSummary) {
         .collect();
     eprintln!("findings by severity: {}", by_severity.join("  "));
     if !summary.events_by_source.is_empty() {
-        let mut by_provider: BTreeMap<&str, u64> = BTreeMap::new();
-        for (source, n) in &summary.events_by_source {
-            *by_provider.entry(provider(source)).or_default() += n;
-        }
         let by_provider: Vec<String> =
-            by_provider.iter().map(|(provider, n)| format!("{provider}: {n}")).collect();
+            summary.events_by_provider.iter().map(|(provider, n)| format!("{provider}: {n}")).collect();
         eprintln!("events by provider: {}", by_provider.join("  "));
         let by_source: Vec<String> =
             summary.events_by_source.iter().map(|(source, n)| format!("{source}: {n}")).collect();
@@ -102,18 +96,6 @@ pub fn print(summary: &RunSummary) {
             line.push_str(&format!("; last fault: {fault}"));
         }
         eprintln!("{line}");
-    }
-}
-
-/// The provider whose logs a source is: the `provider` its normalizer gives its events.
-fn provider(source: &str) -> &'static str {
-    match SourceType::parse(source) {
-        Ok(SourceType::AwsCloudTrail | SourceType::AwsVpcFlow) => "aws",
-        Ok(SourceType::GcpAudit) => "gcp",
-        Ok(SourceType::AzureActivity | SourceType::AzureAudit) => "azure",
-        Ok(SourceType::K8sAudit) => "kubernetes",
-        Ok(SourceType::Falco) => "host",
-        Err(_) => "other",
     }
 }
 
