@@ -20,7 +20,6 @@ pub mod limits;
 pub mod lineage;
 pub mod lowering;
 pub mod plugin;
-mod recent;
 pub mod runner;
 pub mod runtime;
 pub mod settings;

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use super::plugin::{Fault, LoadedPlugin, PluginError, PluginInstance};
 use super::runtime::WasmRuntime;
 use super::EngineSettings;
+use crate::findings::Detection;
+use trailhound_sdk::{Finding, Severity};
 
 /// Counters for one plugin on one worker; summed across workers for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,6 +102,34 @@ impl Supervised {
     /// Consecutive failed batches that lead to quarantine.
     pub fn max_failures(&self) -> u32 {
         self.max_failures
+    }
+
+    /// The health finding that reports this plugin quarantined after `fault` on a batch of
+    /// `events`, for `period`.
+    pub fn quarantine_finding(&self, fault: &Fault, events: u64, period: Duration, time: i64) -> Detection {
+        let name = self.plugin.name();
+        let summary = format!(
+            "plugin {name:?} {fault} on a batch of {events} event(s), and again on a fresh instance, \
+             {} batches in a row; quarantined for {} s",
+            self.max_failures,
+            period.as_secs()
+        );
+        Detection {
+            plugin: "trailhound".into(),
+            plugin_version: env!("CARGO_PKG_VERSION").into(),
+            finding: Finding::new(
+                "trailhound.plugin-quarantined",
+                format!("Plugin {name} quarantined"),
+                Severity::High,
+            )
+            .summary(summary)
+            .tag("health")
+            .evidence("plugin", name)
+            .evidence("fault", fault.to_string())
+            .evidence("quarantine_secs", period.as_secs().to_string()),
+            related: Vec::new(),
+            time,
+        }
     }
 
     pub fn is_quarantined(&mut self) -> bool {

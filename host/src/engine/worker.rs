@@ -3,17 +3,17 @@
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
-use trailhound_sdk::{Finding, Severity};
+use trailhound_sdk::Finding;
 
 use super::lowering::Sent;
-use super::plugin::{Fault, LoadedPlugin};
-use super::recent::RecentEvents;
+use super::plugin::LoadedPlugin;
 use super::runtime::WasmRuntime;
 use super::shard::Routed;
 use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
+use crate::findings::recent::RecentEvents;
 use crate::findings::{Detection, RelatedEvent};
-use crate::projection::{FieldMap, Projection};
+use crate::projection::{BatchValues, FieldMap, Projection};
 
 /// Work for a worker.
 pub enum Job {
@@ -102,21 +102,14 @@ impl Worker {
     }
 
     fn batch(&mut self, records: Vec<Routed>) {
-        // A record is parsed whole only for projection, and only when a plugin that projects
-        // fields is sent it: most events of a stream concern no such plugin.
-        let projection = &self.shared.projection;
-        let values: Vec<Option<Vec<Option<String>>>> = if projection.is_empty() {
-            Vec::new()
-        } else {
-            records
-                .iter()
-                .map(|r| {
-                    let needed =
-                        self.plugins.iter().any(|(s, fields)| !fields.is_empty() && sent(&s.plugin, r));
-                    needed.then(|| projection.evaluate(&r.record.raw))
-                })
-                .collect()
-        };
+        // Most events of a stream concern no plugin that projects fields.
+        let values = BatchValues::evaluate(
+            &self.shared.projection,
+            records.iter().map(|r| {
+                let needed = self.plugins.iter().any(|(s, fields)| !fields.is_empty() && sent(&s.plugin, r));
+                (&*r.record.raw, needed)
+            }),
+        );
         // Only plausible times move the stream (see `clock`).
         let batch_time = records.iter().filter(|r| r.advances).map(|r| r.record.event.time).max();
         self.stream_time = self.stream_time.max(batch_time);
@@ -130,12 +123,8 @@ impl Worker {
                 .enumerate()
                 .filter(|(_, r)| sent(&plugin, r))
                 .map(|(i, Routed { record: r, .. })| {
-                    let projected = match &values[..] {
-                        [] => Vec::new(),
-                        values => fields.pick(values[i].as_deref().unwrap_or_default()),
-                    };
                     let raw = plugin.info.wants_raw.then_some(&*r.raw);
-                    Sent { event: &r.event, fields: projected, raw }
+                    Sent { event: &r.event, fields: values.pick(i, fields), raw }
                 })
                 .collect();
             if batch.is_empty() {
@@ -147,7 +136,7 @@ impl Worker {
                 supervised.stats.batches += 1;
                 supervised.stats.events += n;
             }
-            let cited = Cited { batch: &records, recent: &self.recent };
+            let cited = |id: &str| self.recent.cited(records.iter().map(|r| &r.record.event), id);
             collect(outcome, supervised, n, &cited, self.stream_time, &mut detections);
         }
         self.send(detections);
@@ -170,7 +159,7 @@ impl Worker {
         let mut detections = Vec::new();
         for (supervised, _) in &mut self.plugins {
             let outcome = supervised.run(&shared.runtime, &shared.settings, 0, |i| i.on_tick(now));
-            let cited = Cited { batch: &[], recent: &self.recent };
+            let cited = |id: &str| self.recent.get(id);
             collect(outcome, supervised, 0, &cited, Some(now), &mut detections);
         }
         self.send(detections);
@@ -198,18 +187,17 @@ fn collect(
     outcome: Outcome<Vec<Finding>>,
     supervised: &mut Supervised,
     events: u64,
-    cited: &Cited<'_>,
+    cited: &dyn Fn(&str) -> Option<RelatedEvent>,
     stream_time: Option<i64>,
     out: &mut Vec<Detection>,
 ) {
-    let max_failures = supervised.max_failures();
     let plugin = &supervised.plugin;
     match outcome {
         Outcome::Done(findings) => {
             supervised.stats.findings += findings.len() as u64;
             for finding in findings {
                 let related: Vec<RelatedEvent> =
-                    finding.event_ids.iter().filter_map(|id| cited.get(id)).collect();
+                    finding.event_ids.iter().filter_map(|id| cited(id)).collect();
                 let time = related.iter().map(|r| r.time).max().or(stream_time).unwrap_or_default();
                 out.push(Detection {
                     plugin: plugin.name().to_string(),
@@ -223,63 +211,7 @@ fn collect(
         Outcome::Skipped => {}
         Outcome::Failed { quarantined: None, .. } => {}
         Outcome::Failed { fault, quarantined: Some(period) } => {
-            out.push(quarantine_finding(
-                plugin,
-                max_failures,
-                &fault,
-                events,
-                period,
-                stream_time.unwrap_or_default(),
-            ));
-        }
-    }
-}
-
-fn quarantine_finding(
-    plugin: &LoadedPlugin,
-    plugin_failures: u32,
-    fault: &Fault,
-    events: u64,
-    period: std::time::Duration,
-    time: i64,
-) -> Detection {
-    let name = plugin.name();
-    let summary = format!(
-        "plugin {name:?} {fault} on a batch of {events} event(s), and again on a fresh instance, \
-         {} batches in a row; quarantined for {} s",
-        plugin_failures,
-        period.as_secs()
-    );
-    Detection {
-        plugin: "trailhound".into(),
-        plugin_version: env!("CARGO_PKG_VERSION").into(),
-        finding: Finding::new(
-            "trailhound.plugin-quarantined",
-            format!("Plugin {name} quarantined"),
-            Severity::High,
-        )
-        .summary(summary)
-        .tag("health")
-        .evidence("plugin", name)
-        .evidence("fault", fault.to_string())
-        .evidence("quarantine_secs", period.as_secs().to_string()),
-        related: Vec::new(),
-        time,
-    }
-}
-
-/// Where the events a finding cites are looked up: the batch being processed (findings are
-/// rare, so a scan of it is cheaper than indexing every event up front), then earlier batches.
-struct Cited<'a> {
-    batch: &'a [Routed],
-    recent: &'a RecentEvents,
-}
-
-impl Cited<'_> {
-    fn get(&self, id: &str) -> Option<RelatedEvent> {
-        match self.batch.iter().find(|r| r.record.event.id == id) {
-            Some(routed) => Some(RelatedEvent::of(&routed.record.event)),
-            None => self.recent.get(id),
+            out.push(supervised.quarantine_finding(&fault, events, period, stream_time.unwrap_or_default()));
         }
     }
 }

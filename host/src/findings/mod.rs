@@ -2,6 +2,7 @@
 //! events that prove it, and its rendering as an OCSF Detection Finding.
 
 pub mod ocsf;
+pub mod recent;
 
 use trailhound_sdk::Finding;
 

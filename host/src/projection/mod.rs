@@ -32,6 +32,29 @@ pub struct Projection {
     complex: Vec<(usize, JpQuery)>,
 }
 
+/// The projected values of one batch's records, each evaluated once: only for the records
+/// that a plugin which projects fields is sent, since a record is parsed whole for it.
+pub struct BatchValues(Vec<Option<Vec<Option<String>>>>);
+
+impl BatchValues {
+    /// Evaluates `projection` on each record (its raw JSON) marked as needing it.
+    pub fn evaluate<'r>(projection: &Projection, records: impl Iterator<Item = (&'r str, bool)>) -> Self {
+        if projection.is_empty() {
+            return BatchValues(Vec::new());
+        }
+        BatchValues(records.map(|(raw, needed)| needed.then(|| projection.evaluate(raw))).collect())
+    }
+
+    /// One plugin's values for record `index` of the batch, in its declaration order.
+    pub fn pick(&self, index: usize, fields: &FieldMap) -> Vec<Option<String>> {
+        match self.0.get(index) {
+            Some(Some(values)) => fields.pick(values),
+            // Not evaluated: no value matched.
+            _ => fields.pick(&[]),
+        }
+    }
+}
+
 /// Where one plugin's declared fields sit in the projection's value list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldMap(Vec<usize>);

@@ -1,5 +1,6 @@
 //! The recent-events index: the last N events a worker processed, so that a finding citing an
-//! event from an earlier batch can still name its time, action, account and actor.
+//! event from an earlier batch can still name its time, action, account and actor; and where
+//! a cited event is looked up ([`RecentEvents::cited`]).
 //!
 //! It holds a hundred thousand events per worker by default, so it is kept compact: the
 //! strings that repeat from event to event (service, action, account, region, actor, source
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
+use crate::event::Event;
 use crate::findings::RelatedEvent;
 
 /// The last `capacity` events remembered, oldest first.
@@ -74,6 +76,16 @@ impl RecentEvents {
             actor: strings.intern(event.actor),
             source_ip: event.source_ip.map(|ip| strings.intern(ip)),
         });
+    }
+
+    /// The event `id` a finding cites: looked up in the batch being processed first (findings
+    /// are rare, so a scan of it is cheaper than indexing every event up front), then among
+    /// the events remembered from earlier batches.
+    pub fn cited<'e>(&self, mut batch: impl Iterator<Item = &'e Event>, id: &str) -> Option<RelatedEvent> {
+        match batch.find(|e| e.id == id) {
+            Some(event) => Some(RelatedEvent::of(event)),
+            None => self.get(id),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<RelatedEvent> {
