@@ -99,6 +99,14 @@ pub trait Detector: Default {
     /// Name, version, wanted sources and projected fields.
     fn info() -> Info;
 
+    /// What the detector declares once configured, which the host reads after
+    /// [`Detector::configure`]: by default [`Detector::info`]. A detector whose rules come
+    /// from its files or config (a rules engine) adds here the fields its rules read, so the
+    /// host projects them, and the actions they can match, so the host sends no other events.
+    fn declared(&self) -> Info {
+        Self::info()
+    }
+
     /// Receives the rule and data files the plugin's config names (`files` of its
     /// `[[plugins]]` entry), once, before [`Detector::configure`].
     ///

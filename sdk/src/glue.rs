@@ -4,8 +4,8 @@
 use crate::bindings::{host, types};
 use crate::{Batch, Detector, File, Finding};
 
-pub fn info<D: Detector>() -> types::Info {
-    let info = D::info();
+pub fn info<D: Detector>(detector: &D) -> types::Info {
+    let info = detector.declared();
     types::Info {
         name: info.name,
         version: info.version,
@@ -25,7 +25,6 @@ pub fn info<D: Detector>() -> types::Info {
 pub fn configure<D: Detector>(detector: &mut D, config: &str, files: Vec<types::File>) -> Result<(), String> {
     // A panic aborts the instance with a bare trap; send its message to the host's log first.
     std::panic::set_hook(Box::new(|panic| host::log(host::LogLevel::Error, &panic.to_string())));
-    crate::declare_fields(&D::info().fields);
     let value = if config.trim().is_empty() {
         serde_json::Value::Null
     } else {
@@ -33,7 +32,9 @@ pub fn configure<D: Detector>(detector: &mut D, config: &str, files: Vec<types::
     };
     let files: Vec<File> = files.into_iter().map(|f| File { path: f.path, contents: f.contents }).collect();
     detector.load_files(&files)?;
-    detector.configure(&value)
+    detector.configure(&value)?;
+    crate::declare_fields(&detector.declared().fields);
+    Ok(())
 }
 
 pub fn on_events<D: Detector>(detector: &mut D, batch: types::Batch) -> Vec<types::Finding> {

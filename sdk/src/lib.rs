@@ -77,7 +77,7 @@ macro_rules! export_detector {
 
             impl $crate::bindings::Guest for Exported {
                 fn info() -> $crate::bindings::types::Info {
-                    $crate::glue::info::<$detector>()
+                    STATE.with(|s| $crate::glue::info(&*s.borrow()))
                 }
                 fn configure(config: String, files: Vec<$crate::bindings::types::File>) -> Result<(), String> {
                     STATE.with(|s| $crate::glue::configure(&mut *s.borrow_mut(), &config, files))

@@ -23,7 +23,7 @@
 
 use crate::batch::{Batch, Builder};
 use crate::model::{Actor, Event, Lineage};
-use crate::{Detector, Finding};
+use crate::{Detector, File, Finding};
 
 /// Drives one detector instance the way the host does: configure, batches, ticks, snapshots.
 pub struct Harness<D: Detector> {
@@ -32,6 +32,8 @@ pub struct Harness<D: Detector> {
     /// The config this instance was configured with; a reload configures its fresh instance
     /// with the same one, as the host does.
     config: serde_json::Value,
+    /// The files it was given, handed to a reloaded instance too.
+    files: Vec<File>,
 }
 
 impl<D: Detector> Default for Harness<D> {
@@ -54,11 +56,26 @@ impl<D: Detector> Harness<D> {
     /// # Errors
     /// The detector's own message when it refuses the config.
     pub fn with_config(config: serde_json::Value) -> Result<Self, String> {
-        let info = D::info();
+        Self::with_files(config, Vec::new())
+    }
+
+    /// A fresh instance given these rule and data files, then the config, as the host gives
+    /// them; what it declares once configured ([`Detector::declared`]) is what it is sent.
+    ///
+    /// # Errors
+    /// The detector's own message when it refuses a file or the config.
+    pub fn with_files(config: serde_json::Value, files: Vec<File>) -> Result<Self, String> {
+        let detector = Self::configured(&config, &files)?;
+        let info = detector.declared();
         crate::declare_fields(&info.fields);
+        Ok(Harness { detector, info, config, files })
+    }
+
+    fn configured(config: &serde_json::Value, files: &[File]) -> Result<D, String> {
         let mut detector = D::default();
-        detector.configure(&config)?;
-        Ok(Harness { detector, info, config })
+        detector.load_files(files)?;
+        detector.configure(config)?;
+        Ok(detector)
     }
 
     /// Runs one batch and returns its findings. As the host does, only the events whose
@@ -103,14 +120,13 @@ impl<D: Detector> Harness<D> {
     }
 
     /// Snapshots this instance and restores the bytes into a fresh one, as a hot reload does:
-    /// the fresh instance is configured with this harness's config before the restore.
+    /// the fresh instance is given this harness's files and config before the restore.
     ///
     /// # Errors
     /// The detector's message when it cannot restore its own snapshot.
     pub fn reload(&mut self) -> Result<(), String> {
         let state = self.detector.snapshot();
-        let mut fresh = D::default();
-        fresh.configure(&self.config)?;
+        let mut fresh = Self::configured(&self.config, &self.files)?;
         fresh.restore(&state)?;
         self.detector = fresh;
         Ok(())

@@ -184,3 +184,26 @@ fn every_field_of_the_event_crosses_into_a_0_2_0_plugin_as_the_host_holds_it() {
         assert!(!evidence.contains_key(absent), "{absent} has no value: {evidence:#?}");
     }
 }
+
+#[test]
+fn a_plugin_declares_the_fields_its_config_names_and_is_sent_their_values() {
+    // What a rules engine does: the paths its rules read are known once it is configured.
+    let recs = records(2, |_| "ListUsers");
+    let config = json!({"echo": true, "fields": ["$.eventName", "$.userIdentity.type", "$.nothing.here"]});
+    let (_, detections) = run(settings(), vec![spec("declares", "misbehaving", config)], recs);
+    let evidence: std::collections::HashMap<&str, &str> =
+        detections[0].finding.evidence.iter().map(|e| (e.key.as_str(), e.value.as_str())).collect();
+    for id in ["e0", "e1"] {
+        assert_eq!(
+            evidence.get(format!("{id}.field.$.eventName").as_str()),
+            Some(&"ListUsers"),
+            "{evidence:#?}"
+        );
+        assert_eq!(
+            evidence.get(format!("{id}.field.$.nothing.here").as_str()),
+            Some(&"(none)"),
+            "{evidence:#?}"
+        );
+    }
+    assert_eq!(evidence.get("e0.field.$.userIdentity.type"), Some(&"IAMUser"), "{evidence:#?}");
+}

@@ -16,6 +16,8 @@
 //! with the files its config named (as the host read them) as evidence: `file.PATH` = bytes.
 //! With `{"echo": true}` that finding also carries every field of every event as it read
 //! them, `ID.FIELD` = value (absent fields left out), so a test can check what crossed.
+//! `{"fields": ["$.path", ...]}` declares those paths once configured (as a rules engine
+//! declares what its rules read); echoed as `ID.field.PATH`.
 use trailhound_sdk::prelude::*;
 
 #[derive(Default)]
@@ -36,11 +38,17 @@ pub struct Misbehaving {
     /// The files the host handed over: path and size.
     files: Vec<(String, usize)>,
     echo: bool,
+    /// Paths declared from the config.
+    fields: Vec<String>,
 }
 
 impl Detector for Misbehaving {
     fn info() -> Info {
         Info::new("misbehaving", "0.1.0")
+    }
+
+    fn declared(&self) -> Info {
+        self.fields.iter().fold(Self::info(), |info, path| info.field(path.clone()))
     }
 
     fn load_files(&mut self, files: &[trailhound_sdk::File]) -> Result<(), String> {
@@ -66,6 +74,8 @@ impl Detector for Misbehaving {
         self.log_bytes = number("log_bytes").unwrap_or(10) as usize;
         self.metric_name_bytes = number("metric_name_bytes").map(|n| n as usize);
         self.echo = config["echo"].as_bool().unwrap_or(false);
+        let paths = config["fields"].as_array().into_iter().flatten();
+        self.fields = paths.filter_map(|p| p.as_str().map(String::from)).collect();
         Ok(())
     }
 
@@ -115,6 +125,10 @@ impl Detector for Misbehaving {
                     for event in events.iter() {
                         for (field, value) in echo(&event) {
                             finding = finding.evidence(format!("{}.{field}", event.id()), value);
+                        }
+                        for path in &self.fields {
+                            let value = event.field(path).unwrap_or("(none)");
+                            finding = finding.evidence(format!("{}.field.{path}", event.id()), value);
                         }
                     }
                 }
