@@ -23,8 +23,9 @@ pub struct Batch {
 impl Batch {
     /// The batch as it arrived from the host.
     pub fn from_columns(columns: types::Batch) -> Self {
-        let events = columns.events.id.len();
-        let fields = columns.fields.len().checked_div(events).unwrap_or(0);
+        // The count the detector declared, not one inferred from the column's length: a
+        // column of the wrong length must read as missing values, not another event's.
+        let fields = crate::fields::declared_count();
         Batch { columns, fields }
     }
 
@@ -194,7 +195,11 @@ impl Builder {
         }
         if let Some(raw) = raw {
             let r = self.text(raw);
+            // Events pushed before without a raw record keep their places (0: none).
+            self.batch.raw.resize(index as usize, 0);
             self.batch.raw.push(r);
+        } else if !self.batch.raw.is_empty() {
+            self.batch.raw.push(0);
         }
         if let Some(n) = event.network.as_deref() {
             let network = self.network(index, n);
@@ -360,7 +365,7 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Actor, Network, Resource, Risk, Risks};
+    use crate::model::{AccessLevel, Actor, Category, Network, Plane, Resource, Risk, Risks};
 
     fn event(id: &str) -> model::Event {
         model::Event {
@@ -431,6 +436,7 @@ mod tests {
 
     #[test]
     fn a_malformed_batch_reads_as_empty_values_never_a_panic() {
+        crate::declare_fields(&["$.v".into()]);
         let mut builder = Builder::new(1, 1);
         builder.push(&event("e1"), &[Some("v".into())], None);
         let mut columns = builder.finish().columns;
@@ -467,5 +473,352 @@ mod tests {
         assert_eq!(e.field_at(0), Some(""));
         assert!(e.network().is_none());
         assert!(batch.get(1).is_none());
+    }
+
+    // ---- review tests ----
+
+    fn network_row(event: u32) -> types::Network {
+        types::Network {
+            event,
+            src_addr: 0,
+            src_port: Some(event as u16),
+            dst_addr: 0,
+            dst_port: None,
+            protocol: None,
+            bytes: None,
+            packets: None,
+            allowed: None,
+            interface: 0,
+            end: None,
+        }
+    }
+
+    fn three() -> types::Batch {
+        // What the glue declares in `configure` (from_columns may rely on it).
+        crate::declare_fields(&["$.f0".into(), "$.f1".into()]);
+        let mut builder = Builder::new(3, 2);
+        for id in ["e0", "e1", "e2"] {
+            builder.push(&event(id), &[Some(format!("{id}-f0")), Some(format!("{id}-f1"))], None);
+        }
+        builder.finish().columns
+    }
+
+    #[test]
+    fn hostile_string_table_never_panics() {
+        let mut c = three();
+        // ends running backwards, past the text, u32::MAX, and a nonzero ends[0].
+        c.strings.ends[0] = 3;
+        let n = c.strings.ends.len();
+        c.strings.ends[n - 1] = u32::MAX;
+        c.strings.ends[n / 2] = 0;
+        c.events.id[0] = u32::MAX;
+        c.events.provider[0] = (n - 1) as u32;
+        c.events.source[0] = (n / 2 + 1) as u32;
+        c.actors.delegation[0] = u32::MAX;
+        c.techniques.push(u32::MAX);
+        c.technique_ends[0] = 1;
+        let batch = Batch::from_columns(c);
+        for e in batch.iter() {
+            let _ = (e.id(), e.provider(), e.source(), e.service(), e.action(), e.error_code(), e.raw());
+            let _ = e.actor().delegation().collect::<Vec<_>>();
+            let _ = e.techniques().collect::<Vec<_>>();
+            let _ = (e.field_at(0), e.field_at(1), e.field_at(usize::MAX));
+            let _ = format!("{e:?}");
+        }
+        let e = batch.get(0).unwrap();
+        assert_eq!(e.id(), "");
+        assert_eq!(e.provider(), "");
+    }
+
+    #[test]
+    fn hostile_spans_and_ends_never_panic() {
+        let mut c = three();
+        c.texts = vec![1, 2, 3];
+        let span = |start, len| types::Span { start, len };
+        for (i, s) in [span(u32::MAX, u32::MAX), span(2, u32::MAX), span(u32::MAX, 1)].into_iter().enumerate()
+        {
+            c.alerts.push(types::Alert {
+                event: i as u32,
+                rule: 0,
+                severity: types::Severity::Low,
+                tags: s,
+                reporter: u32::MAX,
+            });
+            c.processes.push(types::Process {
+                event: i as u32,
+                hostname: u32::MAX,
+                name: 0,
+                exe: 0,
+                cmdline: 0,
+                pid: None,
+                parent: 0,
+                user: 0,
+                file: 0,
+                container_id: 0,
+                container_name: 0,
+                image: 0,
+                privileged: None,
+                pod: 0,
+                namespace: 0,
+                host_paths: s,
+                host_pid: None,
+                host_network: None,
+            });
+        }
+        // ends decreasing, and past the list.
+        c.resource_ends = vec![u32::MAX, 0, 5];
+        c.actors.delegation_ends = vec![1, 0];
+        c.technique_ends = vec![];
+        let batch = Batch::from_columns(c);
+        for e in batch.iter() {
+            let a = e.alert().unwrap();
+            let _ = (a.rule(), a.reporter(), a.severity(), a.tags().count());
+            let p = e.process().unwrap();
+            let _ = (p.hostname(), p.host_paths().count());
+            let _ = e.resources().count();
+            let _ = e.actor().delegation().count();
+            let _ = e.techniques().count();
+        }
+        // A span running past the list reads as empty as a whole (not clipped).
+        assert_eq!(batch.get(1).unwrap().alert().unwrap().tags().count(), 0);
+    }
+
+    #[test]
+    fn rare_parts_out_of_order_or_duplicated_never_panic() {
+        let mut c = three();
+        c.networks =
+            vec![network_row(2), network_row(0), network_row(0), network_row(1), network_row(u32::MAX)];
+        let batch = Batch::from_columns(c);
+        for e in batch.iter() {
+            let _ = e.network().map(|n| n.src_port());
+        }
+    }
+
+    /// A column shorter than the others (time, flags, actors, lineage) reads as empty.
+    #[test]
+    fn short_columns_read_empty() {
+        let mut c = three();
+        c.events.time.truncate(1);
+        c.events.flags.clear();
+        c.events.plane.clear();
+        c.events.access_level.clear();
+        c.events.risks.clear();
+        c.actors.id.truncate(1);
+        c.lineage.hops.clear();
+        c.lineage.origin.clear();
+        let batch = Batch::from_columns(c);
+        let e = batch.get(2).unwrap();
+        assert_eq!(
+            (e.time(), e.success(), e.actor().id(), e.lineage().hops(), e.lineage().origin()),
+            (0, false, "", 0, "")
+        );
+        assert!(e.risks().is_empty());
+        assert_eq!(e.access_level(), None);
+    }
+
+    /// The fields column is one entry short of events x fields: every read must be empty
+    /// (or right), never another event's value.
+    #[test]
+    fn short_fields_column_never_reads_another_events_value() {
+        let mut c = three();
+        c.fields.pop(); // 5 entries for 3 events x 2 fields
+        let batch = Batch::from_columns(c);
+        for (i, e) in batch.iter().enumerate() {
+            for f in 0..2 {
+                let v = e.field_at(f);
+                assert!(
+                    v.is_none() || v == Some(format!("e{i}-f{f}").as_str()),
+                    "event {i} field {f} read {v:?}"
+                );
+            }
+        }
+    }
+
+    /// A fields column longer than events x fields (not a multiple) must not shift values.
+    #[test]
+    fn long_fields_column_keeps_values_aligned() {
+        let mut c = three();
+        c.fields.push(0);
+        let batch = Batch::from_columns(c);
+        for (i, e) in batch.iter().enumerate() {
+            assert_eq!(e.field_at(1), Some(format!("e{i}-f1").as_str()));
+        }
+    }
+
+    /// The detector declared 2 fields, the wasm glue infers the count from the column: with
+    /// three events the column must be 6 long; a longer extra row of fields for all events
+    /// would change the inferred count. Native (Builder) and wasm (from_columns) must agree.
+    #[test]
+    fn from_columns_agrees_with_builder_on_field_count() {
+        crate::declare_fields(&["$.f0".into(), "$.f1".into()]);
+        let built = {
+            let mut b = Builder::new(3, 2);
+            for id in ["e0", "e1", "e2"] {
+                b.push(&event(id), &[Some(format!("{id}-f0"))], None); // fewer values than fields
+            }
+            b.finish()
+        };
+        let lifted = Batch::from_columns(built.columns().clone());
+        assert_eq!(built.fields, lifted.fields);
+    }
+
+    /// Raw records given for some events only (Harness::prepare, a host with a record that
+    /// has none) must not shift onto other events.
+    #[test]
+    fn raw_stays_with_its_event() {
+        let mut builder = Builder::new(2, 0);
+        builder.push(&event("e0"), &[], None);
+        builder.push(&event("e1"), &[], Some("{\"raw\":1}"));
+        let batch = builder.finish();
+        assert_eq!(batch.get(0).unwrap().raw(), None, "event 0 had no raw record");
+        assert_eq!(batch.get(1).unwrap().raw(), Some("{\"raw\":1}"));
+    }
+
+    /// Every field of the owned model reads back through the views, optional apart from empty.
+    #[test]
+    fn every_model_field_round_trips() {
+        use crate::model::{Alert, Lineage, OcsfClass, Process, ProviderIds};
+        let e = model::Event {
+            id: "id".into(),
+            time: -5,
+            provider: "prov".into(),
+            source: "src".into(),
+            plane: Plane::Host,
+            class: OcsfClass::ProcessActivity,
+            category: Category::Security,
+            service: "svc".into(),
+            action: "act".into(),
+            access_level: Some(AccessLevel::Tagging),
+            success: false,
+            error_code: Some("ec".into()),
+            error_message: Some(String::new()),
+            read_only: true,
+            management: false,
+            account: "acct".into(),
+            region: "reg".into(),
+            actor: Actor {
+                id: "aid".into(),
+                kind: "akind".into(),
+                account: "aacct".into(),
+                name: Some("aname".into()),
+                access_key: Some("akey".into()),
+                session_name: Some("sname".into()),
+                session_issuer: Some("siss".into()),
+                source_identity: Some("sid".into()),
+                mfa: true,
+                invoked_by: Some(String::new()),
+                delegation: vec!["d1".into(), "d2".into()],
+            },
+            source_ip: Some("1.2.3.4".into()),
+            user_agent: None,
+            resources: vec![
+                Resource { kind: "k1".into(), id: "r1".into(), account: Some("ra".into()) },
+                Resource { kind: "k2".into(), id: "".into(), account: Some(String::new()) },
+            ],
+            network: Some(Box::new(Network {
+                src_addr: Some("s".into()),
+                src_port: Some(1),
+                dst_addr: Some("d".into()),
+                dst_port: Some(2),
+                protocol: Some(6),
+                bytes: Some(3),
+                packets: Some(4),
+                allowed: Some(false),
+                interface: Some("eni".into()),
+                end: Some(9),
+            })),
+            process: Some(Box::new(Process {
+                hostname: Some("h".into()),
+                name: Some("n".into()),
+                exe: Some("x".into()),
+                cmdline: Some("c".into()),
+                pid: Some(7),
+                parent: Some("par".into()),
+                user: Some("u".into()),
+                file: Some("f".into()),
+                container_id: Some("cid".into()),
+                container_name: Some("cn".into()),
+                image: Some("img".into()),
+                privileged: Some(true),
+                pod: Some("pod".into()),
+                namespace: Some("ns".into()),
+                host_paths: vec!["/".into(), "/etc".into()],
+                host_pid: Some(false),
+                host_network: Some(true),
+            })),
+            alert: Some(Box::new(Alert {
+                rule: "rule".into(),
+                severity: crate::Severity::High,
+                tags: vec!["t1".into(), "t2".into()],
+                reporter: "falco".into(),
+            })),
+            ids: ProviderIds { request: Some("req".into()), correlation: Some("cor".into()) },
+            enrichment: model::Enrichment {
+                techniques: &["T1", "T2"],
+                risks: Risks::NONE.with(Risk::DefenseEvasion).with(Risk::PrivilegeEscalation),
+                lineage: Lineage { origin: "orig".into(), hops: 3, key_obtained_by: Some("kob".into()) },
+            },
+        };
+        let mut b = Builder::new(2, 0);
+        b.push(&event("before"), &[], None);
+        b.push(&e, &[], None);
+        b.push(&event("after"), &[], None);
+        let batch = Batch::from_columns(b.finish().columns().clone());
+        let v = batch.get(1).unwrap();
+        assert_eq!((v.id(), v.time(), v.provider(), v.source()), ("id", -5, "prov", "src"));
+        assert_eq!((v.plane(), v.class_uid(), v.category()), (Plane::Host, 1007, Category::Security));
+        assert_eq!((v.service(), v.action(), v.access_level()), ("svc", "act", Some(AccessLevel::Tagging)));
+        assert_eq!((v.success(), v.read_only(), v.management()), (false, true, false));
+        assert_eq!((v.error_code(), v.error_message()), (Some("ec"), Some("")));
+        assert_eq!(
+            (v.account(), v.region(), v.source_ip(), v.user_agent()),
+            ("acct", "reg", Some("1.2.3.4"), None)
+        );
+        assert_eq!((v.request_id(), v.correlation_id()), (Some("req"), Some("cor")));
+        let a = v.actor();
+        assert_eq!((a.id(), a.kind(), a.account(), a.name()), ("aid", "akind", "aacct", Some("aname")));
+        assert_eq!(
+            (a.access_key(), a.session_name(), a.session_issuer()),
+            (Some("akey"), Some("sname"), Some("siss"))
+        );
+        assert_eq!((a.source_identity(), a.invoked_by(), a.mfa()), (Some("sid"), Some(""), true));
+        assert_eq!(a.delegation().collect::<Vec<_>>(), ["d1", "d2"]);
+        let l = v.lineage();
+        assert_eq!((l.origin(), l.hops(), l.key_obtained_by()), ("orig", 3, Some("kob")));
+        let r: Vec<_> = v.resources().map(|r| (r.kind(), r.id(), r.account())).collect();
+        assert_eq!(r, [("k1", "r1", Some("ra")), ("k2", "", Some(""))]);
+        assert_eq!(v.techniques().collect::<Vec<_>>(), ["T1", "T2"]);
+        assert!(v.risks().contains(Risk::DefenseEvasion) && v.risks().contains(Risk::PrivilegeEscalation));
+        assert!(!v.risks().contains(Risk::DataExfiltration));
+        let n = v.network().unwrap();
+        assert_eq!(
+            (n.src_addr(), n.src_port(), n.dst_addr(), n.dst_port()),
+            (Some("s"), Some(1), Some("d"), Some(2))
+        );
+        assert_eq!(
+            (n.protocol(), n.bytes(), n.packets(), n.allowed()),
+            (Some(6), Some(3), Some(4), Some(false))
+        );
+        assert_eq!((n.interface(), n.end()), (Some("eni"), Some(9)));
+        let p = v.process().unwrap();
+        assert_eq!(
+            (p.hostname(), p.name(), p.exe(), p.cmdline(), p.pid()),
+            (Some("h"), Some("n"), Some("x"), Some("c"), Some(7))
+        );
+        assert_eq!((p.parent(), p.user(), p.file()), (Some("par"), Some("u"), Some("f")));
+        assert_eq!((p.container_id(), p.container_name(), p.image()), (Some("cid"), Some("cn"), Some("img")));
+        assert_eq!((p.privileged(), p.pod(), p.namespace()), (Some(true), Some("pod"), Some("ns")));
+        assert_eq!(p.host_paths().collect::<Vec<_>>(), ["/", "/etc"]);
+        assert_eq!((p.host_pid(), p.host_network()), (Some(false), Some(true)));
+        let al = v.alert().unwrap();
+        assert_eq!((al.rule(), al.severity(), al.reporter()), ("rule", crate::Severity::High, "falco"));
+        assert_eq!(al.tags().collect::<Vec<_>>(), ["t1", "t2"]);
+        // The neighbours have no rare parts.
+        for i in [0, 2] {
+            let o = batch.get(i).unwrap();
+            assert!(o.network().is_none() && o.process().is_none() && o.alert().is_none());
+            assert_eq!(o.techniques().count(), 0);
+        }
+        assert_eq!(batch.get(2).unwrap().id(), "after");
     }
 }

@@ -19,3 +19,8 @@ pub fn declare_fields(paths: &[String]) {
 pub(crate) fn index_of(path: &str) -> Option<usize> {
     DECLARED.with(|d| d.borrow().iter().position(|p| p == path))
 }
+
+/// How many paths are declared.
+pub(crate) fn declared_count() -> usize {
+    DECLARED.with(|d| d.borrow().len())
+}

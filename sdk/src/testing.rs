@@ -82,7 +82,8 @@ impl<D: Detector> Harness<D> {
     /// source and action the detector declared are passed on.
     pub fn events(&mut self, events: &[TestEvent]) -> Vec<Finding> {
         let fields: Vec<Vec<Option<String>>> = events.iter().map(|e| e.project(&self.info.fields)).collect();
-        let batch = self.prepare(events.iter().zip(&fields).map(|(e, f)| (&e.event, f.as_slice(), None)));
+        let batch =
+            self.prepare(events.iter().zip(&fields).map(|(e, f)| (&e.event, f.as_slice(), e.raw.as_deref())));
         self.batch(&batch)
     }
 
@@ -142,6 +143,8 @@ impl<D: Detector> Harness<D> {
 pub struct TestEvent {
     pub event: Event,
     fields: Vec<(String, String)>,
+    /// The raw record, sent when the detector asks for it.
+    raw: Option<String>,
 }
 
 impl TestEvent {
@@ -167,6 +170,7 @@ impl TestEvent {
                 ..Event::default()
             },
             fields: Vec::new(),
+            raw: None,
         }
     }
 
@@ -197,6 +201,12 @@ impl TestEvent {
     pub fn error(mut self, code: &str) -> Self {
         self.event.success = false;
         self.event.error_code = Some(code.into());
+        self
+    }
+
+    /// Sets the raw record (JSON text) the host would send a detector that asks for it.
+    pub fn raw(mut self, json: &str) -> Self {
+        self.raw = Some(json.into());
         self
     }
 
