@@ -149,7 +149,64 @@ fn a_disabled_rule_never_fires() {
     let mut rules = harness(RULES).unwrap();
     let mut login = TestEvent::new("signin.amazonaws.com", "ConsoleLogin");
     login.event.actor.kind = "Root".into();
-    assert!(rules.events(&[login]).is_empty());
+    assert!(rules.events(&[login.clone()]).is_empty());
+    assert!(rules.detector().rules().iter().all(|r| r.name != "Root Console Login"));
+    // A later item naming only the rule and `enabled` turns it back on.
+    let enable = "- rule: Root Console Login\n  enabled: true\n";
+    let mut rules = Harness::<Rules>::with_files(
+        serde_json::Value::Null,
+        vec![file("aws.yaml", RULES), file("local.yaml", enable)],
+    )
+    .unwrap();
+    let findings = rules.events(&[login]);
+    assert_eq!(findings.len(), 1);
+    assert_eq!((findings[0].severity, findings[0].summary.as_str()), (Severity::Low, "Root login from <NA>"));
+}
+
+#[test]
+fn the_older_append_form_appends_to_a_rule_condition() {
+    let more =
+        "- rule: CloudTrail Logging Disabled\n  condition: and ct.region != eu-west-1\n  append: true\n";
+    let mut rules = Harness::<Rules>::with_files(
+        serde_json::Value::Null,
+        vec![file("aws.yaml", RULES), file("local.yaml", more)],
+    )
+    .unwrap();
+    let mut elsewhere = stop_logging("main-trail");
+    elsewhere.event.region = "eu-west-1".into();
+    assert!(rules.events(&[elsewhere]).is_empty());
+    assert_eq!(rules.events(&[stop_logging("main-trail")]).len(), 1);
+}
+
+#[test]
+fn every_comparison_operator_works_in_a_rule() {
+    let rule = r#"
+- rule: Operators
+  condition: >
+    ct.name regex "Put(Bucket|Object)Acl"
+    and ct.user.arn glob "arn:aws:iam::*:user/*"
+    and ct.src endswith ".amazonaws.com"
+    and ct.user icontains TEST
+    and ct.user.identitytype != Root
+    and $.requestParameters.grants intersects (READ, FULL_CONTROL)
+    and $.requestParameters.count >= 2
+    and $.requestParameters.count < 10
+    and not ct.name contains Policy
+  output: "%ct.name"
+  priority: DEBUG
+"#;
+    let mut rules = harness(rule).unwrap();
+    let event = |count: &str| {
+        put_bucket_acl("b")
+            .field("$.requestParameters.grants", r#"["WRITE","READ"]"#)
+            .field("$.requestParameters.count", count)
+    };
+    let findings = rules.events(&[event("2")]);
+    assert_eq!(findings.len(), 1);
+    assert_eq!((findings[0].severity, findings[0].summary.as_str()), (Severity::Info, "PutBucketAcl"));
+    assert!(rules
+        .events(&[event("10"), event("1"), put_bucket_acl("b").field("$.requestParameters.count", "3")])
+        .is_empty());
 }
 
 #[test]
