@@ -18,7 +18,7 @@ pub struct Origin {
 
 /// A condition as written, possibly appended to by later items: its text and where each
 /// piece of it starts, so an error in it can name the file and line it came from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Condition {
     pub text: String,
     pub pieces: Vec<(usize, Origin)>,
@@ -369,6 +369,13 @@ impl Reader<'_> {
                 let condition = self.text(item, map, "condition")?;
                 let output = self.text(item, map, "output")?;
                 let desc = self.text(item, map, "desc")?;
+                if let Some(key) = changes.keys().find(|k| !map.contains_key(k.as_str())) {
+                    return Err(self.error(
+                        item,
+                        "override",
+                        format!("{context}: override: names '{key}' but the item gives no {key}"),
+                    ));
+                }
                 let rule = &mut self.defs.rules[at];
                 for (key, change) in &changes {
                     match (key.as_str(), change) {
@@ -530,4 +537,91 @@ pub fn priority(name: &str) -> Option<Severity> {
         "INFORMATIONAL" | "INFO" | "DEBUG" => Severity::Info,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Definitions, String> {
+        Definitions::load(&[File { path: "t.yaml".into(), contents: text.as_bytes().to_vec() }])
+    }
+
+    #[test]
+    fn priorities_map_onto_severities() {
+        assert_eq!(priority("EMERGENCY"), Some(Severity::Critical));
+        assert_eq!(priority("Error"), Some(Severity::High));
+        assert_eq!(priority("warning"), Some(Severity::Medium));
+        assert_eq!(priority("NOTICE"), Some(Severity::Low));
+        assert_eq!(priority("INFORMATIONAL"), Some(Severity::Info));
+        assert_eq!(priority("DEBUG"), Some(Severity::Info));
+        assert_eq!(priority("LOUD"), None);
+    }
+
+    #[test]
+    fn exceptions_read_both_forms() {
+        let defs = load(concat!(
+            "- rule: r\n  condition: ct.name = X\n  priority: INFO\n  exceptions:\n",
+            "    - name: one\n      fields: ct.user\n      values: [a, b]\n",
+            "    - name: two\n      fields: [ct.user, ct.srcip]\n      comps: [=, in]\n      values: [[a, [1.2.3.4, 5.6.7.8]]]\n",
+        ))
+        .unwrap();
+        let [one, two] = defs.named.rules[0].exceptions.as_slice() else { panic!("two exceptions") };
+        assert_eq!(
+            (one.comps.clone(), one.values.clone()),
+            (vec!["in".to_string()], vec![vec![ExceptionValue::Many(vec!["a".into(), "b".into()])]])
+        );
+        assert_eq!(
+            two.values,
+            vec![vec![
+                ExceptionValue::One("a".into()),
+                ExceptionValue::Many(vec!["1.2.3.4".into(), "5.6.7.8".into()])
+            ]]
+        );
+    }
+
+    #[test]
+    fn overrides_replace_and_append() {
+        let defs = load(concat!(
+            "- list: l\n  items: [a]\n- list: l\n  items: [b]\n  override:\n    items: replace\n",
+            "- macro: m\n  condition: x\n- macro: m\n  condition: or y\n  append: true\n",
+            "- rule: r\n  condition: m\n  priority: INFO\n  tags: [t]\n",
+            "- rule: r\n  priority: ERROR\n  tags: [u]\n  override:\n    priority: replace\n    tags: append\n",
+        ))
+        .unwrap();
+        assert_eq!(defs.named.lists["l"].items, vec!["b"]);
+        assert_eq!(defs.named.macros["m"].condition.text, "x or y");
+        let rule = &defs.named.rules[0];
+        assert_eq!(
+            (rule.priority, rule.tags.clone()),
+            (Severity::High, vec!["t".to_string(), "u".to_string()])
+        );
+    }
+
+    #[test]
+    fn bad_items_name_their_position() {
+        assert_eq!(
+            load("- rule: r\n  condition: x\n  priority: INFO\n  colour: red\n").unwrap_err(),
+            "t.yaml:4:3: rule 'r': unknown key 'colour'"
+        );
+        assert_eq!(
+            load("- frobnicate: x\n").unwrap_err(),
+            "t.yaml:1:3: unknown item 'frobnicate' (expected rule, macro, list, required_engine_version or required_plugin_versions)"
+        );
+        assert_eq!(
+            load("- list: l\n  items: [a]\n- list: l\n  items: [b]\n  append: true\n  override:\n    items: append\n").unwrap_err(),
+            "t.yaml:6:3: override: cannot be used together with append"
+        );
+        assert_eq!(
+            load(
+                "- rule: r\n  condition: x\n  priority: INFO\n- rule: r\n  override:\n    output: replace\n"
+            )
+            .unwrap_err(),
+            "t.yaml:5:3: rule 'r': override: names 'output' but the item gives no output"
+        );
+        assert_eq!(
+            load("- rule: r\n  condition: x\n").unwrap_err(),
+            "t.yaml:1:3: rule 'r': missing 'priority'"
+        );
+    }
 }
