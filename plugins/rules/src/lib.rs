@@ -30,6 +30,11 @@ impl Rules {
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
+
+    /// The engine and plugin versions the rules files require (accepted, not enforced).
+    pub fn requirements(&self) -> &[String] {
+        &self.definitions.named.requirements
+    }
 }
 
 impl Detector for Rules {

@@ -94,9 +94,12 @@ pub struct Definitions {
     pub named: Named,
 }
 
-/// The rules (in file order), macros and lists by name.
+/// The rules (in file order), macros and lists by name, and the versions the files require.
 #[derive(Debug, Default)]
 pub struct Named {
+    /// Each `required_engine_version` and `required_plugin_versions` entry, as
+    /// `engine 10` or `plugin cloudtrail 0.2.3`: accepted, not enforced, reported.
+    pub requirements: Vec<String>,
     pub rules: Vec<RuleDef>,
     pub macros: BTreeMap<String, MacroDef>,
     pub lists: BTreeMap<String, ListDef>,
@@ -173,8 +176,21 @@ impl Reader<'_> {
             self.macro_def(item, origin, map)
         } else if map.contains_key("list") {
             self.list(item, origin, map)
-        } else if map.contains_key("required_engine_version") || map.contains_key("required_plugin_versions")
-        {
+        } else if let Some(version) = map.get("required_engine_version") {
+            self.defs.requirements.push(format!("engine {}", scalar(version).unwrap_or_default()));
+            Ok(())
+        } else if let Some(plugins) = map.get("required_plugin_versions") {
+            let Value::Sequence(plugins) = plugins else {
+                return Err(self.error(
+                    item,
+                    "required_plugin_versions",
+                    "required_plugin_versions: expected a list of name and version",
+                ));
+            };
+            for plugin in plugins {
+                let text = |key: &str| plugin.get(key).and_then(scalar).unwrap_or_default();
+                self.defs.requirements.push(format!("plugin {} {}", text("name"), text("version")));
+            }
             Ok(())
         } else {
             let key = map.keys().next().and_then(Value::as_str).unwrap_or("");

@@ -112,6 +112,23 @@ fn a_falco_rule_with_lists_fires_with_its_rendered_output() {
 }
 
 #[test]
+fn version_requirements_are_accepted_and_reported() {
+    let rules = harness(RULES).unwrap();
+    assert_eq!(rules.detector().requirements(), ["engine 10", "plugin cloudtrail 0.2.3"]);
+}
+
+#[test]
+fn the_model_access_level_is_a_field() {
+    let rule = "- rule: Writes\n  condition: access_level = Write and action = PutBucketAcl\n  output: '%access_level'\n  priority: INFO\n";
+    let mut rules = harness(rule).unwrap();
+    let mut write = put_bucket_acl("b");
+    write.event.access_level = Some(trailhound_sdk::AccessLevel::Write);
+    let findings = rules.events(&[write, put_bucket_acl("b")]);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].summary, "Write");
+}
+
+#[test]
 fn near_misses_do_not_fire() {
     let mut rules = harness(RULES).unwrap();
     let failed = stop_logging("main-trail").error("AccessDenied");
