@@ -44,7 +44,7 @@ pub enum Field {
 }
 
 /// Falco CloudTrail plugin fields that name a raw field, and the JSONPath each reads.
-const CLOUDTRAIL_PATHS: [(&str, &str); 13] = [
+const CLOUDTRAIL_PATHS: [(&str, &str); 17] = [
     ("ct.user.principalid", "$.userIdentity.principalId"),
     ("ct.user.accountid", "$.userIdentity.accountId"),
     ("ct.request.availabilityzone", "$.requestParameters.availabilityZone"),
@@ -56,6 +56,10 @@ const CLOUDTRAIL_PATHS: [(&str, &str); 13] = [
     ("ct.request.subnetid", "$.requestParameters.subnetId"),
     ("ct.request.taskdefinition", "$.requestParameters.taskDefinition"),
     ("ct.request.username", "$.requestParameters.userName"),
+    ("ct.response.reservationid", "$.responseElements.reservationId"),
+    ("ct.response.subnetid", "$.responseElements.subnet.subnetId"),
+    ("ecr.repository", "$.requestParameters.repositoryName"),
+    ("ecr.imagetag", "$.requestParameters.imageTag"),
     ("s3.bucket", "$.requestParameters.bucketName"),
     ("s3.key", "$.requestParameters.key"),
 ];
@@ -177,6 +181,10 @@ mod tests {
         assert_eq!(
             Field::parse("json.value[/requestParameters/x-amz-acl/0]"),
             Some(Field::Path("$.requestParameters['x-amz-acl'][0]".into()))
+        );
+        assert_eq!(
+            Field::parse("ct.response.subnetid"),
+            Some(Field::Path("$.responseElements.subnet.subnetId".into()))
         );
         assert_eq!(Field::parse("$.a.b"), Some(Field::Path("$.a.b".into())));
         assert_eq!(Field::parse("ct.nope"), None);
