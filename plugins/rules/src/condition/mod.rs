@@ -1,0 +1,6 @@
+//! The condition language: tokens, the parsed expression, and the compiled matcher an event
+//! is tested against.
+
+pub mod lexer;
+pub mod matcher;
+pub mod parser;

@@ -1,0 +1,98 @@
+//! `rules`: Falco-compatible rules. Rule files (YAML lists of `rule`, `macro` and `list`
+//! items, with Falco's appends, overrides and exceptions) are read by [`load`], compiled once
+//! at configure time by [`compile`], and each enabled rule whose condition an event matches
+//! makes one finding: rule id and title the rule's name, summary its rendered `output`,
+//! severity its `priority`, its tags, and the event cited.
+//!
+//! The plugin declares, once configured, the raw fields its rules read (so the host projects
+//! them) and, when every rule names the actions it matches, only those actions.
+
+pub mod compile;
+pub mod condition;
+pub mod fields;
+pub mod load;
+pub mod output;
+pub mod position;
+
+use trailhound_sdk::prelude::*;
+use trailhound_sdk::File;
+
+use crate::compile::Rule;
+use crate::load::Definitions;
+
+#[derive(Default)]
+pub struct Rules {
+    definitions: Definitions,
+    rules: Vec<Rule>,
+}
+
+impl Rules {
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The engine and plugin versions the rules files require (accepted, not enforced).
+    pub fn requirements(&self) -> &[String] {
+        &self.definitions.named.requirements
+    }
+}
+
+impl Detector for Rules {
+    fn info() -> Info {
+        Info::new("rules", env!("CARGO_PKG_VERSION"))
+    }
+
+    fn declared(&self) -> Info {
+        let mut info = Self::info();
+        let mut fields = Vec::new();
+        for rule in &self.rules {
+            rule.matcher.fields(&mut fields);
+            fields.extend(rule.output.fields());
+        }
+        let mut paths: Vec<&str> = fields.iter().filter_map(|f| f.path()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        info = paths.into_iter().fold(info, Info::field);
+        let actions: Option<std::collections::BTreeSet<String>> = self
+            .rules
+            .iter()
+            .map(|r| r.matcher.actions())
+            .try_fold(Default::default(), |mut all: std::collections::BTreeSet<String>, a| {
+                all.extend(a?);
+                Some(all)
+            });
+        let sources: Option<std::collections::BTreeSet<&str>> =
+            self.rules.iter().map(|r| r.source.as_deref()).collect();
+        if let Some(actions) = actions.filter(|a| !a.is_empty()) {
+            info = info.actions(actions);
+        }
+        if let Some(sources) = sources.filter(|s| !s.is_empty()) {
+            info = sources.into_iter().fold(info, Info::source);
+        }
+        info
+    }
+
+    fn load_files(&mut self, files: &[File]) -> Result<(), String> {
+        self.definitions = Definitions::load(files)?;
+        Ok(())
+    }
+
+    fn configure(&mut self, _config: &serde_json::Value) -> Result<(), String> {
+        self.rules = compile::compile(&self.definitions)?;
+        Ok(())
+    }
+
+    fn on_event(&mut self, event: &Event<'_>, findings: &mut Vec<Finding>) {
+        for rule in &self.rules {
+            if rule.source.as_deref().is_some_and(|s| s != event.source()) || !rule.matcher.matches(event) {
+                continue;
+            }
+            let finding = Finding::new(&rule.name, &rule.name, rule.severity)
+                .summary(rule.output.render(event))
+                .event(event);
+            findings.push(rule.tags.iter().fold(finding, |f, tag| f.tag(tag)));
+        }
+    }
+}
+
+trailhound_sdk::export_detector!(Rules);
