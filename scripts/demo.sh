@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the host and the bundled plugins (installing the guest toolchains on first use), then
-# scans the bundled example data and prints the findings that tell its CloudTrail stories, then
-# the events read per provider and per source.
+# Builds the host (installing the guest toolchains on first use), then scans the bundled example
+# data with the bundled pack (its plugins built on first use) and prints the findings that tell
+# its stories, then the events read per provider and per source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -12,12 +12,5 @@ scripts/setup.sh
 cargo build --release --workspace --bins
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/trailhound"
-"$bin" plugin build
-plugins="$target_dir/plugins"
-"$bin" scan examples/data \
-  --plugin "$plugins/actor-trail.wasm" \
-  --plugin "$plugins/s3-exposure.wasm" \
-  --plugin "$plugins/iam-risk-signals.wasm" \
-  --plugin "$plugins/minimal-detector.wasm" \
-  --plugin "$plugins/python-detector.wasm" \
-  "$@"
+# No --plugin: the bundled pack runs (built on first use, from the component cache after).
+"$bin" scan examples/data "$@"

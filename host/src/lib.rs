@@ -6,7 +6,7 @@
 //! ATT&CK techniques and risks → [`engine`] shards events by actor
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
 //! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
-//! [`build`] turns plugin sources into components. [`text`] makes outside text safe to print.
+//! [`build`] turns plugin sources into components; [`pack`] is the bundled first-party pack. [`text`] makes outside text safe to print.
 //! [`plugin_cases`] is the YAML of `plugin test`; [`invariants`] are the properties the
 //! fuzz targets check.
 
@@ -19,6 +19,7 @@ pub mod event;
 pub mod findings;
 pub mod invariants;
 pub mod normalize;
+pub mod pack;
 pub mod pipeline;
 pub mod plugin_cases;
 pub mod projection;

@@ -81,7 +81,7 @@ const BROKEN: &[(&str, usize, usize, &str, &str)] = &[
         "sources[0].log_type",
         "unknown source type \"eks\"; expected one of aws-cloudtrail",
     ),
-    ("no-plugin.toml", 1, 1, "plugins", "no plugin"),
+    ("pack-rules-without-rules-plugin.toml", 9, 9, "pack.rules", "no enabled plugin is named \"rules\""),
     ("syntax-error.toml", 6, 6, "", "expected `=`"),
 ];
 

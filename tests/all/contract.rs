@@ -77,6 +77,27 @@ fn a_0_2_0_plugin_receives_the_files_its_config_names() {
 }
 
 #[test]
+fn a_folder_the_config_names_hands_over_every_file_under_it_in_path_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(rules.join("aws")).unwrap();
+    std::fs::write(rules.join("b.yaml"), "bb").unwrap();
+    std::fs::write(rules.join("aws/a.yaml"), "a").unwrap();
+    std::fs::write(rules.join(".b.yaml.swp"), "editor swap file").unwrap();
+    let spec = PluginSpec { files: vec![rules.clone()], ..spec("reader", "misbehaving", json!({})) };
+    let (_, detections) = run(settings(), vec![spec], records(1, |_| "ListUsers"));
+    let files: Vec<(String, String)> = detections[0]
+        .finding
+        .evidence
+        .iter()
+        .filter_map(|e| Some((e.key.strip_prefix("file.")?.to_string(), e.value.clone())))
+        .collect();
+    let expected = [(rules.join("aws/a.yaml"), "1"), (rules.join("b.yaml"), "2")]
+        .map(|(path, size)| (path.display().to_string(), size.to_string()));
+    assert_eq!(files, expected, "hidden files are left out");
+}
+
+#[test]
 fn a_file_the_config_names_that_cannot_be_read_is_named_in_the_error() {
     let missing = std::path::PathBuf::from("/nonexistent/rules.yaml");
     let spec = PluginSpec { files: vec![missing], ..spec("reader", "misbehaving", json!({})) };

@@ -202,14 +202,23 @@ fn to_line_is_one_readable_line() {
     let line = ocsf::to_line(&detection());
     assert_eq!(
         line,
-        format!("HIGH      aws.iam.policy-version-changed  Default policy version changed  actor={ACTOR}  events=3  (plugin actor-trail)")
+        format!("HIGH      aws.iam.policy-version-changed  Default policy version changed — dev-admin made version v2 of policy ci-deploy the default  actor={ACTOR}  events=3  (plugin actor-trail)")
+    );
+    let mut from_rules = detection();
+    from_rules.finding.title = from_rules.finding.rule_id.clone();
+    from_rules.finding.summary.clear();
+    assert_eq!(
+        ocsf::to_line(&from_rules),
+        format!("HIGH      aws.iam.policy-version-changed  actor={ACTOR}  events=3  (plugin actor-trail)"),
+        "a title that repeats the rule id, and an empty summary, are left out"
     );
     let mut hostile = detection();
     hostile.finding.title = "evil\x1b[2J\ntitle".into();
     hostile.finding.actor = None;
+    hostile.finding.summary = "evil\x1b[2J\nsummary".into();
     let line = ocsf::to_line(&hostile);
     assert!(!line.contains('\x1b') && !line.contains('\n'), "{line:?}");
-    assert!(line.contains("evil\\u{1b}[2J\\ntitle  events=3"), "{line:?}");
+    assert!(line.contains("evil\\u{1b}[2J\\ntitle — evil\\u{1b}[2J\\nsummary  events=3"), "{line:?}");
 }
 
 /// Representative detections, each with the golden file of what the file sink writes for it.

@@ -67,6 +67,29 @@ struct PluginToml {
     name: Option<String>,
 }
 
+/// The workspace to build plugins from: the nearest folder at or above `start` holding `wit/`
+/// and a workspace `Cargo.toml`, else the checkout this binary was built from (so an
+/// installed `trailhound` still finds the plugin sources it came with).
+///
+/// # Errors
+/// Neither exists.
+pub fn find_workspace(start: &Path) -> Result<PathBuf, BuildError> {
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
+    start.ancestors().chain(built_from).find(|dir| is_workspace(dir)).map(Path::to_path_buf).ok_or_else(
+        || BuildError::Workspace {
+            workspace: start.to_path_buf(),
+            detail: "no trailhound workspace (a folder with wit/ and a workspace Cargo.toml) here or above; \
+                     pass --workspace"
+                .into(),
+        },
+    )
+}
+
+fn is_workspace(dir: &Path) -> bool {
+    dir.join("wit").is_dir()
+        && std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
+}
+
 /// Every plugin in `workspace`, Rust and Python, sorted by name.
 ///
 /// # Errors

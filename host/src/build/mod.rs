@@ -18,7 +18,7 @@ mod toolchain;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use discover::{discover, PluginSource};
+pub use discover::{discover, find_workspace, PluginSource};
 
 /// What to build and where to put it.
 #[derive(Debug, Clone)]

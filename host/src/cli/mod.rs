@@ -2,6 +2,7 @@
 
 mod generate;
 mod logging;
+mod pack;
 mod plugin_build;
 mod plugin_test;
 mod progress;
@@ -28,7 +29,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Scan files, folders or stdin (`-`) once with the given plugins and print the findings.
+    /// Scan files, folders or stdin (`-`) once with the bundled pack (or the given plugins) and
+    /// print the findings.
     Scan(scan::Args),
     /// Run as a service from a config file.
     Run {

@@ -1,10 +1,9 @@
 //! `trailhound plugin build`: every plugin in the workspace into a component.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use trailhound::build::{self, BuildOptions};
 
 #[derive(Debug, clap::Args)]
@@ -22,7 +21,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let workspace = match args.workspace {
         Some(dir) => dir,
-        None => find_workspace(&std::env::current_dir()?)?,
+        None => build::find_workspace(&std::env::current_dir()?)?,
     };
     let mut options = BuildOptions::new(&workspace);
     options.only = args.names;
@@ -37,17 +36,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     eprintln!("{} plugin(s) ready in {:.1} s", built.len(), started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
-}
-
-fn find_workspace(start: &Path) -> anyhow::Result<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| {
-            dir.join("wit").is_dir()
-                && std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
-        })
-        .map(Path::to_path_buf)
-        .with_context(|| {
-            format!("no trailhound workspace found at or above {}; pass --workspace", start.display())
-        })
 }

@@ -60,7 +60,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     stop_on_signals(tx.clone())?;
     let config = Config::load(config_path)?;
     let sinks = config.sinks.iter().map(trailhound::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
-    let plugins = config.plugin_specs();
+    let plugins = if config.runs_pack() { super::pack::load(&config.pack)? } else { config.plugin_specs() };
     let plugin_count = plugins.len();
     let settings = config.engine_settings();
     let linger = settings.linger;

@@ -1,4 +1,5 @@
-//! `trailhound scan`: one pass over files, folders or stdin with the given plugins.
+//! `trailhound scan`: one pass over files, folders or stdin with the bundled pack or the
+//! given plugins.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use trailhound::decode::Limits;
 use trailhound::engine::settings::{ranges, Range};
 use trailhound::engine::PluginSpec;
 use trailhound::normalize::SourceType;
+use trailhound::pack::Extra;
 use trailhound::pipeline::Reading;
 use trailhound::sinks::Sink;
 use trailhound::sources::printable_path;
@@ -21,9 +23,18 @@ pub struct Args {
     /// lines, VPC flow log text; .gz) or folders (read recursively); `-` for stdin.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// A plugin component (.wasm), or a folder of them. Repeatable.
-    #[arg(short, long = "plugin", required = true)]
+    /// A plugin component (.wasm), or a folder of them. Repeatable. Given, these replace the
+    /// bundled pack (actor-trail, iam-risk, rules, s3-exposure, and sigma with --sigma), which
+    /// runs when no plugin is named.
+    #[arg(short, long = "plugin")]
     plugins: Vec<PathBuf>,
+    /// Falco-syntax rule files, or folders of them, loaded into the `rules` plugin after the
+    /// shipped rules. Repeatable.
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    rules: Vec<PathBuf>,
+    /// A folder (or file) of Sigma rules, loaded into the `sigma` plugin. Repeatable.
+    #[arg(long = "sigma", value_name = "DIR")]
+    sigma: Vec<PathBuf>,
     /// Config for one plugin, as NAME=JSON (the name is the file name without .wasm). Repeatable.
     #[arg(long = "plugin-config", value_name = "NAME=JSON")]
     plugin_configs: Vec<String>,
@@ -74,7 +85,15 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let plugins = plugin_specs(&args.plugins, &args.plugin_configs)?;
+    let extra = Extra { rules: args.rules, sigma: args.sigma };
+    let mut plugins = if args.plugins.is_empty() {
+        super::pack::load(&extra)?
+    } else {
+        let mut specs = plugin_specs(&args.plugins)?;
+        extra.attach(&mut specs).map_err(|e| anyhow::anyhow!("{e} (--plugin replaces the bundled pack)"))?;
+        specs
+    };
+    apply_configs(&mut plugins, &args.plugin_configs)?;
     let expanded = trailhound::sources::expand(&args.paths)?;
     for duplicate in &expanded.duplicates {
         eprintln!("note: {} was given more than once; it is read once", printable_path(duplicate));
@@ -112,8 +131,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(summary::exit_code(&summary))
 }
 
-/// Plugin files from the given files and folders, with configs from `NAME=JSON` pairs.
-fn plugin_specs(paths: &[PathBuf], configs: &[String]) -> anyhow::Result<Vec<PluginSpec>> {
+/// Plugin files from the given files and folders.
+fn plugin_specs(paths: &[PathBuf]) -> anyhow::Result<Vec<PluginSpec>> {
     let mut specs = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -142,6 +161,11 @@ fn plugin_specs(paths: &[PathBuf], configs: &[String]) -> anyhow::Result<Vec<Plu
             );
         }
     }
+    Ok(specs)
+}
+
+/// Configs from `NAME=JSON` pairs, each for the plugin of that name.
+fn apply_configs(specs: &mut [PluginSpec], configs: &[String]) -> anyhow::Result<()> {
     for pair in configs {
         let (name, json) =
             pair.split_once('=').with_context(|| format!("--plugin-config {pair:?}: expected NAME=JSON"))?;
@@ -152,7 +176,7 @@ fn plugin_specs(paths: &[PathBuf], configs: &[String]) -> anyhow::Result<Vec<Plu
         };
         spec.config = value;
     }
-    Ok(specs)
+    Ok(())
 }
 
 fn spec(path: &Path) -> PluginSpec {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use trailhound::config::{Config, ConfigError, FieldPath, Problem, SourceConfig};
 use trailhound::engine::runtime::WasmRuntime;
-use trailhound::engine::LoadedPlugin;
+use trailhound::engine::{LoadedPlugin, PluginSpec};
 use trailhound::sources::printable_path;
 
 pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
@@ -36,7 +36,8 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    errors.extend(dry_run(&config, &problem));
+    let (loaded, failures) = dry_run(&config, &problem);
+    errors.extend(failures);
     for error in &errors {
         eprintln!("{error}");
     }
@@ -48,43 +49,61 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
         "{}: ok ({} source(s), {} plugin(s) loaded and configured, {} sink(s))",
         printable_path(path),
         config.sources.len(),
-        config.plugin_specs().len(),
+        loaded,
         config.sinks.len()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads and configures every enabled plugin as `run` will; each failure at its table.
-fn dry_run(config: &Config, problem: &dyn Fn(FieldPath, String) -> ConfigError) -> Vec<ConfigError> {
+/// Loads and configures every enabled plugin (or the pack) as `run` will: how many, and each
+/// failure at its table.
+fn dry_run(config: &Config, problem: &dyn Fn(FieldPath, String) -> ConfigError) -> (usize, Vec<ConfigError>) {
     let settings = config.engine_settings();
     let runtime = match WasmRuntime::new(&settings) {
         Ok(runtime) => runtime,
         Err(e) => {
-            return vec![problem(
-                FieldPath::of("engine"),
-                format!("cannot start the WebAssembly runtime: {e}"),
-            )]
+            return (
+                0,
+                vec![problem(FieldPath::of("engine"), format!("cannot start the WebAssembly runtime: {e}"))],
+            )
         }
     };
-    let enabled = config.plugins.iter().enumerate().filter(|(_, p)| p.enabled);
+    // Each plugin with the fields its component and its config are reported at.
+    let plugins: Vec<(FieldPath, FieldPath, PluginSpec)> = if config.runs_pack() {
+        match super::pack::load(&config.pack) {
+            Ok(specs) => {
+                specs.into_iter().map(|s| (FieldPath::of("pack"), FieldPath::of("pack"), s)).collect()
+            }
+            Err(e) => return (0, vec![problem(FieldPath::of("pack"), trailhound::text::chain(&e))]),
+        }
+    } else {
+        let enabled = config.plugins.iter().enumerate().filter(|(_, p)| p.enabled);
+        enabled
+            .zip(config.plugin_specs())
+            .map(|((i, _), spec)| {
+                let field = FieldPath::of("plugins").index(i);
+                (field.key("path"), field.key("config"), spec)
+            })
+            .collect()
+    };
+    let count = plugins.len();
     let mut errors = Vec::new();
-    for ((i, _), spec) in enabled.zip(config.plugin_specs()) {
-        let field = FieldPath::of("plugins").index(i);
+    for (path_field, config_field, spec) in plugins {
         if !spec.path.is_file() {
             let message = format!(
                 "component {} does not exist (run `trailhound plugin build`)",
                 printable_path(&spec.path)
             );
-            errors.push(problem(field.key("path"), message));
+            errors.push(problem(path_field, message));
             continue;
         }
         match LoadedPlugin::load(spec, &runtime, &settings) {
             Ok(_) => {}
             Err(e @ trailhound::engine::PluginError::Config { .. }) => {
-                errors.push(problem(field.key("config"), e.to_string()))
+                errors.push(problem(config_field, e.to_string()))
             }
-            Err(e) => errors.push(problem(field.key("path"), e.to_string())),
+            Err(e) => errors.push(problem(path_field, e.to_string())),
         }
     }
-    errors
+    (count, errors)
 }

@@ -55,9 +55,13 @@ pub struct Config {
     /// Where events come from; at least one.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
-    /// The detectors; at least one enabled.
+    /// The detectors; none runs the bundled pack ([`crate::pack`]).
     #[serde(default)]
     pub plugins: Vec<PluginConfig>,
+    /// `[pack]`: rule files for the pack's `rules` and `sigma` plugins (or for the plugins of
+    /// those names in `plugins`).
+    #[serde(default)]
+    pub pack: crate::pack::Extra,
     /// Where findings go; at least one.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
@@ -301,9 +305,16 @@ impl Config {
         self.engine.settings()
     }
 
-    /// The enabled plugins, in config order.
+    /// True when the config names no plugin, so the bundled pack runs, with [`Config::pack`].
+    pub fn runs_pack(&self) -> bool {
+        self.plugins.is_empty()
+    }
+
+    /// The enabled plugins, in config order, with `[pack]`'s rule files given to the plugins
+    /// that read them.
     pub fn plugin_specs(&self) -> Vec<PluginSpec> {
-        self.plugins
+        let mut specs: Vec<PluginSpec> = self
+            .plugins
             .iter()
             .filter(|plugin| plugin.enabled)
             .map(|plugin| PluginSpec {
@@ -314,7 +325,10 @@ impl Config {
                 budget: plugin.budget.as_ref().and(plugin.budget(&self.engine.budget).ok()),
                 files: plugin.files.clone(),
             })
-            .collect()
+            .collect();
+        // Checked by `problems`: the plugins `[pack]` gives files to are here.
+        let _ = self.pack.attach(&mut specs);
+        specs
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -335,6 +349,7 @@ impl Config {
             resolve(&mut plugin.path);
             plugin.files.iter_mut().for_each(resolve);
         }
+        self.pack.rules.iter_mut().chain(&mut self.pack.sigma).for_each(resolve);
         for sink in &mut self.sinks {
             sink.resolve_paths(base);
         }

@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use super::{Config, FieldPath, Problem, SourceConfig};
 use crate::engine::settings::{ranges, Range};
 use crate::normalize::SourceType;
+use crate::pack;
 use crate::sinks::SinkConfig;
 
 impl Config {
-    /// Checks what the types cannot: at least one source, one enabled plugin and one sink;
+    /// Checks what the types cannot: at least one source and one sink; an enabled plugin, or
+    /// none named (the pack), with a plugin for each `[pack]` key given;
     /// engine values in range; log types known; plugin names unique and well-formed; no two
     /// sinks writing the same place. Every problem, each naming its field, in the order of the file.
     pub fn problems(&self) -> Vec<Problem> {
@@ -90,12 +92,6 @@ impl Config {
     }
 
     fn check_plugins(&self, problems: &mut Vec<Problem>) {
-        if self.plugins.is_empty() {
-            problems.push(Problem::new(
-                FieldPath::of("plugins"),
-                "no plugin: add a [[plugins]] table with a name and the path of its component",
-            ));
-        }
         let mut names: HashMap<&str, usize> = HashMap::new();
         for (i, plugin) in self.plugins.iter().enumerate() {
             let field = FieldPath::of("plugins").index(i);
@@ -125,7 +121,23 @@ impl Config {
                 }
             }
         }
-        if !self.plugins.iter().any(|p| p.enabled) {
+        if !self.runs_pack() {
+            for (key, plugin, files) in [
+                ("rules", pack::RULES_PLUGIN, &self.pack.rules),
+                ("sigma", pack::SIGMA_PLUGIN, &self.pack.sigma),
+            ] {
+                if !files.is_empty() && !self.plugins.iter().any(|p| p.enabled && p.name == plugin) {
+                    problems.push(Problem::new(
+                        FieldPath::of("pack").key(key),
+                        format!(
+                            "no enabled plugin is named {plugin:?} to read these files: name no [[plugins]] to \
+                             run the bundled pack, or add a {plugin:?} plugin"
+                        ),
+                    ));
+                }
+            }
+        }
+        if !self.runs_pack() && !self.plugins.iter().any(|p| p.enabled) {
             problems.push(Problem::new(
                 FieldPath::of("plugins").index(0).key("enabled"),
                 "every plugin is disabled: enable at least one",

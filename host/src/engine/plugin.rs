@@ -3,7 +3,7 @@
 //! either contract version loads; which one is read from what it exports ([`Contract`]).
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -194,19 +194,34 @@ fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     Ok(linker)
 }
 
-/// The files `spec` names, read whole.
+/// The files `spec` names, read whole; a folder stands for every file under it, in path order,
+/// hidden names (`.git`, editor swap files) left out.
 fn read_files(spec: &PluginSpec) -> Result<Vec<PluginFile>, PluginError> {
-    spec.files
-        .iter()
+    let unreadable =
+        |path: &Path, source| PluginError::Read { name: spec.name.clone(), path: path.into(), source };
+    let mut paths = Vec::new();
+    for path in &spec.files {
+        files_under(path, &mut paths).map_err(|e| unreadable(path, e))?;
+    }
+    paths
+        .into_iter()
         .map(|path| {
-            let contents = std::fs::read(path).map_err(|source| PluginError::Read {
-                name: spec.name.clone(),
-                path: path.clone(),
-                source,
-            })?;
+            let contents = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
             Ok(PluginFile { path: path.display().to_string(), contents })
         })
         .collect()
+}
+
+fn files_under(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if !path.is_dir() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(path)?.map(|entry| entry.map(|e| e.path())).collect::<std::io::Result<_>>()?;
+    entries.retain(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')));
+    entries.sort();
+    entries.iter().try_for_each(|entry| files_under(entry, out))
 }
 
 /// An instance's exports, for its contract version.

@@ -76,18 +76,25 @@ pub fn to_json(detection: &Detection) -> Value {
 
 /// One readable line for a terminal, starting with [`severity_label`] padded to 8 columns:
 ///
-/// `HIGH      aws.iam.policy-version-changed  Default policy version changed  actor=arn:…  events=3  (plugin actor-trail)`
+/// `HIGH      aws.iam.policy-version-changed  Default policy version changed — v3 of …  actor=arn:…  events=3  (plugin actor-trail)`
+///
+/// The title is left out when it is the rule id, the summary (a rule's rendered output)
+/// when there is none.
 ///
 /// Control characters from the plugin's text are escaped, so a finding cannot move the
 /// cursor or recolour the terminal.
 pub fn to_line(detection: &Detection) -> String {
     let finding = &detection.finding;
-    let mut line = format!(
-        "{:<8}  {}  {}",
-        severity_label(finding.severity),
-        printable(&finding.rule_id),
-        printable(&finding.title)
-    );
+    let mut line = format!("{:<8}  {}", severity_label(finding.severity), printable(&finding.rule_id));
+    // A rules-file finding is titled by its rule's name, which is already its id.
+    if finding.title != finding.rule_id {
+        line.push_str("  ");
+        line.push_str(&printable(&finding.title));
+    }
+    if !finding.summary.is_empty() && finding.summary != finding.title {
+        line.push_str(" — ");
+        line.push_str(&printable(&finding.summary));
+    }
     if let Some(actor) = &finding.actor {
         line.push_str("  actor=");
         line.push_str(&printable(actor));

@@ -1,0 +1,25 @@
+//! The bundled pack for `scan`, `run` and `validate`: found from the working folder (or the
+//! checkout this binary was built from), built on first use, with what was loaded on stderr.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use trailhound::engine::PluginSpec;
+use trailhound::pack::{self, Extra};
+use trailhound::sources::printable_path;
+
+/// The pack's plugins, with the shipped rules and `extra`'s files.
+pub fn load(extra: &Extra) -> anyhow::Result<Vec<PluginSpec>> {
+    let workspace = trailhound::build::find_workspace(&std::env::current_dir()?)?;
+    eprintln!("pack: from {} (compiled on first use, then cached)", printable_path(&workspace));
+    let started = Instant::now();
+    let (specs, built) = pack::load(&workspace, extra).context("building the bundled pack")?;
+    let compiled = built.iter().filter(|p| !p.from_cache).count();
+    let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    eprintln!(
+        "pack: {} ready in {:.1} s ({compiled} compiled)",
+        names.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(specs)
+}
