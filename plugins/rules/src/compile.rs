@@ -109,7 +109,8 @@ impl Compiler<'_> {
             Some(excepted) => Matcher::And(Box::new(condition), Box::new(Matcher::Not(Box::new(excepted)))),
             None => condition,
         };
-        let output = Output::parse(&rule.output).map_err(|(field, what)| {
+        // Falco trims a rule's output (a folded `>` block ends in a newline).
+        let output = Output::parse(rule.output.trim()).map_err(|(field, what)| {
             format!("{}: {context}: output: {what}", self.defs.position(rule.origin, "output", &field))
         })?;
         Ok(Rule {

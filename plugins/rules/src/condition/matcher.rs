@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use regex::Regex;
 use trailhound_sdk::Event;
 
+use super::glob::Glob;
 use super::parser::Op;
 use crate::fields::{Field, Model};
 
@@ -41,9 +42,9 @@ pub enum Test {
     /// `bcontains` and `bstartswith`: the value's bytes against bytes written in hex.
     BContains(Vec<u8>),
     BStartsWith(Vec<u8>),
-    Glob(String),
+    Glob(Glob),
     /// Lowercased once at compile time.
-    IGlob(String),
+    IGlob(Glob),
     /// `pmatch`: the value is one of these paths or under one of them.
     PMatch(Vec<String>),
     /// Anchored at both ends, as Falco's `regex` matches the whole value.
@@ -77,8 +78,8 @@ impl Test {
             Op::EndsWith => Test::EndsWith(value),
             Op::BContains => Test::BContains(hex(&value)?),
             Op::BStartsWith => Test::BStartsWith(hex(&value)?),
-            Op::Glob => Test::Glob(value),
-            Op::IGlob => Test::IGlob(value.to_lowercase()),
+            Op::Glob => Test::Glob(Glob::new(&value)),
+            Op::IGlob => Test::IGlob(Glob::new(&value.to_lowercase())),
             Op::Regex => Test::Regex(
                 Regex::new(&format!("^(?:{value})$")).map_err(|e| format!("bad regex '{value}': {e}"))?,
             ),
@@ -127,8 +128,8 @@ impl Test {
                 value.as_bytes().windows(bytes.len().max(1)).any(|w| w == bytes.as_slice())
             }
             Test::BStartsWith(bytes) => value.as_bytes().starts_with(bytes),
-            Test::Glob(pattern) => glob(pattern.as_bytes(), value.as_bytes()),
-            Test::IGlob(pattern) => glob(pattern.as_bytes(), value.to_lowercase().as_bytes()),
+            Test::Glob(pattern) => pattern.matches(value),
+            Test::IGlob(pattern) => pattern.matches(&value.to_lowercase()),
             Test::PMatch(paths) => paths.iter().any(|p| under(value, p)),
             Test::Regex(re) => re.is_match(value),
             // Needs the event: resolved into a test on the other field's value by the matcher.
@@ -168,33 +169,6 @@ fn json_items(value: &str) -> Option<Vec<Cow<'static, str>>> {
             .map(|v| Cow::Owned(crate::fields::each::text(v)))
             .collect(),
     )
-}
-
-/// Shell-style matching: `*` any run, `?` any one character, everything else literal.
-fn glob(pattern: &[u8], value: &[u8]) -> bool {
-    let (mut p, mut v) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while v < value.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, v));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || c == value[v] => {
-                p += 1;
-                v += 1;
-            }
-            _ => match star {
-                Some((sp, sv)) => {
-                    p = sp + 1;
-                    v = sv + 1;
-                    star = Some((sp, sv + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 impl Matcher {
@@ -260,15 +234,6 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glob_matches_like_a_shell() {
-        assert!(glob(b"arn:aws:iam::*:role/admin-?", b"arn:aws:iam::1:role/admin-x"));
-        assert!(glob(b"*", b""));
-        assert!(glob(b"a*b*c", b"axxbyyc"));
-        assert!(!glob(b"a*b", b"axxc"));
-        assert!(!glob(b"abc", b"abcd"));
-    }
 
     #[test]
     fn tests_on_values() {

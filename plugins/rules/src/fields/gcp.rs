@@ -1,7 +1,9 @@
 //! The fields of Falco's GCP audit plugin (`gcp.*`), each the raw field of the audit log
-//! entry that plugin reads (a JSON object as JSON text).
+//! entry that plugin reads (a JSON object as JSON text); `gcp.methodName` is the event's
+//! action, which is `protoPayload.methodName`.
 
 use super::derived::Derived;
+use super::model::Model;
 use super::Field;
 
 /// Fields that read one raw field, and the JSONPath of each.
@@ -12,7 +14,6 @@ const PATHS: &[(&str, &str)] = &[
     ("gcp.authorizationInfo", "$.protoPayload.authorizationInfo"),
     ("gcp.serviceName", "$.protoPayload.serviceName"),
     ("gcp.request", "$.protoPayload.request"),
-    ("gcp.methodName", "$.protoPayload.methodName"),
     ("gcp.cloudfunctions.function", "$.resource.labels.function_name"),
     ("gcp.cloudsql.databaseId", "$.resource.labels.database_id"),
     ("gcp.compute.instanceId", "$.resource.labels.instance_id"),
@@ -36,6 +37,8 @@ pub fn field(name: &str) -> Option<Field> {
         return Some(Field::Path((*path).to_string()));
     }
     Some(Field::Derived(match name {
+        // The event's action is the method called: rules on it let the host filter by action.
+        "gcp.methodName" => return Some(Field::Model(Model::Action)),
         "gcp.location" => Derived::GcpLocation,
         "gcp.logging.sink" => Derived::GcpSink,
         "gcp.policyDelta" => Derived::GcpPolicyDelta,

@@ -171,14 +171,18 @@ mod tests {
         );
         assert_eq!(Field::parse("$.a.b"), Ok(Field::Path("$.a.b".into())));
         assert_eq!(Field::parse("ka.verb"), Ok(Field::Path("$.verb".into())));
-        assert_eq!(Field::parse("gcp.methodName"), Ok(Field::Path("$.protoPayload.methodName".into())));
+        assert_eq!(Field::parse("gcp.methodName"), Ok(Field::Model(Model::Action)));
+        assert_eq!(
+            Field::parse("gcp.user"),
+            Ok(Field::Path("$.protoPayload.authenticationInfo.principalEmail".into()))
+        );
         assert_eq!(Field::parse("ct.nope"), Err("unknown field 'ct.nope'".into()));
     }
 
     #[test]
     fn arguments_are_parsed_and_checked() {
         assert!(Field::parse("ka.uri.param[command]").is_ok());
-        assert!(!Field::parse("ka.req.pod.containers.image").unwrap().is_list().eq(&false));
+        assert!(Field::parse("ka.req.pod.containers.image").unwrap().is_list());
         assert!(!Field::parse("ka.req.pod.containers.image[0]").unwrap().is_list());
         assert_eq!(
             Field::parse("ka.req.pod.containers.image[first]"),
