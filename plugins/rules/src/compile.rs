@@ -20,9 +20,9 @@ pub struct Rule {
     pub matcher: Matcher,
     pub output: Output,
     pub severity: Severity,
-    /// Its tags but the ATT&CK technique ids.
+    /// Its tags but those that are only a technique id.
     pub tags: Vec<String>,
-    /// The tags that are ATT&CK technique ids (`T1098`, `T1098.001`).
+    /// The ATT&CK techniques its tags name (see [`technique_of`]).
     pub techniques: Vec<String>,
     /// The event source it applies to (see [`SOURCES`]); every source when the rule names none.
     pub source: Option<String>,
@@ -77,14 +77,18 @@ pub fn event_source(source: &str) -> Option<&'static str> {
         .or_else(|| EVENT_SOURCES.iter().find(|s| **s == source).copied())
 }
 
-/// Whether a tag is an ATT&CK technique id: `T` and four digits, with an optional `.` and three.
-pub fn is_technique(tag: &str) -> bool {
+/// The ATT&CK technique id a tag is (`T1098`, `T1098.001`), or starts with before a `-` or
+/// `_` (`T1562-impair-defenses`, as some Falco rules files write them).
+pub fn technique_of(tag: &str) -> Option<&str> {
+    let end = tag.find(['-', '_']).unwrap_or(tag.len());
+    let id = &tag[..end];
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    match tag.strip_prefix('T').map(|rest| rest.split_once('.').unwrap_or((rest, ""))) {
-        Some((technique, "")) => digits(technique, 4) && !tag.ends_with('.'),
-        Some((technique, sub)) => digits(technique, 4) && digits(sub, 3),
+    let valid = match id.strip_prefix('T').map(|rest| rest.split_once('.')) {
+        Some(None) => digits(&id[1..], 4),
+        Some(Some((technique, sub))) => digits(technique, 4) && digits(sub, 3),
         None => false,
-    }
+    };
+    valid.then_some(id)
 }
 
 struct Compiler<'d> {
@@ -118,8 +122,9 @@ impl Compiler<'_> {
             matcher,
             output,
             severity: rule.priority,
-            tags: rule.tags.iter().filter(|t| !is_technique(t)).cloned().collect(),
-            techniques: rule.tags.iter().filter(|t| is_technique(t)).cloned().collect(),
+            // A tag that is only a technique id says nothing else: it is not kept as a tag too.
+            tags: rule.tags.iter().filter(|t| technique_of(t) != Some(t.as_str())).cloned().collect(),
+            techniques: rule.tags.iter().filter_map(|t| technique_of(t)).map(str::to_string).collect(),
             source: source.map(str::to_string),
         })
     }
@@ -362,11 +367,14 @@ mod tests {
 
     #[test]
     fn technique_ids_are_told_from_other_tags() {
-        for id in ["T1098", "T1098.001", "T1525"] {
-            assert!(is_technique(id), "{id}");
+        for (tag, id) in [("T1098", "T1098"), ("T1098.001", "T1098.001"), ("T1562-impair-defenses", "T1562")]
+        {
+            assert_eq!(technique_of(tag), Some(id), "{tag}");
         }
-        for tag in ["mitre_persistence", "T109", "T1098.", "T1098.1", "TA0003", "t1098", "aws"] {
-            assert!(!is_technique(tag), "{tag}");
+        for tag in
+            ["mitre_persistence", "T109", "T1098.", "T1098.1", "TA0005-defense-evasion", "t1098", "aws", ""]
+        {
+            assert_eq!(technique_of(tag), None, "{tag}");
         }
     }
 
