@@ -44,51 +44,40 @@ impl Field {
     /// # Errors
     /// `unknown field 'x'`, or what is wrong with the argument.
     pub fn parse(name: &str) -> Result<Field, String> {
-        let unknown = || format!("unknown field '{name}'");
         if name.starts_with('$') {
             return Ok(Field::Path(name.to_string()));
         }
-        let (base, arg) = match name.split_once('[') {
-            Some((base, rest)) => {
-                let arg =
-                    rest.strip_suffix(']').ok_or_else(|| format!("field '{name}': unterminated '['"))?;
-                (base, Some(arg))
-            }
-            None => (name, None),
-        };
+        let Some((base, rest)) = name.split_once('[') else { return Field::plain(name) };
+        let arg = rest.strip_suffix(']').ok_or_else(|| format!("field '{name}': unterminated '['"))?;
         let field = match base {
             "jevt.value" | "json.value" => {
-                let pointer =
-                    arg.ok_or_else(|| format!("field '{base}' needs a JSON pointer: {base}[/a/b]"))?;
-                return json::pointer_to_path(pointer).map(Field::Path).ok_or_else(|| {
-                    format!("field '{name}': '{pointer}' is not a JSON pointer (it starts with '/')")
-                });
+                return json::pointer_to_path(arg).map(Field::Path).ok_or_else(|| {
+                    format!("field '{name}': '{arg}' is not a JSON pointer (it starts with '/')")
+                })
             }
-            "jevt.obj" => Some(Field::Record),
-            _ => None,
-        };
-        let field = match field {
-            Some(field) => Some(field),
-            None => match arg {
-                Some(arg) => {
-                    cloudtrail::with_arg(base, arg).or_else(|| k8s::with_arg(base, arg)).transpose()?
-                }
-                None if k8s::needs_arg(base) => {
-                    return Err(format!("field '{base}' needs an argument: {base}[...]"))
-                }
-                None => Model::parse(base)
-                    .map(Field::Model)
-                    .or_else(|| cloudtrail::field(base))
-                    .or_else(|| k8s::field(base))
-                    .or_else(|| gcp::field(base)),
-            },
+            _ => cloudtrail::with_arg(base, arg).or_else(|| k8s::with_arg(base, arg)).transpose()?,
         };
         match field {
             Some(field) => Ok(field),
-            None if arg.is_some() && Field::parse(base).is_ok() => {
+            None if Field::plain(base).is_ok() => {
                 Err(format!("field '{base}' takes no argument, found '{name}'"))
             }
-            None => Err(unknown()),
+            None => Err(format!("unknown field '{name}'")),
+        }
+    }
+
+    /// The field a name without an argument means.
+    fn plain(name: &str) -> Result<Field, String> {
+        match name {
+            "jevt.value" | "json.value" => Err(format!("field '{name}' needs a JSON pointer: {name}[/a/b]")),
+            _ if k8s::needs_arg(name) => Err(format!("field '{name}' needs an argument: {name}[...]")),
+            "jevt.obj" => Ok(Field::Record),
+            _ => Model::parse(name)
+                .map(Field::Model)
+                .or_else(|| cloudtrail::field(name))
+                .or_else(|| k8s::field(name))
+                .or_else(|| gcp::field(name))
+                .ok_or_else(|| format!("unknown field '{name}'")),
         }
     }
 
