@@ -55,15 +55,20 @@ pub fn compile(defs: &Definitions) -> Result<Compiled, String> {
     let mut compiler = Compiler { defs, macros: Vec::new() };
     let mut compiled = Compiled::default();
     for rule in defs.named.rules.iter().filter(|r| r.enabled) {
-        match rule.source.as_deref().map(event_source) {
-            Some(None) => compiled.skipped.push(format!(
-                "{}: rule '{}': unknown source '{}', skipped",
-                defs.position(rule.origin, "source", rule.source.as_deref().unwrap_or_default()),
-                rule.name,
-                rule.source.as_deref().unwrap_or_default()
-            )),
-            source => compiled.rules.push(compiler.rule(rule, source.flatten())?),
-        }
+        let source = match rule.source.as_deref() {
+            None => None,
+            Some(name) => match event_source(name) {
+                Some(source) => Some(source),
+                None => {
+                    let at = defs.position(rule.origin, "source", name);
+                    compiled
+                        .skipped
+                        .push(format!("{at}: rule '{}': unknown source '{name}', skipped", rule.name));
+                    continue;
+                }
+            },
+        };
+        compiled.rules.push(compiler.rule(rule, source)?);
     }
     Ok(compiled)
 }
@@ -163,7 +168,7 @@ impl Compiler<'_> {
             Expr::Exists(name) => Matcher::Exists(self.field(name, condition, context)?),
             Expr::Compare { field: name, op, value } => {
                 let field = self.field(name, condition, context)?;
-                if field.is_list() && !op.takes_list() {
+                if field.is_list() && !op.on_lists() {
                     return Err(self.error(condition, name.offset, context, &list_only(&name.text)));
                 }
                 let test = match value {
@@ -307,7 +312,7 @@ impl Compiler<'_> {
             .iter()
             .map(|row| {
                 let tests = fields.iter().zip(&ops).zip(row).map(|(((name, field), op), value)| {
-                    if field.is_list() && !op.takes_list() {
+                    if field.is_list() && !op.on_lists() {
                         return Err(error(name, list_only(name)));
                     }
                     let test = match value {

@@ -60,6 +60,12 @@ impl Op {
         matches!(self, Op::In | Op::Intersects | Op::PMatch)
     }
 
+    /// Whether the operator applies to a list field (Falco takes `in`, `intersects` and
+    /// `exists` only).
+    pub fn on_lists(self) -> bool {
+        matches!(self, Op::In | Op::Intersects)
+    }
+
     /// Whether the operator can compare with another field's value (`val(field)`); Falco
     /// refuses it for `regex` and `pmatch`, and lists for `in` and `intersects`.
     pub fn takes_field(self) -> bool {

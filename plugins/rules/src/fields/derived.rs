@@ -117,7 +117,9 @@ impl Derived {
         let one = |value: Option<String>| value.map(Cow::Owned).into_iter().collect::<Vec<_>>();
         match self {
             Derived::S3Uri => one(get(BUCKET).zip(get(KEY)).map(|(b, k)| format!("s3://{b}/{k}"))),
-            Derived::S3Bytes { .. } => one(bytes(self, event).map(|n| n.to_string())),
+            Derived::S3Bytes { inbound, outbound } => {
+                one(bytes(event, *inbound, *outbound).map(|n| n.to_string()))
+            }
             Derived::S3Count(count) => {
                 let counted = match (count, event.action()) {
                     (Count::Get, action) => action == "GetObject",
@@ -167,7 +169,10 @@ impl Derived {
             Derived::GcpLocation => {
                 match (get(GCP_LOCATION[0]).or_else(|| get(GCP_LOCATION[1])), get(GCP_LOCATION[2])) {
                     (Some(location), _) => vec![Cow::Borrowed(location)],
-                    (None, Some(zone)) if zone.len() > 2 => vec![Cow::Borrowed(&zone[..zone.len() - 2])],
+                    // `europe-west1-b` is in `europe-west1`.
+                    (None, Some(zone)) if zone.len() > 2 => {
+                        vec![Cow::Borrowed(zone.get(..zone.len() - 2).unwrap_or(zone))]
+                    }
                     (None, Some(zone)) => vec![Cow::Borrowed(zone)],
                     (None, None) => Vec::new(),
                 }
@@ -188,9 +193,8 @@ impl Derived {
     }
 }
 
-/// The bytes an `S3Bytes` field counts, when the event records any of them.
-fn bytes(field: &Derived, event: &Event<'_>) -> Option<u64> {
-    let Derived::S3Bytes { inbound, outbound } = field else { return None };
+/// The bytes transferred in, out or both, when the event records any of them.
+fn bytes(event: &Event<'_>, inbound: bool, outbound: bool) -> Option<u64> {
     let read = |on: bool, path: &str| {
         if on {
             event.field(path).and_then(|v| v.parse::<f64>().ok()).map(|n| n as u64)
@@ -198,7 +202,7 @@ fn bytes(field: &Derived, event: &Event<'_>) -> Option<u64> {
             None
         }
     };
-    match (read(*inbound, BYTES_IN), read(*outbound, BYTES_OUT)) {
+    match (read(inbound, BYTES_IN), read(outbound, BYTES_OUT)) {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
     }
@@ -215,7 +219,7 @@ fn info(event: &Event<'_>) -> String {
     } else {
         format!("{user} via {ip} {error}{arrow} {name}")
     };
-    if let Some(size) = bytes(&Derived::S3Bytes { inbound: true, outbound: true }, event) {
+    if let Some(size) = bytes(event, true, true) {
         info.push_str(&format!(" Size={size}"));
     }
     let get = |path: &str| event.field(path).filter(|v| !v.is_empty());
