@@ -35,6 +35,9 @@ const PATHS: &[(&str, &str)] = &[
     ("ka.req.pod.host_ipc", "$.requestObject.spec.hostIPC"),
     ("ka.req.pod.host_network", "$.requestObject.spec.hostNetwork"),
     ("ka.req.container.host_network", "$.requestObject.spec.hostNetwork"),
+    ("ka.req.container.host_ipc", "$.requestObject.spec.hostIPC"),
+    ("ka.req.container.host_pid", "$.requestObject.spec.hostPID"),
+    ("ka.req.sec_ctx.fs_group", "$.requestObject.spec.securityContext.fsGroup"),
     ("ka.req.pod.host_pid", "$.requestObject.spec.hostPID"),
     ("ka.req.pod.run_as_user", "$.requestObject.spec.securityContext.runAsUser"),
     ("ka.req.pod.run_as_group", "$.requestObject.spec.securityContext.runAsGroup"),
@@ -65,11 +68,18 @@ pub fn field(name: &str) -> Option<Field> {
             // Deprecated in Falco for the `containers` list fields: the first container only.
             "ka.req.container.image" => at(container("containers", "image")?, 0),
             "ka.req.container.image.repository" => at(container("containers", "image.repository")?, 0),
-            "ka.req.container.privileged" => Field::Each(Each::new(
-                &containers_path("containers"),
-                &["securityContext", "privileged"],
-                Shape::Uses("true".into()),
-            )),
+            // Whether any container is: `true` or `false`.
+            "ka.req.container.privileged" => any_container("privileged"),
+            "ka.req.container.allow_privilege_escalation" => any_container("allowPrivilegeEscalation"),
+            // Older names (Falco's built-in Kubernetes audit support) of the list fields.
+            "ka.req.container.host_port" => container("containers", "host_port")?,
+            "ka.req.container.run_as_user" => container("containers", "eff_run_as_user")?,
+            "ka.req.container.run_as_group" => container("containers", "eff_run_as_group")?,
+            "ka.req.container.proc_mount" => container("containers", "proc_mount")?,
+            "ka.req.sec_ctx.added_capabilities" => container("containers", "add_capabilities")?,
+            "ka.req.sec_ctx.supplemental_groups" => list("ka.req.pod.supplemental_groups")?,
+            "ka.req.volume.flexvolume_drivers" => list("ka.req.pod.volumes.flexvolume_driver")?,
+            "ka.req.volume_types" => list("ka.req.pod.volumes.volume_type")?,
             _ => return None,
         })
     })
@@ -84,7 +94,7 @@ pub fn with_arg(name: &str, arg: &str) -> Option<Result<Field, String>> {
         "ka.req.volume.hostpath" => {
             Some(Ok(Field::Each(Each::new(VOLUMES, &["hostPath", "path"], Shape::Uses(arg.to_string())))))
         }
-        _ => match list(name)? {
+        _ => match field(name)? {
             Field::Each(each)
                 if !matches!(each.shape, Shape::SubjectNames(_) | Shape::NamespacedServiceAccounts) =>
             {
@@ -135,6 +145,15 @@ fn list(name: &str) -> Option<Field> {
         "ka.req.pod.volumes.volume_type" => each(VOLUMES, &[], Shape::VolumeType),
         _ => None,
     }
+}
+
+/// Whether any of the pod's containers has this security context flag set.
+fn any_container(flag: &'static str) -> Field {
+    Field::Each(Each::new(
+        &containers_path("containers"),
+        &["securityContext", flag],
+        Shape::Uses("true".into()),
+    ))
 }
 
 fn containers_path(list: &str) -> String {

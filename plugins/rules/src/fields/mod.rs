@@ -171,6 +171,8 @@ mod tests {
     #[test]
     fn arguments_are_parsed_and_checked() {
         assert!(Field::parse("ka.uri.param[command]").is_ok());
+        assert!(Field::parse("ka.req.container.host_port[1]").is_ok());
+        assert!(!Field::parse("ka.req.container.privileged[0]").unwrap().is_list());
         assert!(Field::parse("ka.req.pod.containers.image").unwrap().is_list());
         assert!(!Field::parse("ka.req.pod.containers.image[0]").unwrap().is_list());
         assert_eq!(
