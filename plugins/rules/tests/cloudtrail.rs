@@ -10,32 +10,7 @@ use trailhound_sdk::model::Actor;
 use trailhound_sdk::testing::TestEvent;
 use trailhound_sdk::Finding;
 
-const RULES: &str = r#"
-- rule: Large Download
-  condition: ct.name = GetObject and s3.bytes.out > 1000000 and s3.cnt.get = 1
-  output: "%s3.uri (%s3.bytes bytes) by %ct.originaluser: %ct.info"
-  priority: NOTICE
-  source: aws_cloudtrail
-
-- rule: Cross Account Call
-  condition: ct.user.accountid != val(ct.recipientaccountid) and ct.recipientaccountid exists
-  output: "%ct.user.accountid called %ct.name in %ct.recipientaccountid"
-  priority: INFO
-  source: aws_cloudtrail
-
-- rule: Instance From Unknown Image
-  condition: ct.name = RunInstances and not ec2.imageids in (ami-0aaaaaaaaaaaaaaaa)
-  output: "%ec2.name from %ec2.imageids (first %ec2.imageid) in %ct.response.subnetid"
-  priority: WARNING
-  source: aws_cloudtrail
-
-- rule: Public Bucket Policy
-  condition: ct.name = PutBucketPolicy and ct.request.policy contains '"Principal":"*"'
-  output: "%s3.bucket policy %ct.request.policy"
-  priority: CRITICAL
-  source: aws_cloudtrail
-  tags: [T1530]
-"#;
+const RULES: &str = include_str!("rules/aws_cloudtrail.yaml");
 
 fn record(name: &str, source: &str, extra: Value) -> Value {
     let mut record = json!({

@@ -9,23 +9,7 @@ use support::{harness, projected};
 use trailhound_sdk::model::Actor;
 use trailhound_sdk::testing::TestEvent;
 
-const RULES: &str = r#"
-- macro: gcp_write
-  condition: gcp.authorizationInfo contains '"granted":true'
-
-- rule: Logging Sink Deleted
-  condition: gcp.serviceName = logging.googleapis.com and gcp.methodName endswith DeleteSink and gcp_write
-  output: "Sink %gcp.logging.sink deleted in %gcp.projectId (%gcp.location) by %gcp.user from %gcp.callerIP using %gcp.userAgent"
-  priority: WARNING
-  source: gcp_auditlog
-  tags: [gcp, mitre_defense_evasion, T1562.008]
-
-- rule: Bucket Made Public
-  condition: gcp.methodName = storage.setIamPermissions and gcp.policyDelta contains allUsers
-  output: "%gcp.storage.bucket opened to everyone by %gcp.user: %gcp.policyDelta"
-  priority: CRITICAL
-  source: gcp_auditlog
-"#;
+const RULES: &str = include_str!("rules/gcp_audit.yaml");
 
 /// An Admin Activity audit log entry.
 fn entry(service: &str, method: &str, resource: Value, extra: Value) -> Value {

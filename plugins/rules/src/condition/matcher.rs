@@ -95,14 +95,15 @@ impl Test {
         }
     }
 
-    /// Whether a field's values pass: none never do; a list field's pass `in` when all are in
-    /// the set and `intersects` when one is (the only operators Falco takes on list fields).
-    fn passes(&self, values: &[Cow<'_, str>], list: bool) -> bool {
-        match (self, values) {
-            (_, []) => false,
-            (Test::In(set), many) if list => many.iter().all(|v| set.contains(v.as_ref())),
-            (Test::Intersects(set), many) if list => many.iter().any(|v| set.contains(v.as_ref())),
-            (test, [one, ..]) => test.matches(one),
+    /// Whether a list's values pass: none never do; `in` passes when all are in the set and
+    /// `intersects` when one is (the only operators Falco takes on list fields).
+    fn passes(&self, values: &[Cow<'_, str>]) -> bool {
+        match self {
+            _ if values.is_empty() => false,
+            Test::In(set) => values.iter().all(|v| set.contains(v.as_ref())),
+            Test::Intersects(set) => values.iter().any(|v| set.contains(v.as_ref())),
+            // Refused on list fields when rules compile.
+            other => values.iter().any(|v| other.matches(v)),
         }
     }
 
@@ -177,23 +178,25 @@ impl Matcher {
             Matcher::Or(a, b) => a.matches(event) || b.matches(event),
             Matcher::And(a, b) => a.matches(event) && b.matches(event),
             Matcher::Not(inner) => !inner.matches(event),
+            Matcher::Test(field, test) if field.is_list() => test.passes(&field.values(event)),
             Matcher::Test(field, Test::Field(op, other)) => other
-                .values(event)
-                .first()
-                .and_then(|rhs| Test::scalar(*op, rhs.to_string(), other.numeric()).ok())
-                .is_some_and(|test| test.passes(&field.values(event), field.is_list())),
-            Matcher::Test(field, test) => {
-                let values = field.values(event);
-                match (field, test, values.as_slice()) {
-                    // A raw field whose value is an array is a list to `in` and `intersects`.
-                    (Field::Path(_), Test::In(_) | Test::Intersects(_), [one]) => match json_items(one) {
-                        Some(items) => test.passes(&items, true),
-                        None => test.passes(&values, false),
-                    },
-                    _ => test.passes(&values, field.is_list()),
+                .value(event)
+                .and_then(|rhs| Test::scalar(*op, rhs.into_owned(), other.numeric()).ok())
+                .zip(field.value(event))
+                .is_some_and(|(test, value)| test.matches(&value)),
+            Matcher::Test(field, test) => match (field.value(event), field, test) {
+                (None, ..) => false,
+                // A raw field whose value is an array is a list to `in` and `intersects`.
+                (Some(value), Field::Path(_), Test::In(_) | Test::Intersects(_)) => {
+                    match json_items(&value) {
+                        Some(items) => test.passes(&items),
+                        None => test.matches(&value),
+                    }
                 }
-            }
-            Matcher::Exists(field) => !field.values(event).is_empty(),
+                (Some(value), ..) => test.matches(&value),
+            },
+            Matcher::Exists(field) if field.is_list() => !field.values(event).is_empty(),
+            Matcher::Exists(field) => field.value(event).is_some(),
         }
     }
 
@@ -262,15 +265,15 @@ mod tests {
     #[test]
     fn list_values_pass_in_when_all_do_and_intersects_when_one_does() {
         let set = BTreeSet::from(["a".to_string(), "b".to_string()]);
-        let passes = |test: &Test, v: &[&'static str], list| {
-            test.passes(&v.iter().map(|s| Cow::Borrowed(*s)).collect::<Vec<_>>(), list)
+        let passes = |test: &Test, v: &[&'static str]| {
+            test.passes(&v.iter().map(|s| Cow::Borrowed(*s)).collect::<Vec<_>>())
         };
         let (within, meets) = (Test::In(set.clone()), Test::Intersects(set));
-        assert!(passes(&within, &["a", "b"], true));
-        assert!(!passes(&within, &["a", "c"], true));
-        assert!(passes(&meets, &["a", "c"], true));
-        assert!(!passes(&meets, &["c"], true));
-        assert!(!passes(&within, &[], true), "no values: false, whatever the operator");
-        assert!(!passes(&Test::In(BTreeSet::new()), &["a"], false), "nothing is in an empty list");
+        assert!(passes(&within, &["a", "b"]));
+        assert!(!passes(&within, &["a", "c"]));
+        assert!(passes(&meets, &["a", "c"]));
+        assert!(!passes(&meets, &["c"]));
+        assert!(!passes(&within, &[]), "no values: false, whatever the operator");
+        assert!(!passes(&Test::In(BTreeSet::new()), &["a"]), "nothing is in an empty list");
     }
 }

@@ -118,13 +118,20 @@ impl Field {
     /// one for a single-valued field, one per item for a list field.
     pub fn values<'a>(&self, event: &Event<'a>) -> Vec<Cow<'a, str>> {
         match self {
-            Field::Model(model) => model.value(event).into_iter().collect(),
-            Field::Path(path) => {
-                event.field(path).filter(|v| !v.is_empty()).map(Cow::Borrowed).into_iter().collect()
-            }
+            Field::Model(_) | Field::Path(_) | Field::Record => self.value(event).into_iter().collect(),
             Field::Each(each) => each.values(event),
             Field::Derived(derived) => derived.values(event),
-            Field::Record => event.raw().map(Cow::Borrowed).into_iter().collect(),
+        }
+    }
+
+    /// The value of a single-valued field (the first of a list field's), without building a
+    /// list: what most comparisons read.
+    pub fn value<'a>(&self, event: &Event<'a>) -> Option<Cow<'a, str>> {
+        match self {
+            Field::Model(model) => model.value(event),
+            Field::Path(path) => event.field(path).filter(|v| !v.is_empty()).map(Cow::Borrowed),
+            Field::Record => event.raw().map(Cow::Borrowed),
+            Field::Each(_) | Field::Derived(_) => self.values(event).into_iter().next(),
         }
     }
 
