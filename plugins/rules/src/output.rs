@@ -108,7 +108,7 @@ mod tests {
         assert_eq!(
             fields,
             vec![
-                Field::Model(Model::ActorName),
+                Field::Model(Model::CloudTrailUser),
                 Field::Model(Model::SourceIp),
                 Field::Path("$.eventName".into()),
                 Field::Path("$.verb".into())

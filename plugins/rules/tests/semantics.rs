@@ -164,3 +164,21 @@ fn rules_of_unknown_sources_are_skipped_and_reported() {
     assert_eq!(rules.detector().rules().len(), 1);
     assert!(take_journal().contains(&HostCall::Log(LogLevel::Warn, skipped.to_string())));
 }
+
+#[test]
+fn ct_user_names_the_actor_as_falco_does() {
+    let rule = "- rule: r\n  condition: ct.name exists\n  output: '%ct.user'\n  priority: INFO\n";
+    let summary = |kind: &str, name: Option<&str>, invoked_by: Option<&str>| {
+        let mut event = put_bucket_acl();
+        event.event.actor.kind = kind.into();
+        event.event.actor.name = name.map(str::to_string);
+        event.event.actor.invoked_by = invoked_by.map(str::to_string);
+        harness(rule).unwrap().events(&[event]).remove(0).summary
+    };
+    assert_eq!(summary("IAMUser", Some("alice"), None), "alice");
+    assert_eq!(summary("AssumedRole", Some("ci"), None), "ci", "the role, from the session issuer");
+    assert_eq!(summary("AssumedRole", None, None), "AssumedRole");
+    assert_eq!(summary("AWSService", None, Some("ec2.amazonaws.com")), "ec2.amazonaws.com");
+    assert_eq!(summary("AWSAccount", None, None), "AWSAccount");
+    assert_eq!(summary("Root", None, None), "<NA>");
+}

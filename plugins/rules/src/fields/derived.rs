@@ -211,7 +211,7 @@ fn bytes(event: &Event<'_>, inbound: bool, outbound: bool) -> Option<u64> {
 /// `who via where [!]→ what` and the object it touched, as Falco's `ct.info` writes it.
 fn info(event: &Event<'_>) -> String {
     let value = |model: Model| model.value(event).map(|v| v.into_owned()).unwrap_or_default();
-    let (user, ip, name) = (value(Model::ActorName), value(Model::SourceIp), value(Model::Action));
+    let (user, ip, name) = (value(Model::CloudTrailUser), value(Model::SourceIp), value(Model::Action));
     let error = if event.error_code().is_some() { "!" } else { "" };
     let arrow = if event.read_only() { "←" } else { "→" };
     let mut info = if user == ip {

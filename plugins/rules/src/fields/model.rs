@@ -32,6 +32,9 @@ pub enum Model {
     ActorKind,
     ActorAccount,
     ActorName,
+    /// Falco's `ct.user`: the actor's name, the service for an AWS service, the identity type
+    /// for an account or a federated user, `AssumedRole` for a role session without an issuer.
+    CloudTrailUser,
     ActorAccessKey,
     ActorSessionName,
     ActorSessionIssuer,
@@ -68,7 +71,8 @@ impl Model {
             "actor.id" | "ct.user.arn" => Model::ActorId,
             "actor.kind" | "ct.user.identitytype" => Model::ActorKind,
             "actor.account" => Model::ActorAccount,
-            "actor.name" | "ct.user" => Model::ActorName,
+            "actor.name" => Model::ActorName,
+            "ct.user" => Model::CloudTrailUser,
             "actor.access_key" => Model::ActorAccessKey,
             "actor.session_name" => Model::ActorSessionName,
             "actor.session_issuer" => Model::ActorSessionIssuer,
@@ -112,6 +116,12 @@ impl Model {
             Model::ActorKind => text(actor.kind()),
             Model::ActorAccount => text(actor.account()),
             Model::ActorName => actor.name().and_then(text),
+            Model::CloudTrailUser => match actor.kind() {
+                "AWSService" => actor.invoked_by().and_then(text),
+                kind @ ("AWSAccount" | "FederatedUser") => text(kind),
+                "AssumedRole" => actor.name().and_then(text).or(Some(Cow::Borrowed("AssumedRole"))),
+                _ => actor.name().and_then(text),
+            },
             Model::ActorAccessKey => actor.access_key().and_then(text),
             Model::ActorSessionName => actor.session_name().and_then(text),
             Model::ActorSessionIssuer => actor.session_issuer().and_then(text),
