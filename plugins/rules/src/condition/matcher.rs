@@ -167,7 +167,7 @@ fn json_items(value: &str) -> Option<Vec<Cow<'static, str>>> {
         items
             .into_iter()
             .filter(|v| !v.is_null())
-            .map(|v| Cow::Owned(crate::fields::each::text(v)))
+            .map(|v| Cow::Owned(crate::fields::each::text(&v)))
             .collect(),
     )
 }

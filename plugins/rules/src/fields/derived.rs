@@ -252,8 +252,7 @@ fn ec2_name(specifications: Option<&str>) -> Option<String> {
 /// The images of the instances a response lists, or the one the request names (index 0 only).
 fn image_ids<'a>(event: &Event<'a>, index: Option<usize>) -> Vec<Cow<'a, str>> {
     if let Some(Value::Array(items)) = event.field(INSTANCES).and_then(|v| serde_json::from_str(v).ok()) {
-        let image =
-            |item: &Value| item.get("imageId").cloned().map(text).filter(|i| !i.is_empty()).map(Cow::Owned);
+        let image = |item: &Value| item.get("imageId").map(text).filter(|i| !i.is_empty()).map(Cow::Owned);
         return match index {
             Some(i) => items.get(i).and_then(image).into_iter().collect(),
             None => items.iter().filter_map(image).collect(),

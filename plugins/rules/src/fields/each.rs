@@ -3,6 +3,8 @@
 //! reads them. The array is projected once, however many of its fields rules use.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde_json::Value;
 use trailhound_sdk::Event;
@@ -62,29 +64,26 @@ impl Each {
     }
 
     pub fn values<'a>(&self, event: &Event<'a>) -> Vec<Cow<'a, str>> {
-        let Some(Value::Array(items)) = event.field(&self.path).and_then(|v| serde_json::from_str(v).ok())
-        else {
+        let Some(items) = event.field(&self.path).and_then(|text| parsed(&self.path, text)) else {
             return Vec::new();
         };
         let chosen: Vec<&Value> = match self.index {
             Some(i) => items.get(i).into_iter().collect(),
             None => items.iter().collect(),
         };
-        let at = |item: &'_ Value| -> Option<Value> {
-            self.keys.iter().try_fold(item, |v, key| v.get(key)).filter(|v| !v.is_null()).cloned()
-        };
+        let at = |item| value_at(item, &self.keys);
         let mut out = Vec::new();
         for item in chosen {
             match &self.shape {
                 Shape::Value | Shape::Uses(_) => out.extend(at(item).map(text)),
                 Shape::Flatten => {
                     if let Some(Value::Array(values)) = at(item) {
-                        out.extend(values.into_iter().filter(|v| !v.is_null()).map(text));
+                        out.extend(values.iter().filter(|v| !v.is_null()).map(text));
                     }
                 }
                 Shape::Joined => {
                     if let Some(Value::Array(words)) = at(item) {
-                        out.push(words.into_iter().map(text).collect::<Vec<_>>().join(" "));
+                        out.push(words.iter().map(text).collect::<Vec<_>>().join(" "));
                     }
                 }
                 Shape::Repository => {
@@ -96,7 +95,7 @@ impl Each {
                             ports
                                 .iter()
                                 .filter_map(|p| p.get("hostPort").or_else(|| p.get("containerPort")))
-                                .map(|p| text(p.clone())),
+                                .map(text),
                         );
                     }
                 }
@@ -107,7 +106,7 @@ impl Each {
                 }
                 Shape::SubjectNames(kind) => {
                     if item.get("kind").and_then(Value::as_str) == Some(kind) {
-                        out.extend(item.get("name").cloned().map(text));
+                        out.extend(item.get("name").map(text));
                     }
                 }
                 Shape::NamespacedServiceAccounts => {
@@ -135,10 +134,44 @@ impl Each {
     }
 }
 
+/// A path, the text last projected for it, and the items of that text's array.
+type Parsed = (String, String, Rc<Vec<Value>>);
+
+thread_local! {
+    /// The array last parsed for each path, with the text it was parsed from: an event's rules
+    /// read the same array for many fields (a pod's containers for images, flags and mounts).
+    static PARSED: RefCell<Vec<Parsed>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The items of the array `text` projected for `path`, parsed once for all the fields that
+/// read it; `None` when it is not an array.
+fn parsed(path: &str, text: &str) -> Option<Rc<Vec<Value>>> {
+    PARSED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let slot = match cache.iter().position(|(p, _, _)| p == path) {
+            Some(slot) if cache[slot].1 == text => return Some(Rc::clone(&cache[slot].2)),
+            Some(slot) => slot,
+            None => {
+                cache.push((path.to_string(), String::new(), Rc::new(Vec::new())));
+                cache.len() - 1
+            }
+        };
+        let Ok(Value::Array(items)) = serde_json::from_str(text) else { return None };
+        let items = Rc::new(items);
+        cache[slot] = (path.to_string(), text.to_string(), Rc::clone(&items));
+        Some(items)
+    })
+}
+
+/// The value at `keys` inside `item`, if it is there and not null.
+fn value_at<'v>(item: &'v Value, keys: &[&str]) -> Option<&'v Value> {
+    keys.iter().try_fold(item, |v, key| v.get(key)).filter(|v| !v.is_null())
+}
+
 /// A JSON value as a field's text: a string as-is, anything else as JSON.
-pub fn text(value: Value) -> String {
+pub fn text(value: &Value) -> String {
     match value {
-        Value::String(s) => s,
+        Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
