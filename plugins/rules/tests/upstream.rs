@@ -114,18 +114,23 @@ fn a_privileged_pod_fires_the_kubernetes_rule() {
         "responseObject": {"kind": "Pod", "metadata": {"name": "web", "namespace": "payments"}},
         "annotations": {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": ""}
     });
-    let mut event = TestEvent::new("k8s.io", "create pods");
+    // A time: Falco's Kubernetes rules test `jevt.rawtime=0` for "never".
+    let mut event = TestEvent::new("k8s.io", "create pods").time(1_764_583_200_000);
     event.event.source = "k8s-audit".into();
     event.event.actor = Actor { id: "dev@example.com".into(), kind: "User".into(), ..Actor::default() };
     let Some(fired) = fired("k8s_audit_rules.yaml", event, &record) else { return };
-    let privileged: Vec<_> = fired.iter().filter(|(rule, _)| rule == "Create Privileged Pod").collect();
+    let rules: Vec<_> = fired.iter().map(|(rule, _)| rule.as_str()).collect();
     assert_eq!(
-        privileged,
-        [&(
+        rules,
+        ["Disallowed K8s User", "Create Privileged Pod"],
+        "the user is in no allowed list either"
+    );
+    assert_eq!(
+        fired[1],
+        (
             "Create Privileged Pod".to_string(),
             "Pod started with privileged container (user=dev@example.com pod=web resource=pods ns=payments images=(nginx:1.27,busybox:1.36) init_images=<NA> ephemeral_images=<NA>)".to_string()
-        )],
-        "{fired:?}"
+        )
     );
 }
 
