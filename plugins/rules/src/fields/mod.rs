@@ -3,7 +3,8 @@
 //! fields of Falco's CloudTrail ([`cloudtrail`]), Kubernetes audit ([`k8s`]) and GCP audit
 //! ([`gcp`]) plugins, each mapped onto the model or onto the raw paths that plugin reads.
 //!
-//! Every raw field reads paths the host projects once per event; nothing re-parses the record.
+//! Every raw field reads paths the host projects once per event; the record is never parsed
+//! whole (list fields parse only the array projected for them, once per event).
 //! List fields (all containers' images, a user's groups) give one value per item, as Falco's
 //! list fields do; a `[N]` index picks one item and makes the field single-valued.
 
