@@ -134,12 +134,25 @@ impl Definitions {
     fn read_file(&mut self, file: usize) -> Result<(), String> {
         let (path, text) = &self.files[file];
         let source = Source::new(path, text);
-        let items: Option<Vec<Value>> = serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
+        let yaml_error = |e: serde_yaml_ng::Error| match e.location() {
             Some(at) => format!("{}: {e}", source.at(at.line(), at.column())),
             None => format!("{path}: {e}"),
-        })?;
+        };
+        // A file may hold several YAML documents (`---`), read one after the other, as Falco
+        // reads them.
+        let mut items = Vec::new();
+        for document in serde_yaml_ng::Deserializer::from_str(text) {
+            let document: Option<Vec<Value>> =
+                serde::Deserialize::deserialize(document).map_err(yaml_error)?;
+            items.extend(document.unwrap_or_default());
+        }
         let mut reader = Reader { defs: &mut self.named, source: &source, file };
-        items.unwrap_or_default().iter().enumerate().try_for_each(|(item, value)| reader.item(item, value))
+        // An empty item (a bare `-`) defines nothing: Falco skips it.
+        items
+            .iter()
+            .enumerate()
+            .filter(|(_, value)| !value.is_null())
+            .try_for_each(|(item, value)| reader.item(item, value))
     }
 }
 
@@ -611,6 +624,21 @@ mod tests {
         assert_eq!(
             (rule.priority, rule.tags.clone()),
             (Severity::High, vec!["t".to_string(), "u".to_string()])
+        );
+    }
+
+    #[test]
+    fn documents_are_read_in_turn_and_empty_items_skipped() {
+        let defs = load(
+            "- list: a\n  items: [x]\n-\n---\n- rule: r\n  condition: ct.name in (a)\n  priority: INFO\n",
+        )
+        .unwrap();
+        assert_eq!(defs.named.rules.len(), 1);
+        assert!(defs.named.lists.contains_key("a"));
+        assert_eq!(
+            load("- list: a\n  items: [x]\n---\n- rule: r\n  priority: LOUD\n").unwrap_err(),
+            "t.yaml:5:3: rule 'r': priority: unknown priority 'LOUD' (one of EMERGENCY, ALERT, CRITICAL, ERROR, WARNING, NOTICE, INFORMATIONAL, DEBUG)",
+            "positions count the items of every document"
         );
     }
 

@@ -287,6 +287,64 @@ fn errors_name_file_line_and_column() {
 }
 
 #[test]
+fn errors_of_fields_operators_and_outputs_name_their_position() {
+    let rule =
+        |condition: &str| format!("- rule: r\n  condition: {condition}\n  output: o\n  priority: INFO\n");
+    assert_eq!(
+        error_of(&rule("ct.name regex val(ct.user)")),
+        "aws.yaml:2:32: rule 'r': condition: val(field) cannot be compared with regex, pmatch, in or intersects"
+    );
+    assert_eq!(
+        error_of(&rule("ct.name = val(ct.nope)")),
+        "aws.yaml:2:28: rule 'r': condition: unknown field 'ct.nope'"
+    );
+    assert_eq!(
+        error_of(&rule("ct.name in (A, val(ct.user))")),
+        "aws.yaml:2:33: rule 'r': condition: val(field) is not a list: in, intersects and pmatch take values"
+    );
+    assert_eq!(
+        error_of(&rule("s3.bytes = lots")),
+        "aws.yaml:2:25: rule 'r': condition: 'lots' is not a number"
+    );
+    assert_eq!(
+        error_of(&rule("jevt.value[eventName] exists")),
+        "aws.yaml:2:14: rule 'r': condition: field 'jevt.value[eventName]': 'eventName' is not a JSON pointer (it starts with '/')"
+    );
+    assert_eq!(
+        error_of("- rule: r\n  condition: ct.name = X\n  output: by %(ct.user\n  priority: INFO\n"),
+        "aws.yaml:3:14: rule 'r': output: unterminated '%('"
+    );
+    assert_eq!(
+        error_of("- rule: r\n  condition: ct.name = X\n  output: by %(ka.uri.param)\n  priority: INFO\n"),
+        "aws.yaml:3:14: rule 'r': output: field 'ka.uri.param' needs an argument: ka.uri.param[...]"
+    );
+    let exception = "- rule: r\n  condition: ka.verb = create\n  output: o\n  priority: INFO\n  exceptions:\n    - name: trusted\n      fields: [ka.verb, ka.req.pod.containers.image]\n      comps: [=, =]\n      values: [[create, nginx]]\n";
+    assert_eq!(
+        error_of(exception),
+        "aws.yaml:7:25: rule 'r': exceptions: trusted: 'ka.req.pod.containers.image' is a list field: it is compared with in, intersects or exists only (or pick one item with [N])"
+    );
+}
+
+#[test]
+fn the_raw_record_and_the_event_time_as_falco_names_them() {
+    let rule = "- rule: r\n  condition: jevt.rawtime > 0 and jevt.obj contains '\"eventName\"'\n  output: at %jevt.rawtime\n  priority: INFO\n";
+    let mut rules = harness(rule).unwrap();
+    let info = trailhound_sdk::Detector::declared(rules.detector());
+    assert!(info.wants_raw, "jevt.obj needs the raw record");
+    let event = put_bucket_acl("b").time(1_764_583_200_123).raw(r#"{"eventName":"PutBucketAcl"}"#);
+    let findings = rules.events(&[event]);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].summary, "at 1764583200123000000");
+}
+
+#[test]
+fn files_other_than_yaml_are_ignored() {
+    let files = vec![file("rules/aws.yaml", RULES), file("rules/README.md", "# not rules: [unclosed")];
+    let rules = Harness::<Rules>::with_files(serde_json::Value::Null, files).unwrap();
+    assert_eq!(rules.detector().rules().len(), 2);
+}
+
+#[test]
 fn a_macro_that_uses_itself_is_an_error() {
     let error = error_of("- macro: a\n  condition: b\n- macro: b\n  condition: not a\n- rule: r\n  condition: a\n  priority: INFO\n");
     assert_eq!(error, "aws.yaml:4:18: macro 'b': condition: macro 'a' uses itself (a -> b -> a)");

@@ -19,7 +19,11 @@ pub enum Op {
     StartsWith,
     EndsWith,
     Glob,
+    IGlob,
     Regex,
+    BContains,
+    BStartsWith,
+    PMatch,
 }
 
 impl Op {
@@ -40,7 +44,11 @@ impl Op {
                 "startswith" => Op::StartsWith,
                 "endswith" => Op::EndsWith,
                 "glob" => Op::Glob,
+                "iglob" => Op::IGlob,
                 "regex" => Op::Regex,
+                "bcontains" => Op::BContains,
+                "bstartswith" => Op::BStartsWith,
+                "pmatch" => Op::PMatch,
                 _ => return None,
             },
             _ => return None,
@@ -49,7 +57,19 @@ impl Op {
 
     /// Whether the operator takes a list on its right.
     pub fn takes_list(self) -> bool {
+        matches!(self, Op::In | Op::Intersects | Op::PMatch)
+    }
+
+    /// Whether the operator applies to a list field (Falco takes `in`, `intersects` and
+    /// `exists` only).
+    pub fn on_lists(self) -> bool {
         matches!(self, Op::In | Op::Intersects)
+    }
+
+    /// Whether the operator can compare with another field's value (`val(field)`); Falco
+    /// refuses it for `regex` and `pmatch`, and lists for `in` and `intersects`.
+    pub fn takes_field(self) -> bool {
+        !matches!(self, Op::Regex | Op::PMatch | Op::In | Op::Intersects)
     }
 }
 
@@ -68,6 +88,8 @@ pub enum Operand {
     /// A bare word: a value, or inside a list the name of a list to splice in.
     Bare(Name),
     List(Vec<Operand>),
+    /// `val(field)`: another field's value.
+    Field(Name),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +222,26 @@ impl Parser<'_> {
                 self.at += 1;
                 Ok(Operand::Literal(s))
             }
+            Some(Spanned { token: Token::Word(w), .. })
+                if w == "val"
+                    && matches!(self.tokens.get(self.at + 1), Some(Spanned { token: Token::Open, .. })) =>
+            {
+                self.at += 2;
+                let field = match self.next().cloned() {
+                    Some(Spanned { token: Token::Word(name), offset, .. }) => Name { text: name, offset },
+                    _ => {
+                        self.at -= 1;
+                        return Err(self.missing("a field in val(...)"));
+                    }
+                };
+                match self.next() {
+                    Some(Spanned { token: Token::Close, .. }) => Ok(Operand::Field(field)),
+                    _ => {
+                        self.at -= 1;
+                        Err(self.missing("')' after val(field"))
+                    }
+                }
+            }
             Some(Spanned { token: Token::Word(w), offset, .. }) => {
                 self.at += 1;
                 Ok(Operand::Bare(Name { text: w, offset }))
@@ -293,5 +335,23 @@ mod tests {
         assert_eq!(parsed("a and").unwrap_err().0, 5);
         assert_eq!(parsed("ct.name in (a b)").unwrap_err().0, 14);
         assert_eq!(parsed("a b").unwrap_err().0, 2);
+        assert_eq!(
+            parsed("a = val(b").unwrap_err(),
+            (9, "expected ')' after val(field, found the end of the condition".into())
+        );
+        assert_eq!(parsed("a = val()").unwrap_err().0, 8);
+    }
+
+    #[test]
+    fn val_names_a_field() {
+        assert_eq!(
+            parsed("ct.user != val(ct.originaluser)").unwrap(),
+            Expr::Compare {
+                field: name("ct.user", 0),
+                op: Op::Ne,
+                value: Operand::Field(name("ct.originaluser", 15))
+            }
+        );
+        assert!(matches!(parsed("a = val").unwrap(), Expr::Compare { value: Operand::Bare(_), .. }));
     }
 }
