@@ -21,6 +21,7 @@ mod normalize_gcp;
 mod normalize_k8s;
 mod normalize_vpcflow;
 mod ocsf;
+mod pack_rules;
 mod panther;
 mod plugin_config;
 mod python;
