@@ -23,6 +23,7 @@ mod normalize_vpcflow;
 mod ocsf;
 mod pack_rules;
 mod panther;
+mod panther_agreement;
 mod plugin_config;
 mod python;
 mod service;
