@@ -1,7 +1,8 @@
 //! Tests: the shipped rule set (`pack/rules/`) against its declarative cases
 //! (`pack/cases/`), run by `trailhound plugin test` through the built `rules` component. Every
 //! case must pass, and every rule must have a case that fires it and a near miss: a case of
-//! the rule's own action that must not fire it.
+//! the rule's own action that must not fire it. The bundled example data's stories come out of
+//! the pack, and its technique rules stay quiet on the data's background.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -241,5 +242,89 @@ fn every_rule_names_its_technique() {
             "{}: the condition must start with its actions",
             rule.name
         );
+    }
+}
+
+/// The bundled example data through the pack: every story step the pack has a rule for is
+/// reported, and the rules of techniques (not the CIS monitoring controls, which report
+/// every change by design) stay quiet on the background.
+#[test]
+fn the_pack_reports_the_example_data_stories() {
+    use std::sync::Arc;
+    use trailhound::engine::{Engine, EngineSettings, PluginSpec};
+    use trailhound::sources::{self, Item};
+
+    let mut spec = PluginSpec::new("rules", support::component("rules"), serde_json::Value::Null);
+    spec.files = rule_files();
+    let settings = EngineSettings {
+        workers: 1,
+        cache_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("engine-cache"),
+        ..EngineSettings::default()
+    };
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut engine = Engine::start(settings, vec![spec], tx).expect("the engine starts with the pack");
+    let inputs = sources::expand(&[support::workspace().join("examples/data")]).unwrap().inputs;
+    for input in &inputs {
+        sources::read(input, Default::default(), &mut |item| {
+            if let Item::Record(raw) = item {
+                let normalized =
+                    trailhound::enrich::normalized(raw, None).expect("the example data is clean");
+                if let Some(record) = normalized.into_record() {
+                    engine.submit(record).expect("submit");
+                }
+            }
+        })
+        .unwrap();
+    }
+    engine.finish().expect("finish");
+    let mut by_rule: BTreeMap<String, BTreeSet<Arc<str>>> = BTreeMap::new();
+    for detection in rx.into_iter() {
+        let actor = detection.related.first().map_or("?", |e| e.actor.as_str());
+        by_rule.entry(detection.finding.rule_id.clone()).or_default().insert(Arc::from(actor));
+    }
+    for (rule, actors) in &by_rule {
+        eprintln!("{rule}: {}", actors.iter().map(|a| a.as_ref()).collect::<Vec<_>>().join(", "));
+    }
+
+    const INSIDER: [&str; 4] =
+        ["m.hollis", "/i-0a4f19c2d7e3b5816", "/botocore-session-1793784262", "/botocore-session-1793786118"];
+    // Story 2's exposer; story 3's contractor, and the service account it impersonated.
+    const STORIES: [&str; 3] = ["user/k.brennan", "r.vance", "analytics-exporter@"];
+    let in_a_story = |actor: &str| INSIDER.iter().chain(STORIES.iter()).any(|who| actor.contains(who));
+    for (rule, who) in [
+        ("aws.ssm.session-started", "m.hollis"),
+        ("aws.ec2-instance-connect.ssh-key-sent", "/i-0a4f19c2d7e3b5816"),
+        ("aws.iam.access-key-created-for-user", "/botocore-session-1793784262"),
+        ("aws.ec2.ebs-snapshot-shared", "/botocore-session-1793784262"),
+        ("aws.cis.unauthorized-api-call", "/botocore-session-1793786118"),
+        ("aws.cis.console-login-without-mfa", "user/k.brennan"),
+        ("aws.s3.bucket-made-public", "user/k.brennan"),
+        ("aws.s3.public-access-block-removed", "user/k.brennan"),
+        ("aws.s3.bucket-encryption-deleted", "user/k.brennan"),
+        ("gcp.iam.service-account-token-minted-by-person", "r.vance"),
+        ("gcp.storage.bucket-made-public", "analytics-exporter@"),
+        ("azure.authorization.privileged-role-assigned", "r.vance"),
+        ("k8s.pod.privileged-created", "r.vance"),
+        ("k8s.pod.host-namespace-shared", "r.vance"),
+        ("k8s.pod.sensitive-host-path-mounted", "r.vance"),
+        ("k8s.pod.exec", "r.vance"),
+    ] {
+        let actors =
+            by_rule.get(rule).unwrap_or_else(|| panic!("{rule} reported nothing on the example data"));
+        assert!(actors.iter().any(|a| a.contains(who)), "{rule} did not report {who}: {actors:?}");
+    }
+    for (rule, actors) in &by_rule {
+        // Monitoring of every change; sessions people open every day; and instance credentials
+        // used from a public address, which an instance's own public address also is: a signal
+        // to check against the instance until a baseline knows its addresses.
+        let signals = ["aws.ssm.session-started", "aws.ec2.instance-credentials-used-outside"];
+        if rule.starts_with("aws.cis.")
+            || rule.starts_with("aws.ec2-instance-connect.")
+            || signals.contains(&rule.as_str())
+        {
+            continue;
+        }
+        let background: Vec<&Arc<str>> = actors.iter().filter(|a| !in_a_story(a)).collect();
+        assert!(background.is_empty(), "{rule} reported background activity: {background:?}");
     }
 }
