@@ -82,6 +82,7 @@ const COVERED: &[(&str, &[&str])] = &[
     ("GCP.Logging.Sink.Modified", &["gcp.logging.sink-disabled"]),
     ("GCP.Service.Account.or.Keys.Created", &["gcp.iam.service-account-key-created"]),
     ("GCP.iam.serviceAccountKeys.create", &["gcp.iam.service-account-key-created"]),
+    ("Azure.Audit.ServicePrincipalCredentialsAdded", &["azure.entra.service-principal-credentials-added"]),
     ("Azure.MonitorActivity.Compute.VMCommandExecuted", &["azure.compute.run-command"]),
     ("Azure.MonitorActivity.DiagnosticSettings.Deleted", &["azure.monitor.diagnostic-setting-deleted"]),
     (
