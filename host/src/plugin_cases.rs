@@ -1,13 +1,15 @@
-//! Plugin test cases: the YAML that `trailhound plugin test` reads (a plugin, its config,
-//! and cases of CloudTrail records in, findings expected), and its parsing. The shape is
+//! Plugin test cases: the YAML that `trailhound plugin test` reads (a plugin, its config and
+//! files, and cases of audit records of any source in, findings expected), and its parsing. The shape is
 //! written here once; the command runs the cases.
 //!
 //! ```yaml
 //! plugin: root-activity        # a name (looked up in --plugins-dir) or a path to a .wasm
 //! config: {}                   # optional, passed to `configure`
+//! files: [../rules/aws.yaml]   # optional: rule or data files handed to the plugin, relative
+//!                              # to this YAML
 //! cases:
 //!   - name: root console login fires
-//!     events:                  # raw CloudTrail records
+//!     events:                  # raw records of any source the host reads
 //!       - {eventID: "1", eventName: ConsoleLogin, ...}
 //!     expect:
 //!       - rule_id: aws.root-activity
@@ -30,6 +32,9 @@ pub struct Suite {
     pub plugin: String,
     #[serde(default)]
     pub config: serde_json::Value,
+    /// The rule and data files the plugin is given, relative to the YAML file.
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
     pub cases: Vec<Case>,
 }
 

@@ -21,8 +21,10 @@ mod normalize_gcp;
 mod normalize_k8s;
 mod normalize_vpcflow;
 mod ocsf;
-
+mod pack;
+mod pack_rules;
 mod panther;
+mod panther_agreement;
 mod plugin_config;
 mod python;
 mod service;

@@ -1,5 +1,6 @@
-//! `trailhound plugin test`: declarative test cases for plugins — CloudTrail records in,
-//! findings expected — run through the real host (normalize, projection, the component).
+//! `trailhound plugin test`: declarative test cases for plugins — audit records of any source
+//! in (each recognised by the normalizer, as a scan does), findings expected — run through the
+//! real host (normalize, projection, the component).
 //!
 //! The YAML's shape is [`trailhound::plugin_cases`].
 
@@ -35,7 +36,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None => anyhow::anyhow!("{}: {e}", file.display()),
         })?;
         let base = file.parent().unwrap_or(Path::new("."));
-        let plugin = resolve_plugin(&suite.plugin, base, &plugins_dir);
+        let mut plugin = resolve_plugin(&suite.plugin, base, &plugins_dir);
+        plugin.files = suite.files.iter().map(|f| base.join(f)).collect();
         for case in &suite.cases {
             match run_case(file, base, &plugin, &suite, case) {
                 Ok(()) => {
