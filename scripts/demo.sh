@@ -17,7 +17,7 @@ plugins="$target_dir/plugins"
 "$bin" scan examples/data \
   --plugin "$plugins/actor-trail.wasm" \
   --plugin "$plugins/s3-exposure.wasm" \
-  --plugin "$plugins/iam-risk-signals.wasm" \
+  --plugin "$plugins/iam-risk.wasm" \
   --plugin "$plugins/minimal-detector.wasm" \
   --plugin "$plugins/python-detector.wasm" \
   "$@"

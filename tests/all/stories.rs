@@ -26,7 +26,7 @@ fn scan(workers: &str) -> Vec<Value> {
     let data = support::workspace().join("examples/data");
     let mut command = Command::new(env!("CARGO_BIN_EXE_trailhound"));
     command.arg("scan").arg(&data).args(["--format", "json", "--workers", workers]);
-    for plugin in ["actor-trail", "s3-exposure", "iam-risk-signals"] {
+    for plugin in ["actor-trail", "s3-exposure", "iam-risk"] {
         command.arg("--plugin").arg(support::component(plugin));
     }
     let output = command

@@ -1,4 +1,4 @@
-//! `iam-risk-signals`: strong IAM risk signals, each reported from a single event.
+//! `iam-risk`: strong IAM risk signals, each reported from a single event.
 //!
 //! | rule | event | MITRE |
 //! |------|-------|-------|
@@ -42,14 +42,14 @@ impl Default for Config {
 }
 
 #[derive(Default)]
-pub struct IamRiskSignals {
+pub struct IamRisk {
     config: Config,
 }
 
-impl Detector for IamRiskSignals {
+impl Detector for IamRisk {
     fn info() -> Info {
         FIELDS.iter().fold(
-            Info::new("iam-risk-signals", env!("CARGO_PKG_VERSION"))
+            Info::new("iam-risk", env!("CARGO_PKG_VERSION"))
                 .source("aws-cloudtrail")
                 .actions(rules::ACTIONS),
             |i, f| i.field(*f),
@@ -60,7 +60,7 @@ impl Detector for IamRiskSignals {
         self.config = if config.is_null() {
             Config::default()
         } else {
-            serde_json::from_value(config.clone()).map_err(|e| format!("iam-risk-signals config: {e}"))?
+            serde_json::from_value(config.clone()).map_err(|e| format!("iam-risk config: {e}"))?
         };
         Ok(())
     }
@@ -73,4 +73,4 @@ impl Detector for IamRiskSignals {
     }
 }
 
-trailhound_sdk::export_detector!(IamRiskSignals);
+trailhound_sdk::export_detector!(IamRisk);

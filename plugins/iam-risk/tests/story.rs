@@ -1,14 +1,14 @@
 //! The bundled example data: every strong step of the insider's story is reported on its own,
 //! and no background principal is.
 
-use iam_risk_signals::*;
+use iam_risk::*;
 use story_fixtures::{load_for, Story};
 use trailhound_sdk::testing::Harness;
 
 #[test]
 fn reports_the_insiders_strong_signals_and_nothing_else() {
-    let data = load_for::<IamRiskSignals>();
-    let mut harness = Harness::<IamRiskSignals>::new();
+    let data = load_for::<IamRisk>();
+    let mut harness = Harness::<IamRisk>::new();
     let findings = harness.batch(&story_fixtures::batch(&harness, &data));
     for f in &findings {
         let loaded = data.iter().find(|l| l.event.id == f.event_ids[0]).expect("known event id");
