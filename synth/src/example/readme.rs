@@ -131,8 +131,10 @@ session `{contractor_session}` of `{contractor_role}` in the cluster — is used
    network shares) connects to **`{intruder}:{port}`**, accepted, in five one-minute windows,
    with the replies.
 
-Expected: the bundled detectors read CloudTrail only, so none reports story 3; its events show
-in the summary's `events by provider` and `events by source`, for detectors of those planes.
+Expected: `iam-risk` reports steps 1 and 2 on their own: `allUsers` granted on `{gcp_bucket}`
+(high) and the guest made Owner of the subscription (critical). The other bundled detectors read
+CloudTrail only; the story's events show in the summary's `events by provider` and
+`events by source`, for detectors of those planes.
 
 ## Background (benign)
 
