@@ -23,7 +23,7 @@
 //! | `gcp.iam.impersonation-role-granted` | ... adding a service-account token, key or use role | T1098.003 |
 //! | `gcp.iam.public-member-granted` | ... adding `allUsers` or `allAuthenticatedUsers` | T1098 |
 //! | `gcp.iam.outside-domain-member-granted` | ... adding a user, group or domain outside `trusted_domains` | T1098.003 |
-//! | `azure.authorization.privileged-role-assigned` | role assignment of Owner, User Access Administrator, RBAC Administrator, Contributor | T1098.003 |
+//! | `azure.authorization.privileged-role-assigned` | role assignment of Owner, User Access Administrator, RBAC Administrator, Contributor; `elevateAccess` (User Access Administrator of `/`) | T1098.003 |
 //!
 //! The policy rules report one finding per category per event, with the actions (methods,
 //! principals, grants) that make it as evidence. Failed calls changed nothing and are not

@@ -170,6 +170,25 @@ fn owner_access_admin_and_contributor_assignments_fire_once_from_their_outcome()
 }
 
 #[test]
+fn elevating_access_is_user_access_administrator_of_the_root_scope() {
+    let elevate = |result: &str| {
+        let mut e = TestEvent::new("Microsoft.Authorization", "Microsoft.Authorization/elevateAccess/action")
+            .id(result)
+            .field(RESULT_TYPE, result);
+        e.event.source = "azure-activity".into();
+        e.event.actor = Actor { id: "admin@acme.example".into(), kind: "User".into(), ..Actor::default() };
+        e
+    };
+    let f = run(&[elevate("Start"), elevate("Success")]);
+    assert_eq!(rules(&f), [RULE_PRIVILEGED_ROLE]);
+    assert_eq!(
+        (f[0].severity, f[0].title.as_str()),
+        (Severity::Critical, "User Access Administrator assigned on /")
+    );
+    assert_eq!(evidence(&f[0], "principal"), "admin@acme.example");
+}
+
+#[test]
 fn reader_failed_and_unreadable_assignments_are_quiet() {
     take_journal();
     let quiet = [
