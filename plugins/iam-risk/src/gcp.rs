@@ -313,11 +313,13 @@ fn outside_domains(member: &str, trusted: &[String]) -> bool {
     };
     // An identity's `?uid=` suffix marks a deleted one; it is not a domain.
     let Some(domain) = domain.map(|d| d.split('?').next().unwrap_or(d)) else { return false };
-    !trusted.iter().any(|t| {
+    // Bytes, not characters: a domain is ASCII, and a hostile one must not split a character.
+    let domain = domain.as_bytes();
+    !trusted.iter().map(|t| t.as_bytes()).any(|t| {
         domain.eq_ignore_ascii_case(t)
             || domain.len() > t.len()
                 && domain[domain.len() - t.len()..].eq_ignore_ascii_case(t)
-                && domain.as_bytes()[domain.len() - t.len() - 1] == b'.'
+                && domain[domain.len() - t.len() - 1] == b'.'
     })
 }
 
@@ -344,6 +346,9 @@ mod tests {
         assert!(!outside_domains("serviceAccount:x@p.iam.gserviceaccount.com", &trusted));
         assert!(!outside_domains("user:a@gmail.com", &[]));
         assert!(!outside_domains("deleted:user:a@acme.example?uid=1", &trusted));
+        // A domain with characters of several bytes is compared without splitting one.
+        assert!(outside_domains("user:a@\u{fc}", &["xample".to_string()]));
+        assert!(outside_domains("user:a@\u{fc}\u{fc}acme.example", &["\u{fc}acme.example".to_string()]));
     }
 
     #[test]
