@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the host and the bundled plugins (installing the guest toolchains on first use), then
-# scans the bundled example data and prints the findings that tell its CloudTrail stories, then
-# the events read per provider and per source.
+# scans the bundled example data and prints the findings that tell its stories, then the events
+# read per provider and per source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
