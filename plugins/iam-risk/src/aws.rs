@@ -95,9 +95,14 @@ fn permissions(event: &Event) -> Vec<Finding> {
         credentials,
     } = grants;
     if !full_admin.is_empty() {
+        let title = format!("Policy for {target} allows every action on every resource");
+        let summary = format!(
+            "{actor} wrote a policy for {target} that grants \"*\" on \"*\": full admin, every \
+             escalation path included."
+        );
         out.push(
-            Finding::new(RULE_FULL_ADMIN, format!("Policy for {target} allows every action on every resource"), Severity::Critical)
-                .summary(format!("{actor} wrote a policy for {target} that grants \"*\" on \"*\": full admin, every escalation path included."))
+            Finding::new(RULE_FULL_ADMIN, title, Severity::Critical)
+                .summary(summary)
                 .technique("T1098.003")
                 .evidence("statements", full_admin.join(", ")),
         );
@@ -120,11 +125,14 @@ fn permissions(event: &Event) -> Vec<Finding> {
         );
     }
     if !not_elements.is_empty() {
+        let title = format!("Policy for {target} allows with NotAction or NotResource");
+        let summary = format!(
+            "{actor} wrote a policy for {target} whose Allow names what it does not grant: \
+             everything else, including actions AWS adds later, is granted."
+        );
         out.push(
-            Finding::new(RULE_NOT_ACTION, format!("Policy for {target} allows with NotAction or NotResource"), Severity::High)
-                .summary(format!(
-                    "{actor} wrote a policy for {target} whose Allow names what it does not grant: everything else, including actions AWS adds later, is granted."
-                ))
+            Finding::new(RULE_NOT_ACTION, title, Severity::High)
+                .summary(summary)
                 .technique("T1098.003")
                 .evidence("statements", not_elements.join(" | ")),
         );
@@ -134,15 +142,21 @@ fn permissions(event: &Event) -> Vec<Finding> {
         let mut actions: Vec<&str> = escalation.iter().flat_map(|m| m.actions.iter().copied()).collect();
         actions.sort_unstable();
         actions.dedup();
+        let summary = format!(
+            "{actor} wrote a policy for {target} that allows, on any resource, actions with which \
+             a principal raises its own privileges: {}.",
+            methods.join(", ")
+        );
         out.push(
-            Finding::new(RULE_ESCALATION, format!("Policy for {target} allows privilege escalation"), Severity::High)
-                .summary(format!(
-                    "{actor} wrote a policy for {target} that allows, on any resource, actions with which a principal raises its own privileges: {}.",
-                    methods.join(", ")
-                ))
-                .technique("T1098.003")
-                .evidence("methods", methods.join(", "))
-                .evidence("actions", actions.join(", ")),
+            Finding::new(
+                RULE_ESCALATION,
+                format!("Policy for {target} allows privilege escalation"),
+                Severity::High,
+            )
+            .summary(summary)
+            .technique("T1098.003")
+            .evidence("methods", methods.join(", "))
+            .evidence("actions", actions.join(", ")),
         );
     }
     for (rule, list, severity, technique, what) in [
@@ -219,23 +233,31 @@ fn trust_policy(event: &Event, path: &str, config: &Config) -> Vec<Finding> {
     let actor = event.actor().id();
     let mut out = Vec::new();
     if !trust.anyone.is_empty() {
+        let summary = format!(
+            "{actor} set a trust policy on {target} that lets any principal of any account assume it, \
+             with neither an external id nor MFA required."
+        );
         out.push(
-            Finding::new(RULE_TRUST_ANYONE, format!("Any AWS principal may assume {target}"), Severity::Critical)
-                .summary(format!(
-                    "{actor} set a trust policy on {target} that lets any principal of any account assume it, with neither an external id nor MFA required."
-                ))
-                .technique("T1098")
-                .technique("T1078.004")
-                .evidence("statements", trust.anyone.join(", ")),
+            Finding::new(
+                RULE_TRUST_ANYONE,
+                format!("Any AWS principal may assume {target}"),
+                Severity::Critical,
+            )
+            .summary(summary)
+            .technique("T1098")
+            .technique("T1078.004")
+            .evidence("statements", trust.anyone.join(", ")),
         );
     }
     if !trust.foreign.is_empty() {
+        let summary = format!(
+            "{actor} set a trust policy on {target} that lets {} assume it, with neither an external \
+             id nor MFA required.",
+            trust.foreign.join(", ")
+        );
         out.push(
             Finding::new(RULE_TRUST_FOREIGN, format!("Another account may assume {target}"), Severity::High)
-                .summary(format!(
-                    "{actor} set a trust policy on {target} that lets {} assume it, with neither an external id nor MFA required.",
-                    trust.foreign.join(", ")
-                ))
+                .summary(summary)
                 .technique("T1098")
                 .technique("T1078.004")
                 .evidence("principals", trust.foreign.join(", ")),
