@@ -62,7 +62,7 @@ struct Args {
 }
 
 /// The first-party detectors, natively and by component name.
-const FIRST_PARTY: [&str; 3] = ["actor-trail", "s3-exposure", "iam-risk-signals"];
+const FIRST_PARTY: [&str; 3] = ["actor-trail", "s3-exposure", "iam-risk"];
 const EXAMPLE: &str = "minimal-detector";
 /// How many instances of one plugin are kept alive to measure the memory of one.
 const LIVE_INSTANCES: usize = 16;
@@ -176,7 +176,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     }
     compare!("actor-trail", actor_trail::ActorTrail);
     compare!("s3-exposure", s3_exposure::S3Exposure);
-    compare!("iam-risk-signals", iam_risk_signals::IamRiskSignals);
+    compare!("iam-risk", iam_risk::IamRisk);
     let (example, example_events) = compare!(EXAMPLE, minimal_detector::RootActivity);
     let base = rows.last().map(|(r, _)| r.events_per_sec()).unwrap_or(1.0);
     for batch in [1, 64] {

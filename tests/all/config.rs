@@ -38,7 +38,7 @@ fn example_config_parses_to_expected_values() {
     );
 
     let names: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["actor-trail", "iam-risk-signals", "s3-exposure"]);
+    assert_eq!(names, ["actor-trail", "iam-risk", "s3-exposure"]);
     assert_eq!(config.plugins[0].path, base.join("../target/plugins/actor-trail.wasm"));
     assert_eq!(config.plugins[0].config, json!({ "threshold": 100 }));
     assert_eq!(config.plugins[1].config, json!({}), "no config table means an empty object");

@@ -195,10 +195,10 @@ fn python_detector_runs_in_the_sandbox_with_projected_fields() {
 fn a_plugin_is_sent_only_the_actions_it_declared() {
     let actions = ["CreateAccessKey", "ListUsers", "AssumeRole", "GetUser", "CreateAccessKey"];
     let recs = records(10, |i| actions[i % actions.len()]);
-    let plugins = vec![spec("iam", "iam-risk-signals", json!(null)), spec("m", "misbehaving", json!({}))];
+    let plugins = vec![spec("iam", "iam-risk", json!(null)), spec("m", "misbehaving", json!({}))];
     let (rep, _) = run(settings(), plugins, recs);
     let events = |name: &str| rep.plugins.iter().find(|p| p.name == name).unwrap().stats.events;
-    // iam-risk-signals declares AssumeRole and CreateAccessKey among its actions, not the reads.
+    // iam-risk declares AssumeRole and CreateAccessKey among its actions, not the reads.
     assert_eq!(events("iam"), 6, "2 of every 5 are CreateAccessKey, 1 is AssumeRole");
     assert_eq!(events("m"), 10, "a plugin that declares no actions sees all");
 }

@@ -11,6 +11,7 @@ mod enrich;
 mod example_data;
 mod fuzz;
 mod hardening;
+mod iam_risk;
 mod limits;
 mod lineage;
 mod log_type;

@@ -56,20 +56,17 @@ fn actor_trails_threshold_and_weights_reach_the_component() {
 }
 
 #[test]
-fn iam_risk_signals_ignore_actors_reaches_the_component() {
+fn iam_risk_ignore_actors_reaches_the_component() {
     // Three IAM users each creating an access key for another user.
     let keys = || crate::engine::records(3, |_| "CreateAccessKey");
     let rule = "aws.iam.access-key-created-for-other-user";
     let all = [one(rule, &["e0"]), one(rule, &["e1"]), one(rule, &["e2"])].concat();
-    assert_eq!(findings("iam-risk-signals", json!(null), keys()), all);
+    assert_eq!(findings("iam-risk", json!(null), keys()), all);
     assert_eq!(
-        findings("iam-risk-signals", json!({"ignore_actors": ["arn:aws:iam::1:user/u1"]}), keys()),
+        findings("iam-risk", json!({"ignore_actors": ["arn:aws:iam::1:user/u1"]}), keys()),
         [one(rule, &["e0"]), one(rule, &["e2"])].concat()
     );
-    assert_eq!(findings("iam-risk-signals", json!({"ignore_actors": ["arn:aws:iam::1:"]}), keys()), NONE);
-    let text = refusal("iam-risk-signals", json!({"ignore_actor": []}));
-    assert!(
-        text.contains("refused its config: iam-risk-signals config: unknown field `ignore_actor`"),
-        "{text}"
-    );
+    assert_eq!(findings("iam-risk", json!({"ignore_actors": ["arn:aws:iam::1:"]}), keys()), NONE);
+    let text = refusal("iam-risk", json!({"ignore_actor": []}));
+    assert!(text.contains("refused its config: iam-risk config: unknown field `ignore_actor`"), "{text}");
 }

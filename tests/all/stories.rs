@@ -1,7 +1,8 @@
 //! Tests: the bundled example data through the real host and the first-party plugins, as
-//! README command 1 runs it. Both stories must come out — the insider followed across hosts,
-//! roles and accounts, and the public bucket that lost its encryption — and nobody from the
-//! background activity may be reported.
+//! README command 1 runs it. Both CloudTrail stories must come out — the insider followed
+//! across hosts, roles and accounts, and the public bucket that lost its encryption — and the
+//! contractor's grants on GCP and Azure, and nobody from the background activity may be
+//! reported.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,6 +15,9 @@ use crate::support;
 
 const INSIDER: &str = "arn:aws:iam::418295730164:user/m.hollis";
 const EXPOSER: &str = "arn:aws:iam::562014837795:user/k.brennan";
+/// Story 3's contractor on Azure, and the GCP service account the contractor acted as.
+const CONTRACTOR: &str = "r.vance@acme.example";
+const EXPORTER: &str = "analytics-exporter@acme-analytics-prod.iam.gserviceaccount.com";
 /// Role sessions of the insider's story: the two instances, then the two assumed roles.
 const INSIDER_SESSIONS: [&str; 4] = [
     "i-0a4f19c2d7e3b5816",
@@ -26,7 +30,7 @@ fn scan(workers: &str) -> Vec<Value> {
     let data = support::workspace().join("examples/data");
     let mut command = Command::new(env!("CARGO_BIN_EXE_trailhound"));
     command.arg("scan").arg(&data).args(["--format", "json", "--workers", workers]);
-    for plugin in ["actor-trail", "s3-exposure", "iam-risk-signals"] {
+    for plugin in ["actor-trail", "s3-exposure", "iam-risk"] {
         command.arg("--plugin").arg(support::component(plugin));
     }
     let output = command
@@ -76,7 +80,8 @@ fn event_id(action: &str, needle: &str) -> String {
 
 fn in_a_story(finding: &Value) -> bool {
     let actor = finding["actor"]["user"]["uid"].as_str().unwrap_or_default();
-    actor == INSIDER || actor == EXPOSER || INSIDER_SESSIONS.iter().any(|s| actor.ends_with(&format!("/{s}")))
+    [INSIDER, EXPOSER, CONTRACTOR, EXPORTER].contains(&actor)
+        || INSIDER_SESSIONS.iter().any(|s| actor.ends_with(&format!("/{s}")))
 }
 
 pub fn assert_both_stories(findings: &[Value]) {
@@ -116,6 +121,20 @@ pub fn assert_both_stories(findings: &[Value]) {
     );
     let denied = findings.iter().filter(|f| rule(f) == "aws.sts.cross-account-assume-denied").count();
     assert_eq!(denied, 3, "one per external corporate account");
+
+    let grants: BTreeSet<(&str, &str)> = findings
+        .iter()
+        .filter(|f| rule(f).starts_with("gcp.") || rule(f).starts_with("azure."))
+        .map(|f| (rule(f), f["actor"]["user"]["uid"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        grants,
+        BTreeSet::from([
+            ("azure.authorization.privileged-role-assigned", CONTRACTOR),
+            ("gcp.iam.public-member-granted", EXPORTER)
+        ]),
+        "story 3: the guest made Owner, allUsers granted on the exports bucket"
+    );
 }
 
 #[test]

@@ -93,7 +93,7 @@ Beyond AWS:
 10. 10:16–10:18 three `sts:AssumeRole` calls into `{ext}` fail with `AccessDenied`.
 11. 10:24 the SSM session is terminated.
 
-Expected: `actor-trail` reports `{insider}` once with the whole trail; `iam-risk-signals`
+Expected: `actor-trail` reports `{insider}` once with the whole trail; `iam-risk`
 reports steps 5, 6, 7, 8, 9 and 10 on their own.
 
 ## Story 2: a public bucket loses its encryption (marketing, 12:58–15:41)
@@ -131,8 +131,10 @@ session `{contractor_session}` of `{contractor_role}` in the cluster — is used
    network shares) connects to **`{intruder}:{port}`**, accepted, in five one-minute windows,
    with the replies.
 
-Expected: the bundled detectors read CloudTrail only, so none reports story 3; its events show
-in the summary's `events by provider` and `events by source`, for detectors of those planes.
+Expected: `iam-risk` reports steps 1 and 2 on their own: `allUsers` granted on `{gcp_bucket}`
+(high) and the guest made Owner of the subscription (critical). The other bundled detectors read
+CloudTrail only; the story's events show in the summary's `events by provider` and
+`events by source`, for detectors of those planes.
 
 ## Background (benign)
 

@@ -1,8 +1,8 @@
 //! Test-only fixtures: the bundled example data (`examples/data`) as the events a detector is sent.
 //!
 //! Plugin crates use this as a dev-dependency to check, natively and without WASM, that their
-//! detectors tell the dataset's CloudTrail stories (the insider, the public bucket) and stay
-//! quiet on its background; records of the other planes are loaded too, and the harness
+//! detectors tell the dataset's stories (the insider, the public bucket, the contractor on GCP
+//! and Azure) and stay quiet on its background; records of the other planes are loaded too, and the harness
 //! passes a detector only those of the sources it declares, as the host does. Records are
 //! read, normalized, enriched, traced to their origin and projected by the host's own sources,
 //! normalizer, enrichment, lineage and projection, so a plugin's story test sees exactly the
@@ -30,12 +30,16 @@ pub const INSIDER_SESSIONS: [&str; 2] = ["botocore-session-1793784262", "botocor
 /// The bucket of story 2, and who exposed it.
 pub const EXPOSED_BUCKET: &str = "acme-campaign-assets-2026";
 pub const EXPOSER_ARN: &str = "arn:aws:iam::562014837795:user/k.brennan";
+/// The contractor of story 3, in Google Workspace and Entra ID alike.
+pub const CONTRACTOR: &str = "r.vance@acme.example";
 
 /// Which story an event belongs to, by the principals and resources named above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Story {
     Insider,
     Bucket,
+    /// Story 3, as far as the cloud control planes tell it: GCP and Azure.
+    Contractor,
 }
 
 /// The story an event is part of, or `None` for background.
@@ -48,6 +52,10 @@ pub fn story_of(event: &Event, raw: &Value) -> Option<Story> {
     }
     if raw["requestParameters"]["bucketName"].as_str() == Some(EXPOSED_BUCKET) {
         return Some(Story::Bucket);
+    }
+    // On GCP the contractor acts as a service account whose delegation names them.
+    if actor.id == CONTRACTOR || actor.delegation.iter().any(|d| d == CONTRACTOR) {
+        return Some(Story::Contractor);
     }
     None
 }

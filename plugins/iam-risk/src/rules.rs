@@ -1,4 +1,5 @@
-//! The rules: one function that looks at one event and returns at most one finding.
+//! The single-event signals of AWS: one function that looks at one event and returns at
+//! most one finding.
 
 use trailhound_sdk::aws::arn_account;
 use trailhound_sdk::{Event, Finding, Severity};
@@ -50,12 +51,7 @@ pub const ACTIONS: [&str; 7] = [
 
 /// The finding this event proves on its own, if any.
 pub fn evaluate(event: &Event, config: &Config) -> Option<Finding> {
-    // Services acting for themselves (Lambda assuming its role, AWS Backup) are not principals
-    // taking a risk.
-    if event.actor().kind() == "AWSService" {
-        return None;
-    }
-    let finding = match event.action() {
+    match event.action() {
         "AssumeRole" => assume_role(event, config),
         _ if !event.success() => None,
         "SetDefaultPolicyVersion" => policy_version(event, event.field(VERSION_ID)),
@@ -65,15 +61,7 @@ pub fn evaluate(event: &Event, config: &Config) -> Option<Finding> {
             snapshot(event, config)
         }
         _ => None,
-    }?;
-    Some(
-        finding
-            .event(event)
-            .tag("aws")
-            .tag("iam-risk")
-            .evidence("account", event.account())
-            .evidence("source_ip", event.source_ip().unwrap_or_default()),
-    )
+    }
 }
 
 fn assume_role(event: &Event, config: &Config) -> Option<Finding> {
@@ -119,10 +107,17 @@ fn assume_role(event: &Event, config: &Config) -> Option<Finding> {
 fn policy_version(event: &Event, version: Option<&str>) -> Option<Finding> {
     let policy = event.field(POLICY_ARN).unwrap_or("?");
     let version = version.map(|v| format!(" to {v}")).unwrap_or_default();
+    // CreatePolicyVersion carries the document, analysed by `crate::aws`; setting an existing
+    // version as default names it only.
+    let unseen = if event.action() == "SetDefaultPolicyVersion" {
+        " The version's document is not in the event, so what it grants is not analysed."
+    } else {
+        ""
+    };
     Some(
         Finding::new(RULE_POLICY_VERSION, format!("Default version of {policy} changed{version}"), Severity::High)
             .summary(format!(
-                "{} changed which version of {policy} is in force{version}; an older or new version can grant more than reviewed.",
+                "{} changed which version of {policy} is in force{version}; an older or new version can grant more than reviewed.{unseen}",
                 event.actor().id()
             ))
             .technique("T1098.003")

@@ -1,6 +1,6 @@
 //! Each rule driven through the SDK harness, firing and staying quiet.
 
-use iam_risk_signals::*;
+use iam_risk::*;
 use serde_json::json;
 use trailhound_sdk::model::Actor;
 use trailhound_sdk::testing::{Harness, TestEvent};
@@ -18,7 +18,7 @@ fn role_session(account: &str, role: &str) -> Actor {
 }
 
 fn run(events: &[TestEvent]) -> Vec<trailhound_sdk::Finding> {
-    Harness::<IamRiskSignals>::new().events(events)
+    Harness::<IamRisk>::new().events(events)
 }
 
 fn assume(role: &str) -> TestEvent {
@@ -114,31 +114,30 @@ fn snapshots_shared_outside_fire() {
     let own = share(r#"{"items":[{"userId":"111111111111"}]}"#);
     let trusted = share(r#"{"items":[{"userId":"222222222222"}]}"#);
     let removal = TestEvent::new("ec2.amazonaws.com", "ModifySnapshotAttribute");
-    let mut harness =
-        Harness::<IamRiskSignals>::with_config(json!({"trusted_accounts": ["222222222222"]})).unwrap();
+    let mut harness = Harness::<IamRisk>::with_config(json!({"trusted_accounts": ["222222222222"]})).unwrap();
     assert_eq!(harness.events(&[own, trusted, removal]), vec![]);
 }
 
 #[test]
 fn config_ignores_automation_and_refuses_typos() {
     let mut harness =
-        Harness::<IamRiskSignals>::with_config(json!({"ignore_actors": ["arn:aws:iam::111111111111:user/"]}))
+        Harness::<IamRisk>::with_config(json!({"ignore_actors": ["arn:aws:iam::111111111111:user/"]}))
             .unwrap();
     assert_eq!(harness.events(&[TestEvent::new("iam.amazonaws.com", "SetDefaultPolicyVersion")]), vec![]);
-    assert!(Harness::<IamRiskSignals>::with_config(json!({"ignore_actor": []})).is_err());
+    assert!(Harness::<IamRisk>::with_config(json!({"ignore_actor": []})).is_err());
 }
 
 #[test]
 fn stateless_reload_changes_nothing() {
-    let mut harness = Harness::<IamRiskSignals>::new();
+    let mut harness = Harness::<IamRisk>::new();
     harness.reload().unwrap();
     assert_eq!(harness.events(&[assume("arn:aws:iam::111111111111:role/Admin")]).len(), 1);
 }
 
 /// The rule ids one fresh instance with `config` reports for `events`.
 fn rules_with(config: serde_json::Value, events: &[TestEvent]) -> Vec<String> {
-    let mut harness = Harness::<IamRiskSignals>::with_config(config.clone())
-        .unwrap_or_else(|e| panic!("{config} refused: {e}"));
+    let mut harness =
+        Harness::<IamRisk>::with_config(config.clone()).unwrap_or_else(|e| panic!("{config} refused: {e}"));
     harness.events(events).into_iter().map(|f| f.rule_id).collect()
 }
 
