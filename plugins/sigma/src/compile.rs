@@ -10,7 +10,7 @@ use trailhound_sdk::{Event, Severity};
 use crate::condition::{self, Expr};
 use crate::fields::{self, Target};
 use crate::logsource::{self, Kind};
-use crate::matcher::{Cidr, FieldTest, Matcher, Read};
+use crate::matcher::{Cidr, FieldTest, Matcher, Read, Regex};
 use crate::modifiers::{Compare, Key};
 use crate::pattern::{Anchor, Pattern};
 
@@ -285,16 +285,7 @@ impl Compiler<'_> {
         Ok(match compare {
             Compare::Text(anchor) => Matcher::Text(Pattern::new(&text()?, anchor, cased)),
             Compare::Regex { insensitive, multi_line, dot_all } => {
-                let pattern = text()?;
-                let regex = regex::RegexBuilder::new(&pattern)
-                    .case_insensitive(insensitive)
-                    .multi_line(multi_line)
-                    .dot_matches_new_line(dot_all)
-                    .build()
-                    .map_err(|e| {
-                        format!("'{pattern}' is not a regular expression the regex crate reads: {e}")
-                    })?;
-                Matcher::Regex(regex)
+                Matcher::Regex(Regex::new(&text()?, insensitive, multi_line, dot_all)?)
             }
             Compare::Cidr => Matcher::Cidr(Cidr::parse(&text()?)?),
             Compare::Exists => match value {

@@ -35,7 +35,7 @@ impl Read {
 #[derive(Debug, Clone)]
 pub enum Matcher {
     Text(Pattern),
-    Regex(regex::Regex),
+    Regex(Regex),
     Cidr(Cidr),
     /// `exists: true|false`.
     Exists(bool),
@@ -134,6 +134,60 @@ impl Cidr {
     }
 }
 
+/// A `re` value, with the longest literal every match contains: most values lack it, and a
+/// substring search rejects them before the regex engine is started.
+#[derive(Debug, Clone)]
+pub struct Regex {
+    regex: regex::Regex,
+    required: Option<String>,
+}
+
+impl Regex {
+    /// # Errors
+    /// The regex crate's reason when the pattern does not compile.
+    pub fn new(pattern: &str, insensitive: bool, multi_line: bool, dot_all: bool) -> Result<Self, String> {
+        let regex = regex::RegexBuilder::new(pattern)
+            .case_insensitive(insensitive)
+            .multi_line(multi_line)
+            .dot_matches_new_line(dot_all)
+            .build()
+            .map_err(|e| format!("'{pattern}' is not a regular expression the regex crate reads: {e}"))?;
+        let required = regex_syntax::ParserBuilder::new()
+            .case_insensitive(insensitive)
+            .multi_line(multi_line)
+            .dot_matches_new_line(dot_all)
+            .build()
+            .parse(pattern)
+            .ok()
+            .and_then(|hir| required_literal(&hir));
+        Ok(Regex { regex, required })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.regex.as_str()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        let cased = |a: &[u8], b: &[u8]| a == b;
+        self.required
+            .as_ref()
+            .is_none_or(|lit| crate::pattern::find(text.as_bytes(), lit.as_bytes(), &cased).is_some())
+            && self.regex.is_match(text)
+    }
+}
+
+/// The longest literal that is a part of every match: one in the regex's top-level sequence
+/// (a case-insensitive letter is a class, not a literal, so it is never required as written).
+fn required_literal(hir: &regex_syntax::hir::Hir) -> Option<String> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Literal(lit) => std::str::from_utf8(&lit.0).ok().map(str::to_string),
+        HirKind::Capture(capture) => required_literal(&capture.sub),
+        HirKind::Concat(parts) => parts.iter().filter_map(required_literal).max_by_key(String::len),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +204,18 @@ mod tests {
         assert!(Cidr::parse("192.0.2.7").unwrap().contains("192.0.2.7"));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("ten/8").is_err());
+    }
+
+    #[test]
+    fn regexes_require_their_literal() {
+        let regex = Regex::new(".+:assumed-role/aws:.+", false, false, false).unwrap();
+        assert_eq!(regex.required.as_deref(), Some(":assumed-role/aws:"));
+        assert!(regex.is_match("arn:aws:sts::1:assumed-role/aws:ec2/i-1"));
+        assert!(!regex.is_match("arn:aws:sts::1:assumed-role/admin/x"));
+        let insensitive = Regex::new("ADMIN", true, false, false).unwrap();
+        assert_eq!(insensitive.required, None);
+        assert!(insensitive.is_match("the admin"));
+        assert_eq!(Regex::new("a|b", false, false, false).unwrap().required, None);
     }
 
     #[test]

@@ -110,12 +110,17 @@ impl Pattern {
     }
 }
 
-/// Where `needle` first occurs in `haystack`, comparing with `eq`.
-fn find(haystack: &[u8], needle: &[u8], eq: &impl Fn(&[u8], &[u8]) -> bool) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    haystack.windows(needle.len()).position(|window| eq(window, needle))
+/// Where `needle` first occurs in `haystack`, comparing with `eq`: candidates are found by
+/// their first byte, so most positions cost one byte comparison.
+pub fn find(haystack: &[u8], needle: &[u8], eq: &impl Fn(&[u8], &[u8]) -> bool) -> Option<usize> {
+    let Some(&first) = needle.first() else { return Some(0) };
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    // `eq` folds case or not; either way a byte equal to neither case of the first cannot start a match.
+    (0..=last_start).find(|&i| {
+        let b = haystack[i];
+        (b == lower || b == upper || b == first) && eq(&haystack[i..i + needle.len()], needle)
+    })
 }
 
 /// Whether `value` matches the pieces, backtracking to the last `*` on a mismatch.
