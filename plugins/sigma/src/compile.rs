@@ -8,7 +8,7 @@ use serde_yaml_ng::{Mapping, Value};
 use trailhound_sdk::{Event, Severity};
 
 use crate::condition::{self, Expr};
-use crate::fields::{self, Target};
+use crate::fields::{self, Model, Target};
 use crate::logsource::{self, Kind};
 use crate::matcher::{Cidr, FieldTest, Matcher, Read, Regex};
 use crate::modifiers::{Compare, Key};
@@ -84,7 +84,7 @@ fn selection_actions(selection: &Selection) -> Option<BTreeSet<String>> {
                 }
                 _ => None,
             };
-            let one_of = test.read == Read::Action && (!test.all || test.matchers.len() == 1);
+            let one_of = test.read == Read::Model(Model::Action) && (!test.all || test.matchers.len() == 1);
             one_of.then(|| test.matchers.iter().map(exact).collect::<Option<Vec<String>>>()).flatten()
         })?;
         set.extend(required);
@@ -211,7 +211,7 @@ struct Compiler<'p> {
 impl Compiler<'_> {
     fn read(&mut self, field: &str) -> Result<Read, String> {
         Ok(match fields::target(self.kind, field)? {
-            Target::Action => Read::Action,
+            Target::Model(model) => Read::Model(model),
             Target::Paths(paths) => Read::Slots(paths.iter().map(|p| self.paths.slot(p)).collect()),
         })
     }

@@ -1,6 +1,8 @@
-//! Where each field a Sigma rule names is read from: the event's action (which the host
-//! already parsed, and by which rules are indexed), or JSONPaths into the raw record that the
-//! plugin declares so the host projects them.
+//! Where each field a Sigma rule names is read from: the event model, where the normalizer
+//! keeps the raw field verbatim (the action, by which rules are indexed, and CloudTrail's
+//! `eventSource`, `errorCode`, `errorMessage`, `sourceIPAddress` and `userAgent`: read there,
+//! they are not projected for every event), or JSONPaths into the raw record that the plugin
+//! declares so the host projects them.
 //!
 //! A dotted field is the JSONPath of its names (`userIdentity.arn` → `$.userIdentity.arn`).
 //! The table below maps the fields SigmaHQ's cloud rules name differently from the records
@@ -13,17 +15,28 @@
 
 use crate::logsource::Kind;
 
+/// A field of the event model that holds a raw field as the record wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Model {
+    /// `Event::action`: CloudTrail's `eventName`, GCP's `methodName`, Azure's operation.
+    Action,
+    Service,
+    ErrorCode,
+    ErrorMessage,
+    SourceIp,
+    UserAgent,
+}
+
 /// Where a field is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// `Event::action`: CloudTrail's `eventName`, GCP's `methodName`, Azure's operation.
-    Action,
+    Model(Model),
     /// JSONPaths, tried in order.
     Paths(Vec<String>),
 }
 
 enum Mapped {
-    Action,
+    Model(Model),
     Paths(&'static [&'static str]),
 }
 
@@ -33,10 +46,15 @@ use Mapped::Paths;
 /// Fields named otherwise than their record's keys. Names compare case-insensitively, as
 /// the Azure exports fold their keys.
 const TABLE: &[(Kind, &str, Mapped)] = &[
-    (CloudTrail, "eventName", Mapped::Action),
-    (GcpAudit, "gcp.audit.method_name", Mapped::Action),
-    (GcpAudit, "data.protoPayload.methodName", Mapped::Action),
-    (GcpAudit, "protoPayload.methodName", Mapped::Action),
+    (CloudTrail, "eventName", Mapped::Model(Model::Action)),
+    (CloudTrail, "eventSource", Mapped::Model(Model::Service)),
+    (CloudTrail, "errorCode", Mapped::Model(Model::ErrorCode)),
+    (CloudTrail, "errorMessage", Mapped::Model(Model::ErrorMessage)),
+    (CloudTrail, "sourceIPAddress", Mapped::Model(Model::SourceIp)),
+    (CloudTrail, "userAgent", Mapped::Model(Model::UserAgent)),
+    (GcpAudit, "gcp.audit.method_name", Mapped::Model(Model::Action)),
+    (GcpAudit, "data.protoPayload.methodName", Mapped::Model(Model::Action)),
+    (GcpAudit, "protoPayload.methodName", Mapped::Model(Model::Action)),
     (
         GcpAudit,
         "data.protoPayload.authorizationInfo.permission",
@@ -47,8 +65,8 @@ const TABLE: &[(Kind, &str, Mapped)] = &[
         "data.protoPayload.authorizationInfo.granted",
         Paths(&["$.protoPayload.authorizationInfo[*].granted"]),
     ),
-    (AzureActivity, "operationName", Mapped::Action),
-    (AzureActivity, "OperationNameValue", Mapped::Action),
+    (AzureActivity, "operationName", Mapped::Model(Model::Action)),
+    (AzureActivity, "OperationNameValue", Mapped::Model(Model::Action)),
     (AzureActivity, "CategoryValue", Paths(&["$.category.value", "$.category"])),
     (
         AzureActivity,
@@ -60,8 +78,8 @@ const TABLE: &[(Kind, &str, Mapped)] = &[
     // test as `properties.message` (one tests the modified properties there: it is not the
     // action, so the rules naming it are not indexed by it).
     (AzureAudit, "properties.message", Paths(&["$.properties.activityDisplayName", "$.properties.message"])),
-    (AzureAudit, "operationName", Mapped::Action),
-    (AzureAudit, "ActivityDisplayName", Mapped::Action),
+    (AzureAudit, "operationName", Mapped::Model(Model::Action)),
+    (AzureAudit, "ActivityDisplayName", Mapped::Model(Model::Action)),
     (AzureAudit, "Status", Paths(&["$.properties.result", "$.result", "$.Status"])),
     (AzureAudit, "properties.result", Paths(&["$.properties.result", "$.result"])),
     (AzureAudit, "Category", Paths(&["$.category", "$.Category", "$.properties.category"])),
@@ -126,7 +144,7 @@ pub fn target(kind: Kind, field: &str) -> Result<Target, String> {
         TABLE.iter().find(|(k, name, _)| *k == kind && name.eq_ignore_ascii_case(field))
     {
         return Ok(match mapped {
-            Mapped::Action => Target::Action,
+            Mapped::Model(model) => Target::Model(*model),
             Paths(paths) => Target::Paths(paths.iter().map(|p| p.to_string()).collect()),
         });
     }
@@ -180,14 +198,17 @@ mod tests {
     fn paths(kind: Kind, field: &str) -> Vec<String> {
         match target(kind, field).unwrap() {
             Target::Paths(paths) => paths,
-            Target::Action => vec!["action".into()],
+            Target::Model(model) => vec![format!("{model:?}")],
         }
     }
 
     #[test]
     fn dotted_fields_are_json_paths() {
         assert_eq!(paths(CloudTrail, "userIdentity.arn"), ["$.userIdentity.arn"]);
-        assert_eq!(paths(CloudTrail, "eventName"), ["action"]);
+        assert_eq!(paths(CloudTrail, "eventName"), ["Action"]);
+        assert_eq!(paths(CloudTrail, "eventSource"), ["Service"]);
+        assert_eq!(paths(CloudTrail, "userAgent"), ["UserAgent"]);
+        assert_eq!(paths(K8sAudit, "userAgent"), ["$.userAgent"]);
         assert_eq!(paths(K8sAudit, "objectRef.resource"), ["$.objectRef.resource"]);
         assert_eq!(paths(CloudTrail, "a.some-key"), ["$.a['some-key']"]);
         assert!(target(CloudTrail, "a..b").is_err());
@@ -195,10 +216,10 @@ mod tests {
 
     #[test]
     fn sigma_names_map_to_the_records_keys() {
-        assert_eq!(paths(GcpAudit, "gcp.audit.method_name"), ["action"]);
+        assert_eq!(paths(GcpAudit, "gcp.audit.method_name"), ["Action"]);
         assert_eq!(paths(GcpAudit, "data.protoPayload.serviceName"), ["$.protoPayload.serviceName"]);
-        assert_eq!(paths(AzureActivity, "operationname"), ["action"]);
-        assert_eq!(paths(AzureAudit, "operationName"), ["action"]);
+        assert_eq!(paths(AzureActivity, "operationname"), ["Action"]);
+        assert_eq!(paths(AzureAudit, "operationName"), ["Action"]);
         assert_eq!(
             paths(AzureSignIn, "AuthenticationRequirement"),
             [

@@ -9,12 +9,13 @@ use std::net::IpAddr;
 
 use trailhound_sdk::Event;
 
+use crate::fields::Model;
 use crate::pattern::Pattern;
 
 /// Where a test reads its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Read {
-    Action,
+    Model(Model),
     /// Indexes of projected fields (the plugin's declared paths), the first present one read.
     Slots(Vec<usize>),
     /// The raw record's text, for keyword searches.
@@ -24,7 +25,12 @@ pub enum Read {
 impl Read {
     pub fn value<'a>(&self, event: &Event<'a>) -> Option<&'a str> {
         match self {
-            Read::Action => Some(event.action()).filter(|a| !a.is_empty()),
+            Read::Model(Model::Action) => Some(event.action()).filter(|a| !a.is_empty()),
+            Read::Model(Model::Service) => Some(event.service()).filter(|s| !s.is_empty()),
+            Read::Model(Model::ErrorCode) => event.error_code(),
+            Read::Model(Model::ErrorMessage) => event.error_message(),
+            Read::Model(Model::SourceIp) => event.source_ip(),
+            Read::Model(Model::UserAgent) => event.user_agent(),
             Read::Slots(slots) => slots.iter().find_map(|&slot| event.field_at(slot)),
             Read::Raw => event.raw(),
         }

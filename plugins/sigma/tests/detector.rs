@@ -42,15 +42,32 @@ fn event(action: &str) -> TestEvent {
     TestEvent::new("iam.amazonaws.com", action)
 }
 
-const AGENT: &str = "$.userAgent";
+/// Sets the model fields the CloudTrail normalizer keeps as the record wrote them, which the
+/// plugin reads there rather than projecting `$.userAgent` and `$.sourceIPAddress`.
+trait WithModel {
+    fn agent(self, agent: &str) -> Self;
+    fn source_ip(self, ip: &str) -> Self;
+}
+
+impl WithModel for TestEvent {
+    fn agent(mut self, agent: &str) -> Self {
+        self.event.user_agent = Some(agent.into());
+        self
+    }
+
+    fn source_ip(mut self, ip: &str) -> Self {
+        self.event.source_ip = Some(ip.into());
+        self
+    }
+}
 
 #[test]
 fn plain_values_compare_whole_and_case_insensitively() {
     let detection = "    selection:\n        eventName: CreateAccessKey\n        userAgent: Boto3\n    condition: selection";
-    assert!(fires(detection, event("CreateAccessKey").field(AGENT, "Boto3")));
-    assert!(fires(detection, event("CreateAccessKey").field(AGENT, "boto3")));
-    assert!(!fires(detection, event("CreateAccessKey").field(AGENT, "Boto3/1.2")));
-    assert!(!fires(detection, event("CreateAccessKeys").field(AGENT, "Boto3")));
+    assert!(fires(detection, event("CreateAccessKey").agent("Boto3")));
+    assert!(fires(detection, event("CreateAccessKey").agent("boto3")));
+    assert!(!fires(detection, event("CreateAccessKey").agent("Boto3/1.2")));
+    assert!(!fires(detection, event("CreateAccessKeys").agent("Boto3")));
 }
 
 #[test]
@@ -58,7 +75,7 @@ fn contains_startswith_endswith() {
     let selection = |modifier: &str| {
         format!("    selection:\n        userAgent|{modifier}: Boto3\n    condition: selection")
     };
-    let agent = |value: &str| event("ListUsers").field(AGENT, value);
+    let agent = |value: &str| event("ListUsers").agent(value);
     assert!(fires(&selection("contains"), agent("aws-cli Boto3/1.2")));
     assert!(!fires(&selection("contains"), agent("aws-cli")));
     assert!(fires(&selection("startswith"), agent("boto3/1.2")));
@@ -71,7 +88,7 @@ fn contains_startswith_endswith() {
 fn value_lists_are_or_and_all_makes_them_and() {
     let any = "    selection:\n        userAgent|contains:\n            - sqlmap\n            - nikto\n    condition: selection";
     let all = "    selection:\n        userAgent|contains|all:\n            - sqlmap\n            - nikto\n    condition: selection";
-    let agent = |value: &str| event("ListUsers").field(AGENT, value);
+    let agent = |value: &str| event("ListUsers").agent(value);
     assert!(fires(any, agent("nikto/2")));
     assert!(!fires(all, agent("nikto/2")));
     assert!(fires(all, agent("nikto sqlmap")));
@@ -80,7 +97,7 @@ fn value_lists_are_or_and_all_makes_them_and() {
 #[test]
 fn wildcards_in_plain_values_and_escapes() {
     let glob = "    selection:\n        userAgent: 'aws-cli/*Python/3.?'\n    condition: selection";
-    let agent = |value: &str| event("ListUsers").field(AGENT, value);
+    let agent = |value: &str| event("ListUsers").agent(value);
     assert!(fires(glob, agent("aws-cli/2.0 Python/3.9")));
     assert!(!fires(glob, agent("aws-cli/2.0 Python/3.10")));
     let escaped = "    selection:\n        userAgent: 'star\\*'\n    condition: selection";
@@ -104,7 +121,7 @@ fn regex_cidr_exists_null_and_fieldref() {
     assert!(fires(re_i, arn("admin")));
 
     let cidr = "    selection:\n        sourceIPAddress|cidr:\n            - 10.0.0.0/8\n            - 2001:db8::/32\n    condition: selection";
-    let ip = |value: &str| event("ListUsers").field("$.sourceIPAddress", value);
+    let ip = |value: &str| event("ListUsers").source_ip(value);
     assert!(fires(cidr, ip("10.1.2.3")));
     assert!(fires(cidr, ip("2001:db8::5")));
     assert!(!fires(cidr, ip("192.0.2.1")));
@@ -112,7 +129,7 @@ fn regex_cidr_exists_null_and_fieldref() {
 
     let exists = "    selection:\n        errorCode|exists: true\n    condition: selection";
     let missing = "    selection:\n        errorCode|exists: false\n    condition: selection";
-    let failed = event("ListUsers").field("$.errorCode", "AccessDenied");
+    let failed = event("ListUsers").error("AccessDenied");
     assert!(fires(exists, failed.clone()));
     assert!(!fires(exists, event("ListUsers")));
     assert!(fires(missing, event("ListUsers")));
@@ -121,7 +138,7 @@ fn regex_cidr_exists_null_and_fieldref() {
     let null =
         "    selection:\n        eventName: ListUsers\n        errorCode: null\n    condition: selection";
     assert!(fires(null, event("ListUsers")));
-    assert!(!fires(null, event("ListUsers").field("$.errorCode", "AccessDenied")));
+    assert!(!fires(null, event("ListUsers").error("AccessDenied")));
 
     let fieldref =
         "    selection:\n        userIdentity.userName|fieldref: requestParameters.userName\n    condition: selection";
@@ -155,7 +172,7 @@ fn numbers_booleans_and_arrays() {
 fn conditions_and_or_not_parentheses_and_of() {
     let detection = "    sel_a:\n        eventName: A\n    sel_b:\n        eventName: B\n    filter_x:\n        userAgent: x\n    filter_y:\n        userAgent: y\n";
     let with = |condition: &str| format!("{detection}    condition: {condition}");
-    let agent = |action: &str, value: &str| event(action).field(AGENT, value);
+    let agent = |action: &str, value: &str| event(action).agent(value);
     assert!(fires(&with("sel_a or sel_b"), event("B")));
     assert!(!fires(&with("sel_a and sel_b"), event("A")));
     assert!(fires(&with("sel_a and not filter_x"), agent("A", "z")));
@@ -171,8 +188,8 @@ fn conditions_and_or_not_parentheses_and_of() {
 #[test]
 fn lists_of_maps_are_or_and_keywords_search_the_raw_record() {
     let branches = "    selection:\n        - eventName: A\n        - userAgent: x\n    condition: selection";
-    assert!(fires(branches, event("Z").field(AGENT, "x")));
-    assert!(!fires(branches, event("Z").field(AGENT, "y")));
+    assert!(fires(branches, event("Z").agent("x")));
+    assert!(!fires(branches, event("Z").agent("y")));
     let keywords =
         "    keywords:\n        - 'Microsoft.Compute/virtualMachines/write'\n    condition: keywords";
     let raw = r#"{"operationName":{"value":"MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE"}}"#;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use regex_syntax::hir::{Class, Hir, HirKind};
 use sigma::compile::Rule;
 use sigma::condition::Expr;
+use sigma::fields::Model;
 use sigma::matcher::{FieldTest, Matcher, Read};
 use sigma::pattern::{Piece, Text};
 use trailhound_sdk::testing::TestEvent;
@@ -19,7 +20,8 @@ use trailhound_sdk::testing::TestEvent;
 /// Field values of one generated event.
 #[derive(Debug, Clone, Default)]
 pub struct Assignment {
-    pub action: Option<String>,
+    /// Fields of the event model: its action, CloudTrail's service, user agent...
+    pub model: BTreeMap<Model, String>,
     /// By projected slot.
     pub slots: BTreeMap<usize, String>,
     pub keywords: Vec<String>,
@@ -81,7 +83,9 @@ fn dnf(expr: &Expr, positive: bool) -> Vec<Vec<(usize, bool)>> {
 
 fn set(assignment: &mut Assignment, read: &Read, value: String) {
     match read {
-        Read::Action => assignment.action = Some(value),
+        Read::Model(model) => {
+            assignment.model.insert(*model, value);
+        }
         Read::Slots(slots) => {
             assignment.slots.insert(slots[0], value);
         }
@@ -91,7 +95,7 @@ fn set(assignment: &mut Assignment, read: &Read, value: String) {
 
 fn current<'a>(assignment: &'a Assignment, read: &Read) -> Option<&'a str> {
     match read {
-        Read::Action => assignment.action.as_deref(),
+        Read::Model(model) => assignment.model.get(model).map(String::as_str),
         Read::Slots(slots) => assignment.slots.get(&slots[0]).map(String::as_str),
         Read::Raw => None,
     }
@@ -196,11 +200,17 @@ impl Assignment {
     /// The event: of the rule's source (and service), with the values projected at the
     /// plugin's declared paths, and a raw record holding the keywords.
     pub fn event(&self, rule: &Rule, paths: &[String]) -> TestEvent {
-        let action = self.action.clone().unwrap_or_else(|| "GeneratedAction".into());
-        let mut event =
-            TestEvent::new("generated.example.com", &action).id(&format!("generated-{}", rule.id));
+        let action = self.model.get(&Model::Action).map_or("GeneratedAction", String::as_str);
+        let mut event = TestEvent::new("generated.example.com", action).id(&format!("generated-{}", rule.id));
         event.event.source = rule.kind.source().into();
-        event.event.service = rule.kind.service().unwrap_or("generated.example.com").into();
+        let service = self.model.get(&Model::Service).map(String::as_str).or(rule.kind.service());
+        event.event.service = service.unwrap_or("generated.example.com").into();
+        let text = |model| self.model.get(&model).cloned();
+        event.event.error_code = text(Model::ErrorCode);
+        event.event.success = event.event.error_code.is_none();
+        event.event.error_message = text(Model::ErrorMessage);
+        event.event.source_ip = text(Model::SourceIp);
+        event.event.user_agent = text(Model::UserAgent);
         let mut raw = serde_json::Map::new();
         for (slot, value) in &self.slots {
             event = event.field(&paths[*slot], value);
@@ -221,7 +231,12 @@ impl Assignment {
             _ => true,
         });
         match read {
-            Read::Action => changed.action = Some("MismatchedAction".into()),
+            Read::Model(model) if refuses_mismatch => {
+                changed.model.insert(*model, MISMATCH.into());
+            }
+            Read::Model(model) => {
+                changed.model.remove(model);
+            }
             Read::Slots(slots) if refuses_mismatch => {
                 changed.slots.insert(slots[0], MISMATCH.into());
             }
