@@ -7,7 +7,7 @@
 //! host does for a detector of either kind; the WASM side also pays for copying the columns
 //! into the guest and the findings out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -79,9 +79,19 @@ pub struct Component {
 
 impl Component {
     pub fn load(name: &str, path: &Path, cache_dir: &Path) -> anyhow::Result<Self> {
+        Self::with_files(name, path, Vec::new(), cache_dir)
+    }
+
+    /// A component given these rule files, as a config naming them gives them.
+    pub fn with_files(
+        name: &str,
+        path: &Path,
+        files: Vec<PathBuf>,
+        cache_dir: &Path,
+    ) -> anyhow::Result<Self> {
         let settings = EngineSettings { cache_dir: cache_dir.to_path_buf(), ..EngineSettings::default() };
         let runtime = WasmRuntime::new(&settings).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        let spec = PluginSpec::new(name, path, serde_json::Value::Null);
+        let spec = PluginSpec { files, ..PluginSpec::new(name, path, serde_json::Value::Null) };
         let plugin = LoadedPlugin::load(spec, &runtime, &settings)?;
         Ok(Component { runtime, settings, plugin })
     }
@@ -97,7 +107,18 @@ impl Component {
 
 /// The detector natively, through the SDK's harness, in batches of `batch`.
 pub fn native<D: Detector>(name: &str, events: &[Projected], batch: usize) -> anyhow::Result<Row> {
-    let mut harness = Harness::<D>::new();
+    native_with_files::<D>(name, events, batch, Vec::new())
+}
+
+/// The detector natively, given the rule files a config would name.
+pub fn native_with_files<D: Detector>(
+    name: &str,
+    events: &[Projected],
+    batch: usize,
+    files: Vec<trailhound_sdk::File>,
+) -> anyhow::Result<Row> {
+    let mut harness = Harness::<D>::with_files(serde_json::Value::Null, files)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     measure("boundary", format!("{name} native, batch {batch}"), 0, || {
         let mut findings = 0;
         for chunk in events.chunks(batch) {

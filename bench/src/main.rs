@@ -4,7 +4,8 @@
 //!
 //! [`data`] generates the seeded synthetic CloudTrail the rows read; [`stages`] measures the
 //! pipeline as `trailhound scan` runs it; [`boundary`] measures one detector natively and as a
-//! component; [`sigma_peer`] is the native Sigma engine; [`report`] renders the table.
+//! component; [`sigma_peer`] is the native Sigma engine, which [`peer`] runs beside trailhound's
+//! sigma plugin on the same rules and events; [`report`] renders the table.
 
 mod boundary;
 mod data;
@@ -53,7 +54,7 @@ struct Args {
     /// Where generated data and build output go (reused across runs with the same sizes).
     #[arg(long)]
     work_dir: Option<PathBuf>,
-    /// SigmaHQ CloudTrail rules for the peer row.
+    /// SigmaHQ CloudTrail rules for the peer and sigma plugin rows.
     #[arg(long)]
     sigma_rules: Option<PathBuf>,
     /// Also write the report, with the machine and the legend, to this file (BENCHMARKS.md).
@@ -186,13 +187,20 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     }
 
     eprintln!("peer:");
+    // The sigma plugin's WASM events/s and the peer's, on the same rules and events.
+    let mut sigma_rates = None;
     let rules =
         args.sigma_rules.clone().unwrap_or_else(|| ws.join("../shared/fixtures/sigma/rules/cloud/aws"));
     if rules.is_dir() {
         // The peer reads parsed records; parsing them is not part of what it is measured on.
         let records: Vec<serde_json::Value> =
             loaded.iter().map(|(_, raw)| serde_json::from_str(raw)).collect::<Result<_, _>>()?;
-        rows.push((peer::row(&rules, records.iter())?, String::new()));
+        let peer_row = peer::row(&rules, records.iter())?;
+        let peer_rate = peer_row.events_per_sec();
+        rows.push((peer_row, String::new()));
+        let plugin = peer::plugin_rows(&rules, &component("sigma")?, &cache_dir, &loaded, peer_rate)?;
+        rows.extend(plugin.rows);
+        sigma_rates = Some((plugin.wasm_rate, peer_rate));
     } else {
         eprintln!("  skipped: no Sigma rules at {}", rules.display());
         figures.push(Figure {
@@ -202,7 +210,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     }
 
     let table = report::table(&rows);
-    let targets = targets(normalize_rate, pack_rate, boundary_ns, &ratios, &stateless_rss);
+    let targets = targets(normalize_rate, pack_rate, boundary_ns, &ratios, sigma_rates, &stateless_rss);
     let figures = report::figures(&figures);
     println!("{table}\n{figures}\n{targets}");
     if let Some(path) = &args.write {
@@ -226,6 +234,7 @@ fn targets(
     pack: f64,
     boundary_ns: Option<(f64, f64)>,
     ratios: &[(String, f64)],
+    sigma_rates: Option<(f64, f64)>,
     stateless_rss: &[(String, f64)],
 ) -> String {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
@@ -245,7 +254,13 @@ fn targets(
     for (name, ratio) in ratios {
         out += &format!("- WASM/native ≤ 1.5× for {name}: {ratio:.2}×\n");
     }
-    out += "- trailhound Sigma plugin ≥ 5× the native Sigma peer: no Sigma plugin yet; the peer row is its baseline\n";
+    out += &match sigma_rates {
+        Some((wasm, peer)) => format!(
+            "- trailhound Sigma plugin ≥ 5× the native Sigma peer: {:.2}× ({wasm:.0} events/s as WASM vs {peer:.0})\n",
+            wasm / peer
+        ),
+        None => "- trailhound Sigma plugin ≥ 5× the native Sigma peer: not run (no Sigma rules)\n".into(),
+    };
     for (name, mib) in stateless_rss {
         out += &format!("- ≤ 4 MiB resident per stateless instance, {name}: {mib:.2} MiB\n");
     }

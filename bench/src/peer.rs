@@ -1,9 +1,60 @@
-//! The peer row: the native Sigma engine over the SigmaHQ CloudTrail rules, on the same records.
+//! The peer rows: the native Sigma engine over the SigmaHQ CloudTrail rules, on the same
+//! records, and trailhound's sigma plugin on the same rules and events, natively and as a
+//! component, each read against the peer.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+
+use crate::boundary::{self, Component, Projected};
 use crate::measure::{measure, Outcome, Row};
 use crate::sigma_peer::SigmaPeer;
+
+/// The sigma plugin's rows against the peer's events/s, and its WASM events/s.
+pub struct PluginRows {
+    pub rows: Vec<(Row, String)>,
+    pub wasm_rate: f64,
+}
+
+/// The sigma plugin given every rule file under `rules` (sorted, as the host expands a
+/// folder), run on `events` natively and as the component at `path`, in batches of 512.
+pub fn plugin_rows(
+    rules: &Path,
+    path: &Path,
+    cache_dir: &Path,
+    events: &[(trailhound::event::Event, std::sync::Arc<str>)],
+    peer_rate: f64,
+) -> anyhow::Result<PluginRows> {
+    let mut paths = Vec::new();
+    collect_files(rules, &mut paths)?;
+    paths.sort();
+    let files = paths
+        .iter()
+        .map(|p| {
+            let contents = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            Ok(trailhound_sdk::File { path: p.display().to_string(), contents })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let component = Component::with_files("sigma", path, paths, cache_dir)?;
+    let projected: Vec<Projected> = boundary::project(events, component.info())?;
+    let native = boundary::native_with_files::<sigma::Sigma>("sigma", &projected, 512, files)?;
+    let wasm = boundary::wasm("sigma", &component, &projected, 512)?;
+    let vs = |row: &Row| format!("{:.2}× the peer", row.events_per_sec() / peer_rate);
+    let wasm_rate = wasm.events_per_sec();
+    Ok(PluginRows { rows: vec![(native.clone(), vs(&native)), (wasm.clone(), vs(&wasm))], wasm_rate })
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
 
 /// Loads the rules (load time is not measured) and evaluates all of them on every record.
 pub fn row<'a>(

@@ -114,7 +114,9 @@ events into WIT values. `vs` on a WASM row is WASM time over native time for the
 detector and batch size (1.00× means no boundary cost); on other batch sizes it is relative \
 to batch 512.
 - **peer**: a native Sigma engine from crates.io evaluating the SigmaHQ CloudTrail rules on \
-the same records, already parsed into JSON values.
+the same records, already parsed into JSON values; then trailhound's sigma plugin on the same \
+rules and events (their fields projected, as the host hands them over), natively and as WASM, \
+with `vs` its events/s over the peer's.
 - **peak RSS**: the process's peak resident memory during that row alone (reset before each \
 row), so it includes the loaded components and the events held in memory.
 ";
