@@ -78,17 +78,8 @@ pub struct Component {
 }
 
 impl Component {
-    pub fn load(name: &str, path: &Path, cache_dir: &Path) -> anyhow::Result<Self> {
-        Self::with_files(name, path, Vec::new(), cache_dir)
-    }
-
-    /// A component given these rule files, as a config naming them gives them.
-    pub fn with_files(
-        name: &str,
-        path: &Path,
-        files: Vec<PathBuf>,
-        cache_dir: &Path,
-    ) -> anyhow::Result<Self> {
+    /// A component given these rule files (or folders), as a config naming them gives them.
+    pub fn load(name: &str, path: &Path, files: Vec<PathBuf>, cache_dir: &Path) -> anyhow::Result<Self> {
         let settings = EngineSettings { cache_dir: cache_dir.to_path_buf(), ..EngineSettings::default() };
         let runtime = WasmRuntime::new(&settings).map_err(|e| anyhow::anyhow!("{e:#}"))?;
         let spec = PluginSpec { files, ..PluginSpec::new(name, path, serde_json::Value::Null) };
@@ -105,18 +96,19 @@ impl Component {
     }
 }
 
-/// The detector natively, through the SDK's harness, in batches of `batch`.
-pub fn native<D: Detector>(name: &str, events: &[Projected], batch: usize) -> anyhow::Result<Row> {
-    native_with_files::<D>(name, events, batch, Vec::new())
-}
-
-/// The detector natively, given the rule files a config would name.
-pub fn native_with_files<D: Detector>(
+/// The detector natively, given the rule files (or folders) a config would name, read as the
+/// host reads them.
+pub fn native<D: Detector>(
     name: &str,
     events: &[Projected],
     batch: usize,
-    files: Vec<trailhound_sdk::File>,
+    files: &[PathBuf],
 ) -> anyhow::Result<Row> {
+    let spec = PluginSpec { files: files.to_vec(), ..PluginSpec::new(name, "", serde_json::Value::Null) };
+    let files = trailhound::engine::plugin::read_files(&spec)?
+        .into_iter()
+        .map(|f| trailhound_sdk::File { path: f.path, contents: f.contents })
+        .collect();
     let mut harness = Harness::<D>::with_files(serde_json::Value::Null, files)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     measure("boundary", format!("{name} native, batch {batch}"), 0, || {

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Parser;
+use trailhound::engine::PluginSpec;
 use trailhound_sdk::Detector;
 
 use crate::boundary::Component;
@@ -62,8 +63,6 @@ struct Args {
     write: Option<PathBuf>,
 }
 
-/// The first-party detectors, natively and by component name.
-const FIRST_PARTY: [&str; 3] = ["actor-trail", "s3-exposure", "iam-risk"];
 const EXAMPLE: &str = "minimal-detector";
 /// How many instances of one plugin are kept alive to measure the memory of one.
 const LIVE_INSTANCES: usize = 16;
@@ -121,17 +120,24 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     eprintln!("scans of {} events:", args.scan_events);
     let scan_inputs = stages::inputs(data.scan_jsonl.clone())?;
     let mut pack_rate = 0.0;
-    let mut singles: Vec<&str> = FIRST_PARTY.to_vec();
-    singles.push(EXAMPLE);
-    for name in &singles {
+    // The pack as `scan` loads it (the rules plugin with the shipped rules), then each of its
+    // plugins alone, and the example detector.
+    let (pack, _) = trailhound::pack::load(&ws, &Default::default())?;
+    let mut singles = pack.clone();
+    singles.push(PluginSpec::new(EXAMPLE, component(EXAMPLE)?, serde_json::Value::Null));
+    for plugin in &singles {
         for workers in [1, 2] {
-            let plugins = vec![(name.to_string(), component(name)?)];
-            let row = stages::scan(name, &scan_inputs, data.scan_bytes, &plugins, workers, &cache_dir)?;
+            let row = stages::scan(
+                &plugin.name,
+                &scan_inputs,
+                data.scan_bytes,
+                std::slice::from_ref(plugin),
+                workers,
+                &cache_dir,
+            )?;
             rows.push((row, String::new()));
         }
     }
-    let pack: Vec<(String, PathBuf)> =
-        FIRST_PARTY.iter().map(|n| Ok((n.to_string(), component(n)?))).collect::<anyhow::Result<_>>()?;
     for workers in [1, 2] {
         let row =
             stages::scan("first-party pack", &scan_inputs, data.scan_bytes, &pack, workers, &cache_dir)?;
@@ -147,12 +153,15 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     let mut boundary_ns = None;
     let mut figures = Vec::new();
     let mut stateless_rss: Vec<(String, f64)> = Vec::new();
+    let files_of =
+        |name: &str| pack.iter().find(|s| s.name == name).map_or_else(Vec::new, |s| s.files.clone());
     macro_rules! compare {
         ($name:expr, $detector:ty) => {{
             let name: &str = $name;
-            let component = Component::load(name, &component(name)?, &cache_dir)?;
+            let files = files_of(name);
+            let component = Component::load(name, &component(name)?, files.clone(), &cache_dir)?;
             let events = boundary::project(&loaded, component.info())?;
-            let native = boundary::native::<$detector>(name, &events, 512)?;
+            let native = boundary::native::<$detector>(name, &events, 512, &files)?;
             let wasm = boundary::wasm(name, &component, &events, 512)?;
             let ratio = native.events_per_sec() / wasm.events_per_sec();
             ratios.push((name.to_string(), ratio));
@@ -178,6 +187,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     compare!("actor-trail", actor_trail::ActorTrail);
     compare!("s3-exposure", s3_exposure::S3Exposure);
     compare!("iam-risk", iam_risk::IamRisk);
+    compare!("rules", rules::Rules);
     let (example, example_events) = compare!(EXAMPLE, minimal_detector::RootActivity);
     let base = rows.last().map(|(r, _)| r.events_per_sec()).unwrap_or(1.0);
     for batch in [1, 64] {

@@ -2,9 +2,7 @@
 //! records, and trailhound's sigma plugin on the same rules and events, natively and as a
 //! component, each read against the peer.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Context;
+use std::path::Path;
 
 use crate::boundary::{self, Component, Projected};
 use crate::measure::{measure, Outcome, Row};
@@ -25,35 +23,14 @@ pub fn plugin_rows(
     events: &[(trailhound::event::Event, std::sync::Arc<str>)],
     peer_rate: f64,
 ) -> anyhow::Result<PluginRows> {
-    let mut paths = Vec::new();
-    collect_files(rules, &mut paths)?;
-    paths.sort();
-    let files = paths
-        .iter()
-        .map(|p| {
-            let contents = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            Ok(trailhound_sdk::File { path: p.display().to_string(), contents })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let component = Component::with_files("sigma", path, paths, cache_dir)?;
+    let paths = vec![rules.to_path_buf()];
+    let component = Component::load("sigma", path, paths.clone(), cache_dir)?;
     let projected: Vec<Projected> = boundary::project(events, component.info())?;
-    let native = boundary::native_with_files::<sigma::Sigma>("sigma", &projected, 512, files)?;
+    let native = boundary::native::<sigma::Sigma>("sigma", &projected, 512, &paths)?;
     let wasm = boundary::wasm("sigma", &component, &projected, 512)?;
     let vs = |row: &Row| format!("{:.2}× the peer", row.events_per_sec() / peer_rate);
     let wasm_rate = wasm.events_per_sec();
     Ok(PluginRows { rows: vec![(native.clone(), vs(&native)), (wasm.clone(), vs(&wasm))], wasm_rate })
-}
-
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_files(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Loads the rules (load time is not measured) and evaluates all of them on every record.

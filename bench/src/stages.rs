@@ -46,16 +46,13 @@ pub fn scan(
     name: &str,
     inputs: &[Input],
     bytes: u64,
-    plugins: &[(String, PathBuf)],
+    plugins: &[PluginSpec],
     workers: usize,
     cache_dir: &std::path::Path,
 ) -> anyhow::Result<Row> {
     let settings =
         EngineSettings { workers, cache_dir: cache_dir.to_path_buf(), ..EngineSettings::default() };
-    let specs: Vec<PluginSpec> = plugins
-        .iter()
-        .map(|(name, path)| PluginSpec::new(name.clone(), path.clone(), serde_json::Value::Null))
-        .collect();
+    let specs = plugins.to_vec();
     measure("scan", format!("{name}, {workers} worker{}", if workers == 1 { "" } else { "s" }), bytes, || {
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(MemorySink::new())];
         let summary =

@@ -38,7 +38,9 @@ fn example_config_parses_to_expected_values() {
     );
 
     let names: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["actor-trail", "iam-risk", "s3-exposure"]);
+    assert_eq!(names, ["actor-trail", "iam-risk", "s3-exposure", "rules"]);
+    assert_eq!(config.plugins[3].files, [base.join("../pack/rules")]);
+    assert_eq!(config.pack, trailhound::pack::Extra::default());
     assert_eq!(config.plugins[0].path, base.join("../target/plugins/actor-trail.wasm"));
     assert_eq!(config.plugins[0].config, json!({ "threshold": 100 }));
     assert_eq!(config.plugins[1].config, json!({}), "no config table means an empty object");
@@ -59,7 +61,7 @@ fn example_config_parses_to_expected_values() {
     assert_eq!(settings.memory_limit, 256 << 20);
     assert_eq!(settings.quarantine, Duration::from_secs(30));
     let specs = config.plugin_specs();
-    assert_eq!(specs.len(), 3);
+    assert_eq!(specs.len(), 4);
     assert_eq!(specs[0].config, json!({ "threshold": 100 }));
 }
 

@@ -141,9 +141,28 @@ fn a_config_naming_no_plugin_validates_the_pack_with_its_rule_files() {
     assert!(out.status.success(), "{}{stdout}", text(&out.stderr));
     assert!(stdout.contains(&format!("{} plugin(s) loaded and configured", pack::PLUGINS.len())), "{stdout}");
 
-    write("- rule: broken\n  condition: ct.name = \n");
+    write("- rule: broken\n  desc: no priority\n  condition: ct.name = CreateUser\n  output: x\n");
     let out = trailhound(&["validate", config.to_str().unwrap()]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("extra.yaml:2:"), "the rule file's error names its line: {stderr}");
+    assert!(
+        stderr.contains("extra.yaml:1:3: rule 'broken': missing 'priority'"),
+        "named at its line: {stderr}"
+    );
+}
+
+#[test]
+fn sigma_flag_adds_the_sigma_plugin_with_sigmahq_rules_to_the_pack() {
+    let Some(rules) = support::fixture("sigma/rules/cloud/aws") else { return };
+    support::component(pack::SIGMA_PLUGIN);
+    let out = trailhound(&["scan", "examples/data", "--sigma", rules.to_str().unwrap(), "--format", "json"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(", sigma ready"), "{stderr}");
+    let findings = json_lines(&out);
+    let sigma: Vec<&Value> = findings.iter().filter(|f| plugin_of(f) == pack::SIGMA_PLUGIN).collect();
+    assert!(!sigma.is_empty(), "SigmaHQ's CloudTrail rules find something in the example stories");
+    let titles: std::collections::BTreeSet<&str> =
+        sigma.iter().filter_map(|f| f["finding_info"]["title"].as_str()).collect();
+    eprintln!("sigma findings on the example data: {}: {titles:?}", sigma.len());
 }

@@ -196,7 +196,10 @@ fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
 
 /// The files `spec` names, read whole; a folder stands for every file under it, in path order,
 /// hidden names (`.git`, editor swap files) left out.
-fn read_files(spec: &PluginSpec) -> Result<Vec<PluginFile>, PluginError> {
+///
+/// # Errors
+/// A file or folder cannot be read; the error names it and the plugin.
+pub fn read_files(spec: &PluginSpec) -> Result<Vec<PluginFile>, PluginError> {
     let unreadable =
         |path: &Path, source| PluginError::Read { name: spec.name.clone(), path: path.into(), source };
     let mut paths = Vec::new();
