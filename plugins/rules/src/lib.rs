@@ -11,13 +11,15 @@
 //! `k8s_audit`, `gcp_auditlog`, or an event source's own name) selects the events it sees;
 //! rules of other sources are skipped and reported, as Falco skips them.
 //!
-//! The plugin declares, once configured, the raw fields its rules read (so the host projects
+//! Each event is tried only on the rules that can match its action ([`index`]). The plugin
+//! declares, once configured, the raw fields its rules read (so the host projects
 //! them), the sources its rules name and, when every rule names the actions it matches, only
 //! those actions.
 
 pub mod compile;
 pub mod condition;
 pub mod fields;
+pub mod index;
 pub mod load;
 pub mod output;
 pub mod position;
@@ -26,12 +28,14 @@ use trailhound_sdk::prelude::*;
 use trailhound_sdk::File;
 
 use crate::compile::Rule;
+use crate::index::ActionIndex;
 use crate::load::Definitions;
 
 #[derive(Default)]
 pub struct Rules {
     definitions: Definitions,
     rules: Vec<Rule>,
+    index: ActionIndex,
     skipped: Vec<String>,
 }
 
@@ -100,13 +104,14 @@ impl Detector for Rules {
         for skipped in &compiled.skipped {
             log(LogLevel::Warn, skipped);
         }
+        self.index = ActionIndex::new(compiled.rules.iter().map(|r| r.matcher.actions()));
         self.rules = compiled.rules;
         self.skipped = compiled.skipped;
         Ok(())
     }
 
     fn on_event(&mut self, event: &Event<'_>, findings: &mut Vec<Finding>) {
-        for rule in &self.rules {
+        for rule in self.index.candidates(event.action()).iter().map(|&i| &self.rules[i]) {
             if rule.source.as_deref().is_some_and(|s| s != event.source()) || !rule.matcher.matches(event) {
                 continue;
             }
