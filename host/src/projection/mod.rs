@@ -3,8 +3,11 @@
 //! Each plugin then receives its own values positionally, in the order it declared them.
 //!
 //! Paths made of names only are read straight from the record's text ([`simple`]); the others
-//! go through the JSONPath engine (jsonpath-rust) on the record parsed whole, which is only
-//! done when such a path is declared.
+//! go through the JSONPath engine (jsonpath-rust). A path that starts with names
+//! (`$.requestParameters.ipPermissions.items[?@.toPort == 22]`) runs on the value at those names,
+//! read like a simple path, and only when the record has it: most records lack most of the
+//! deep fields rules ask for, and then cost nothing. Only a path that starts with no name
+//! (`$..x`) needs the record parsed whole.
 
 mod simple;
 
@@ -25,11 +28,23 @@ pub struct ProjectionError {
 /// The distinct paths of all loaded plugins, compiled.
 #[derive(Default)]
 pub struct Projection {
+    /// Every path read, by slot: those plugins declared, and the leading names of complex ones.
     paths: Vec<String>,
+    /// Per slot: a plugin declared it (the others are only read for a complex path).
+    declared: Vec<bool>,
     /// The simple paths, by slot.
     simple: simple::Tree,
-    /// The other paths, with their slots.
-    complex: Vec<(usize, JpQuery)>,
+    /// The other paths.
+    complex: Vec<Complex>,
+}
+
+/// A path for the JSONPath engine.
+struct Complex {
+    slot: usize,
+    /// The slot of the names the path starts with, and the rest of the path, which runs on
+    /// their value; `None`: the path runs on the whole record.
+    within: Option<usize>,
+    query: JpQuery,
 }
 
 /// The projected values of one batch's records, each evaluated once: only for the records
@@ -68,26 +83,56 @@ impl Projection {
     pub fn register(&mut self, plugin: &str, paths: &[String]) -> Result<FieldMap, ProjectionError> {
         let mut map = Vec::with_capacity(paths.len());
         for path in paths {
-            let index = match self.paths.iter().position(|p| p == path) {
-                Some(index) => index,
-                None => {
-                    let query = parse_json_path(path).map_err(|e| ProjectionError {
-                        plugin: plugin.to_string(),
-                        path: path.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    let slot = self.paths.len();
-                    self.paths.push(path.clone());
-                    match simple::names(path) {
-                        Some(names) => self.simple.insert(&names, slot),
-                        None => self.complex.push((slot, query)),
-                    }
-                    slot
-                }
+            let invalid = |e: &dyn std::fmt::Display| ProjectionError {
+                plugin: plugin.into(),
+                path: path.clone(),
+                reason: e.to_string(),
             };
-            map.push(index);
+            let known = self.paths.iter().position(|p| p == path);
+            if let Some(slot) = known {
+                self.declared[slot] = true;
+                map.push(slot);
+                continue;
+            }
+            parse_json_path(path).map_err(|e| invalid(&e))?;
+            let slot = self.slot(path, true);
+            match simple::leading_names(path) {
+                Some((names, "")) if !names.is_empty() => self.simple.insert(&names, slot),
+                Some((names, rest)) if !names.is_empty() && !rest.contains('$') => {
+                    let query = parse_json_path(&format!("${rest}")).map_err(|e| invalid(&e))?;
+                    let within = self.names_slot(&names);
+                    self.complex.push(Complex { slot, within: Some(within), query });
+                }
+                _ => {
+                    let query = parse_json_path(path).map_err(|e| invalid(&e))?;
+                    self.complex.push(Complex { slot, within: None, query });
+                }
+            }
+            map.push(slot);
         }
         Ok(FieldMap(map))
+    }
+
+    /// A new slot for `path`.
+    fn slot(&mut self, path: &str, declared: bool) -> usize {
+        self.paths.push(path.to_string());
+        self.declared.push(declared);
+        self.paths.len() - 1
+    }
+
+    /// The slot of the simple path of `names`, read for a complex path that starts with them.
+    fn names_slot(&mut self, names: &[String]) -> usize {
+        let path: String = std::iter::once("$".to_string())
+            .chain(names.iter().map(|n| format!("[{}]", Value::from(n.as_str()))))
+            .collect();
+        match self.paths.iter().position(|p| simple::names(p).as_deref() == Some(names)) {
+            Some(slot) => slot,
+            None => {
+                let slot = self.slot(&path, false);
+                self.simple.insert(names, slot);
+                slot
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -100,12 +145,18 @@ impl Projection {
         if !self.simple.is_empty() {
             self.simple.read(json, &mut values);
         }
-        let mut out: Vec<Option<String>> = values.into_iter().map(|v| v.and_then(render_value)).collect();
-        if !self.complex.is_empty() {
-            if let Ok(record) = serde_json::from_str::<Value>(json) {
-                for (slot, query) in &self.complex {
-                    out[*slot] = render(js_path_process(query, &record).ok());
-                }
+        let mut record: Option<Option<Value>> = None;
+        let mut out: Vec<Option<String>> = vec![None; self.paths.len()];
+        for complex in &self.complex {
+            let on = match complex.within {
+                Some(slot) => values[slot].as_ref(),
+                None => record.get_or_insert_with(|| serde_json::from_str(json).ok()).as_ref(),
+            };
+            out[complex.slot] = on.and_then(|value| render(js_path_process(&complex.query, value).ok()));
+        }
+        for (slot, value) in values.into_iter().enumerate() {
+            if self.declared[slot] && out[slot].is_none() {
+                out[slot] = value.and_then(render_value);
             }
         }
         out
@@ -156,7 +207,7 @@ mod tests {
         let mut projection = Projection::default();
         let a = projection.register("a", &["$.x.y".into(), "$.n".into()]).unwrap();
         let b = projection.register("b", &["$.n".into(), "$.list[*]".into(), "$.missing".into()]).unwrap();
-        assert_eq!(projection.paths.len(), 4);
+        assert_eq!(projection.declared.iter().filter(|d| **d).count(), 4);
         let values = projection.evaluate(&json!({"x": {"y": "s"}, "n": 5, "list": [1, 2]}).to_string());
         assert_eq!(a.pick(&values), vec![Some("s".into()), Some("5".into())]);
         assert_eq!(b.pick(&values), vec![Some("5".into()), Some("[1,2]".into()), None]);
@@ -178,6 +229,55 @@ mod tests {
             let query = parse_json_path(path).unwrap();
             assert_eq!(value, render(js_path_process(&query, &record).ok()), "{path}");
         }
+    }
+
+    #[test]
+    fn complex_paths_run_on_the_value_at_their_leading_names_as_the_engine_does_on_the_record() {
+        let record = json!({
+            "requestParameters": {
+                "ipPermissions": {"items": [
+                    {"fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}},
+                    {"fromPort": 443, "toPort": 443, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}}
+                ]},
+                "life": {"Rule": [{"Expiration": {"Days": 1}}, {"Expiration": {"Days": 30}}]},
+                "nothing": null,
+                "list": ["a", "b"]
+            },
+            "top": [1, 2]
+        });
+        let paths = [
+            "$.requestParameters.ipPermissions.items[?@.fromPort <= 22 && @.toPort >= 22].ipRanges.items[*].cidrIp",
+            "$.requestParameters.life..Expiration.Days",
+            "$.requestParameters.list[*]",
+            "$.requestParameters.list[1]",
+            "$.requestParameters.nothing[*]",
+            "$.requestParameters.absent[*].x",
+            "$['requestParameters'].life.Rule[0].Expiration",
+            "$..cidrIp",
+            "$.top[*]",
+            "$.requestParameters.list[?@ == $.top[0]]",
+        ];
+        let mut projection = Projection::default();
+        // One of them is also declared as a simple path: its value is kept as declared.
+        let declared = projection.register("q", &["$.requestParameters.life".into()]).unwrap();
+        let map = projection.register("p", &paths.map(String::from)).unwrap();
+        assert_eq!(
+            projection.complex.iter().filter(|c| c.within.is_none()).count(),
+            2,
+            "only the path that starts with no name and the one whose filter reads the root need the record"
+        );
+        let values = projection.evaluate(&record.to_string());
+        for (path, value) in paths.iter().zip(map.pick(&values)) {
+            let query = parse_json_path(path).unwrap();
+            assert_eq!(value, render(js_path_process(&query, &record).ok()), "{path}");
+        }
+        let life = declared.pick(&values);
+        assert_eq!(life, [Some(record["requestParameters"]["life"].to_string())]);
+        assert_eq!(
+            values.iter().filter(|v| v.is_some()).count(),
+            8,
+            "the leading names read for a path are not handed out"
+        );
     }
 
     #[test]

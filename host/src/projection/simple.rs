@@ -11,34 +11,47 @@ use serde_json::Value;
 
 /// The names of a simple path, or `None` when the path needs the JSONPath engine.
 pub fn names(path: &str) -> Option<Vec<String>> {
+    let (names, rest) = leading_names(path)?;
+    (rest.is_empty() && !names.is_empty()).then_some(names)
+}
+
+/// The names a path starts with, and the rest of it (`$.a.b[*].c`: `a`, `b` and `[*].c`);
+/// `None` when it does not start with `$`.
+pub fn leading_names(path: &str) -> Option<(Vec<String>, &str)> {
     let mut rest = path.trim().strip_prefix('$')?;
     let mut names = Vec::new();
-    while !rest.is_empty() {
+    loop {
         if let Some(after) = rest.strip_prefix('.') {
             let end = after.find(['.', '[']).unwrap_or(after.len());
             let name = &after[..end];
             let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !plain {
-                return None;
+                break;
             }
             names.push(name.to_string());
             rest = &after[end..];
-        } else if let Some(after) = rest.strip_prefix('[') {
-            let quote = after.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-            let inner = &after[1..];
-            let close = inner.find(quote)?;
-            let name = &inner[..close];
-            // Escapes inside quoted names are left to the JSONPath engine.
-            if name.contains('\\') {
-                return None;
-            }
+        } else if let Some((name, after)) = quoted_name(rest) {
             names.push(name.to_string());
-            rest = inner[close + 1..].strip_prefix(']')?;
+            rest = after;
         } else {
-            return None;
+            break;
         }
     }
-    (!names.is_empty()).then_some(names)
+    Some((names, rest))
+}
+
+/// `['name']` or `["name"]` at the start of `text`, and what follows it. Escapes inside quoted
+/// names are left to the JSONPath engine.
+fn quoted_name(text: &str) -> Option<(&str, &str)> {
+    let after = text.strip_prefix('[')?;
+    let quote = after.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = &after[1..];
+    let close = inner.find(quote)?;
+    let name = &inner[..close];
+    if name.contains('\\') {
+        return None;
+    }
+    Some((name, inner[close + 1..].strip_prefix(']')?))
 }
 
 /// Simple paths merged into a tree of names, so shared prefixes are walked once.
