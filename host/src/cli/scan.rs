@@ -23,10 +23,7 @@ pub struct Args {
     /// lines, VPC flow log text; .gz) or folders (read recursively); `-` for stdin.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// A plugin component (.wasm), or a folder of them. Repeatable. Given, these replace the
-    /// bundled pack (actor-trail, iam-risk, rules, s3-exposure, and sigma with --sigma), which
-    /// runs when no plugin is named.
-    #[arg(short, long = "plugin")]
+    #[arg(short, long = "plugin", help = plugin_help())]
     plugins: Vec<PathBuf>,
     /// Falco-syntax rule files, or folders of them, loaded into the `rules` plugin after the
     /// shipped rules. Repeatable.
@@ -69,6 +66,16 @@ pub struct Args {
 /// The `[engine]` defaults, in the units of the flags (which are the config's).
 fn defaults() -> EngineConfig {
     EngineConfig::default()
+}
+
+/// The pack's plugins named from the one list of them.
+fn plugin_help() -> String {
+    format!(
+        "A plugin component (.wasm), or a folder of them. Repeatable. Given, these replace the bundled pack \
+         ({}, and {} with --sigma), which runs when no plugin is named",
+        trailhound::pack::PLUGINS.join(", "),
+        trailhound::pack::SIGMA_PLUGIN
+    )
 }
 
 /// `WHAT (default: DEFAULT; MIN to MAX)`.
