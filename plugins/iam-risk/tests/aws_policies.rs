@@ -2,23 +2,15 @@
 //! written as CloudTrail records it (`requestParameters` of the IAM API call, the document as
 //! the text IAM received), and the near misses stay quiet.
 
+mod support;
+
 use iam_risk::*;
 use serde_json::json;
 use trailhound_sdk::host::{take_journal, HostCall, LogLevel};
 use trailhound_sdk::testing::{Harness, TestEvent};
-use trailhound_sdk::{Finding, Severity};
+use trailhound_sdk::Severity;
 
-fn run(events: &[TestEvent]) -> Vec<Finding> {
-    Harness::<IamRisk>::new().events(events)
-}
-
-fn rules(findings: &[Finding]) -> Vec<&str> {
-    findings.iter().map(|f| f.rule_id.as_str()).collect()
-}
-
-fn evidence<'a>(finding: &'a Finding, key: &str) -> &'a str {
-    finding.evidence.iter().find(|e| e.key == key).map_or("", |e| e.value.as_str())
-}
+use support::{evidence, rules, run};
 
 /// `PutRolePolicy` of `document` on the role `app`, as IAM's API reference names the
 /// parameters (CloudTrail logs them in camel case).

@@ -3,24 +3,16 @@
 //! (`protoPayload.serviceData.policyDelta.bindingDeltas`, `google.iam.v1.logging.AuditData`)
 //! and Azure's Activity Log (`properties.requestbody` / `responseBody`, JSON text) document.
 
+mod support;
+
 use iam_risk::*;
 use serde_json::json;
 use trailhound_sdk::host::{take_journal, HostCall, LogLevel};
 use trailhound_sdk::model::{Actor, Resource};
 use trailhound_sdk::testing::{Harness, TestEvent};
-use trailhound_sdk::{Finding, Severity};
+use trailhound_sdk::Severity;
 
-fn run(events: &[TestEvent]) -> Vec<Finding> {
-    Harness::<IamRisk>::new().events(events)
-}
-
-fn rules(findings: &[Finding]) -> Vec<&str> {
-    findings.iter().map(|f| f.rule_id.as_str()).collect()
-}
-
-fn evidence<'a>(finding: &'a Finding, key: &str) -> &'a str {
-    finding.evidence.iter().find(|e| e.key == key).map_or("", |e| e.value.as_str())
-}
+use support::{evidence, rules, run};
 
 /// A GCP audit entry of `method` by alice, on the project `acme-prod`.
 fn gcp(method: &str) -> TestEvent {
