@@ -31,6 +31,16 @@ impl ActionIndex {
         ActionIndex { by_action, every_action }
     }
 
+    /// Every action some rule matches, sorted; `None` when a rule matches any action.
+    pub fn actions(&self) -> Option<Vec<&str>> {
+        if !self.every_action.is_empty() {
+            return None;
+        }
+        let mut actions: Vec<&str> = self.by_action.keys().map(String::as_str).collect();
+        actions.sort_unstable();
+        Some(actions)
+    }
+
     /// The rules an event of `action` can match, in rule order.
     pub fn candidates(&self, action: &str) -> &[usize] {
         self.by_action.get(action).map_or(&self.every_action, Vec::as_slice)
@@ -50,5 +60,8 @@ mod tests {
         assert_eq!(index.candidates("DeleteTrail"), [1, 2, 3]);
         assert_eq!(index.candidates("ListBuckets"), [1, 3]);
         assert!(ActionIndex::new([set(&[])]).candidates("x").is_empty(), "a rule of no action never runs");
+        assert_eq!(index.actions(), None, "a rule of any action needs every event");
+        let named = ActionIndex::new([set(&["StopLogging"]), set(&["DeleteTrail", "StopLogging"])]);
+        assert_eq!(named.actions(), Some(vec!["DeleteTrail", "StopLogging"]));
     }
 }

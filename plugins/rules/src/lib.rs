@@ -74,17 +74,9 @@ impl Detector for Rules {
         if fields.iter().any(|f| f.wants_raw()) {
             info = info.raw();
         }
-        let actions: Option<std::collections::BTreeSet<String>> = self
-            .rules
-            .iter()
-            .map(|r| r.matcher.actions())
-            .try_fold(Default::default(), |mut all: std::collections::BTreeSet<String>, a| {
-                all.extend(a?);
-                Some(all)
-            });
         let sources: Option<std::collections::BTreeSet<&str>> =
             self.rules.iter().map(|r| r.source.as_deref()).collect();
-        if let Some(actions) = actions.filter(|a| !a.is_empty()) {
+        if let Some(actions) = self.index.actions().filter(|a| !a.is_empty()) {
             info = info.actions(actions);
         }
         if let Some(sources) = sources.filter(|s| !s.is_empty()) {
