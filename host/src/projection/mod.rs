@@ -94,7 +94,7 @@ impl Projection {
                 map.push(slot);
                 continue;
             }
-            parse_json_path(path).map_err(|e| invalid(&e))?;
+            let query = parse_json_path(path).map_err(|e| invalid(&e))?;
             let slot = self.slot(path, true);
             match simple::leading_names(path) {
                 Some((names, "")) if !names.is_empty() => self.simple.insert(&names, slot),
@@ -103,10 +103,7 @@ impl Projection {
                     let within = self.names_slot(&names);
                     self.complex.push(Complex { slot, within: Some(within), query });
                 }
-                _ => {
-                    let query = parse_json_path(path).map_err(|e| invalid(&e))?;
-                    self.complex.push(Complex { slot, within: None, query });
-                }
+                _ => self.complex.push(Complex { slot, within: None, query }),
             }
             map.push(slot);
         }
