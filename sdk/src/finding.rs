@@ -123,4 +123,31 @@ impl Finding {
         self.evidence.push(Evidence { key: key.into(), value: value.into() });
         self
     }
+
+    /// Marks this finding as revision `revision` (1 for the first) of the finding about `key`:
+    /// the host gives every revision of one key the same uid, and reports the later ones as
+    /// updates of the first.
+    pub fn revision(self, key: impl Into<String>, revision: u32) -> Self {
+        self.evidence(crate::story::REVISION_OF, key).evidence(crate::story::REVISION, revision.to_string())
+    }
+
+    /// Attaches a story (as JSON text under [`crate::story::STORY_EVIDENCE`]), and makes the
+    /// finding the story's revision of its key.
+    pub fn story(self, story: &crate::story::Story) -> Self {
+        self.revision(story.key.clone(), story.revision)
+            .evidence(crate::story::STORY_EVIDENCE, story.to_json())
+    }
+
+    /// The value of the first evidence item with this key.
+    pub fn evidence_value(&self, key: &str) -> Option<&str> {
+        self.evidence.iter().find(|e| e.key == key).map(|e| e.value.as_str())
+    }
+
+    /// The story this finding carries, if any.
+    ///
+    /// # Errors
+    /// Story evidence that does not parse (see [`crate::story::Story::from_json`]).
+    pub fn story_of(&self) -> Option<Result<crate::story::Story, String>> {
+        self.evidence_value(crate::story::STORY_EVIDENCE).map(crate::story::Story::from_json)
+    }
 }

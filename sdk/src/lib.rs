@@ -33,6 +33,7 @@ mod fields;
 mod finding;
 pub mod host;
 pub mod model;
+pub mod story;
 pub mod testing;
 
 #[cfg(target_arch = "wasm32")]

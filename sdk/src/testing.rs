@@ -174,6 +174,26 @@ impl TestEvent {
         }
     }
 
+    /// A finding of plugin `reporter` offered back as an event of the finding plane, as the
+    /// host builds it for detectors that set `wants_findings`: its id is the finding uid, its
+    /// action the rule id, its alert the rule, severity and reporter; the host copies the
+    /// actor, lineage, account, region, resources, process and network of the finding's
+    /// first proving event into it (set them with the other builders).
+    pub fn finding(reporter: &str, rule_id: &str, severity: crate::Severity) -> Self {
+        let mut test = TestEvent::new(reporter, rule_id).id(&format!("finding-{rule_id}"));
+        test.event.source = "finding".into();
+        test.event.plane = crate::Plane::Finding;
+        test.event.class = crate::model::OcsfClass::DetectionFinding;
+        test.event.category = crate::Category::Security;
+        test.event.alert = Some(Box::new(crate::model::Alert {
+            rule: rule_id.into(),
+            severity,
+            tags: Vec::new(),
+            reporter: reporter.into(),
+        }));
+        test
+    }
+
     pub fn id(mut self, id: &str) -> Self {
         self.event.id = id.into();
         self

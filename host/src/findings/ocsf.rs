@@ -8,6 +8,7 @@
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use trailhound_sdk::story::{REVISION, REVISION_OF};
 use trailhound_sdk::Severity;
 
 use super::{Detection, RelatedEvent};
@@ -19,6 +20,8 @@ const CLASS_UID: u32 = 2004;
 const CATEGORY_UID: u32 = 2;
 /// Every detection is delivered once, as a new finding; updates and closing are not modelled.
 const ACTIVITY_CREATE: u32 = 1;
+/// A later revision of a finding reported before (a storyline that grew).
+const ACTIVITY_UPDATE: u32 = 2;
 const STATUS_NEW: u32 = 1;
 /// OCSF `account.type_id` for an AWS account.
 const ACCOUNT_TYPE_AWS: u32 = 10;
@@ -31,16 +34,19 @@ pub fn to_json(detection: &Detection) -> Value {
     let (severity_id, severity) = severity(finding.severity);
     let attacks: Vec<Value> = finding.techniques.iter().map(|t| attack(t)).collect();
     let message = if finding.summary.is_empty() { &finding.title } else { &finding.summary };
+    let revision = revision(finding);
+    let (activity_id, activity) =
+        if revision > 1 { (ACTIVITY_UPDATE, "Update") } else { (ACTIVITY_CREATE, "Create") };
 
     let mut out = json!({
         "class_uid": CLASS_UID,
         "class_name": "Detection Finding",
         "category_uid": CATEGORY_UID,
         "category_name": "Findings",
-        "activity_id": ACTIVITY_CREATE,
-        "activity_name": "Create",
-        "type_uid": CLASS_UID * 100 + ACTIVITY_CREATE,
-        "type_name": "Detection Finding: Create",
+        "activity_id": activity_id,
+        "activity_name": activity,
+        "type_uid": CLASS_UID * 100 + activity_id,
+        "type_name": format!("Detection Finding: {activity}"),
         "severity_id": severity_id,
         "severity": severity,
         "status_id": STATUS_NEW,
@@ -118,23 +124,37 @@ pub fn severity_label(severity: Severity) -> &'static str {
     }
 }
 
+/// The revision a finding says it is (see [`trailhound_sdk::Finding::revision`]); 1 when it
+/// says none.
+pub fn revision(finding: &trailhound_sdk::Finding) -> u32 {
+    finding.evidence_value(REVISION).and_then(|r| r.parse().ok()).unwrap_or(1)
+}
+
 /// A stable id for the finding: hex SHA-256 over the plugin, the rule id and the sorted,
 /// de-duplicated proving event ids, so the same finding reported twice (a replay, a retried
 /// batch) gets the same id and downstream dedup can rely on it. A finding without event ids
-/// (from a time window closing) is told apart by its actor instead.
+/// (from a time window closing) is told apart by its actor instead. A finding that names
+/// what its revisions are about (a storyline's origin) is identified by that instead, so
+/// every revision of it shares one uid.
 pub fn finding_uid(detection: &Detection) -> String {
     let finding = &detection.finding;
+    if let Some(key) = finding.evidence_value(REVISION_OF) {
+        return digest([detection.plugin.as_str(), finding.rule_id.as_str(), REVISION_OF, key]);
+    }
     let mut ids: Vec<&str> = finding.event_ids.iter().map(String::as_str).collect();
     ids.sort_unstable();
     ids.dedup();
+    let actor = finding.actor.as_deref().unwrap_or_default();
+    let tail: &[&str] = if ids.is_empty() { &[actor] } else { &ids };
+    digest([detection.plugin.as_str(), finding.rule_id.as_str()].into_iter().chain(tail.iter().copied()))
+}
+
+/// Hex SHA-256 over the parts, a NUL after each so ("ab", "c") and ("a", "bc") stay apart.
+fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     let mut hash = Sha256::new();
-    // A NUL after each part keeps ("ab", "c") and ("a", "bc") apart.
-    for part in [detection.plugin.as_str(), finding.rule_id.as_str()].into_iter().chain(ids.iter().copied()) {
+    for part in parts {
         hash.update(part.as_bytes());
         hash.update([0]);
-    }
-    if ids.is_empty() {
-        hash.update(finding.actor.as_deref().unwrap_or_default().as_bytes());
     }
     hex::encode(hash.finalize())
 }
