@@ -86,6 +86,14 @@ impl Info {
         self
     }
 
+    /// Ask for the findings of other plugins, as events of the finding plane (source
+    /// `finding`; see [`crate::testing::TestEvent::finding`] for their shape). They are
+    /// offered whatever [`Info::sources`] and [`Info::actions`] say.
+    pub fn findings(mut self) -> Self {
+        self.wants_findings = true;
+        self
+    }
+
     /// Declare that the detector keeps state per resource (a bucket, a role, an instance).
     pub fn stateful_per_resource(mut self) -> Self {
         self.state = StateScope::Resource;
