@@ -9,6 +9,7 @@ mod contract;
 mod engine;
 mod enrich;
 mod example_data;
+mod feedback;
 mod fuzz;
 mod hardening;
 mod iam_risk;

@@ -177,8 +177,13 @@ impl LoadedPlugin {
         &self.budget
     }
 
-    /// Whether this plugin is sent the event: its source and action are wanted.
+    /// Whether this plugin is sent the event: its source and action are wanted (an event of
+    /// the finding plane: it asks for findings).
     pub fn wants(&self, event: &crate::event::Event) -> bool {
+        // Findings go to the plugins that ask for them, whatever their filters say.
+        if event.plane == trailhound_sdk::Plane::Finding {
+            return self.info.wants_findings;
+        }
         (self.info.sources.is_empty() || self.info.sources.contains(&event.source))
             && (self.actions.is_empty() || self.actions.contains(&event.action))
     }

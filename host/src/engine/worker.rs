@@ -8,11 +8,11 @@ use trailhound_sdk::Finding;
 use super::lowering::Sent;
 use super::plugin::LoadedPlugin;
 use super::runtime::WasmRuntime;
-use super::shard::Routed;
+use super::shard::{Audience, Routed};
 use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
 use crate::findings::recent::RecentEvents;
-use crate::findings::{Detection, RelatedEvent};
+use crate::findings::{feedback, Detection, RelatedEvent};
 use crate::projection::{BatchValues, FieldMap, Projection};
 
 /// Work for a worker.
@@ -102,6 +102,27 @@ impl Worker {
     }
 
     fn batch(&mut self, records: Vec<Routed>) {
+        // Only plausible times move the stream (see `clock`).
+        let batch_time = records.iter().filter(|r| r.advances).map(|r| r.record.event.time).max();
+        self.stream_time = self.stream_time.max(batch_time);
+        let produced = self.round(&records, None, &records);
+        self.offer(produced, &records);
+        // Moved, not cloned: this is the last use of the batch's events.
+        for routed in records {
+            self.recent.remember(RelatedEvent::from(routed.record.event));
+        }
+    }
+
+    /// Runs every plugin over the records it is sent (for finding events, `provenance[i]`
+    /// lists the plugins record `i` came from, which it is not sent back to); returns the
+    /// detections with the plugins each derives from, its own last. Ids the findings cite
+    /// are resolved in `context` (the batch of events) and the recent events.
+    fn round(
+        &mut self,
+        records: &[Routed],
+        provenance: Option<&[Vec<usize>]>,
+        context: &[Routed],
+    ) -> Vec<Produced> {
         // Most events of a stream concern no plugin that projects fields.
         let values = BatchValues::evaluate(
             &self.shared.projection,
@@ -110,39 +131,68 @@ impl Worker {
                 (&*r.record.raw, needed)
             }),
         );
-        // Only plausible times move the stream (see `clock`).
-        let batch_time = records.iter().filter(|r| r.advances).map(|r| r.record.event.time).max();
-        self.stream_time = self.stream_time.max(batch_time);
-
         let shared = &self.shared;
-        let mut detections = Vec::new();
-        for (supervised, fields) in &mut self.plugins {
+        let mut produced = Vec::new();
+        for (index, (supervised, fields)) in self.plugins.iter_mut().enumerate() {
             let plugin = supervised.plugin.clone();
-            let batch: Vec<Sent<'_>> = records
+            let chosen: Vec<usize> = (0..records.len())
+                .filter(|&i| sent(&plugin, &records[i]))
+                .filter(|&i| provenance.is_none_or(|p| !p[i].contains(&index)))
+                .collect();
+            if chosen.is_empty() {
+                continue;
+            }
+            let batch: Vec<Sent<'_>> = chosen
                 .iter()
-                .enumerate()
-                .filter(|(_, r)| sent(&plugin, r))
-                .map(|(i, Routed { record: r, .. })| {
+                .map(|&i| {
+                    let r = &records[i].record;
                     let raw = plugin.info.wants_raw.then_some(&*r.raw);
                     Sent { event: &r.event, fields: values.pick(i, fields), raw }
                 })
                 .collect();
-            if batch.is_empty() {
-                continue;
-            }
             let n = batch.len() as u64;
             let outcome = supervised.run(&shared.runtime, &shared.settings, n, |i| i.on_events(&batch));
             if !matches!(outcome, Outcome::Skipped) {
                 supervised.stats.batches += 1;
                 supervised.stats.events += n;
             }
-            let cited = |id: &str| self.recent.cited(records.iter().map(|r| &r.record.event), id);
+            let cited = |id: &str| self.recent.cited(context.iter().map(|r| &r.record.event), id);
+            let mut detections = Vec::new();
             collect(outcome, supervised, n, &cited, self.stream_time, &mut detections);
+            let mut from: Vec<usize> = provenance.map_or_else(Vec::new, |p| {
+                let mut from: Vec<usize> = chosen.iter().flat_map(|&i| p[i].iter().copied()).collect();
+                from.sort_unstable();
+                from.dedup();
+                from
+            });
+            from.push(index);
+            produced
+                .extend(detections.into_iter().map(|detection| Produced { detection, from: from.clone() }));
         }
-        self.send(detections);
-        // Moved, not cloned: this is the last use of the batch's events.
-        for routed in records {
-            self.recent.remember(RelatedEvent::from(routed.record.event));
+        produced
+    }
+
+    /// Delivers the detections, and offers them back as finding events to the plugins that
+    /// ask for findings, round after round, until no plugin adds one. Each round's findings
+    /// derive from one more plugin and none is offered to a plugin it derives from, so there
+    /// are at most as many rounds as plugins.
+    fn offer(&mut self, mut produced: Vec<Produced>, context: &[Routed]) {
+        let wanted = self.plugins.iter().any(|(s, _)| s.plugin.info.wants_findings);
+        while !produced.is_empty() {
+            if !wanted {
+                self.send(produced.into_iter().map(|p| p.detection).collect());
+                return;
+            }
+            let mut events = Vec::with_capacity(produced.len());
+            let mut provenance = Vec::with_capacity(produced.len());
+            for p in &produced {
+                let proving = latest_proving(&p.detection, context);
+                let record = feedback::as_record(&p.detection, proving);
+                events.push(Routed { record, audience: Audience::All, advances: false });
+                provenance.push(p.from.clone());
+            }
+            self.send(produced.into_iter().map(|p| p.detection).collect());
+            produced = self.round(&events, Some(&provenance), context);
         }
     }
 
@@ -156,13 +206,16 @@ impl Worker {
     fn tick(&mut self, now: i64) {
         self.last_tick = Some(now);
         let shared = &self.shared;
-        let mut detections = Vec::new();
-        for (supervised, _) in &mut self.plugins {
+        let mut produced = Vec::new();
+        for (index, (supervised, _)) in self.plugins.iter_mut().enumerate() {
             let outcome = supervised.run(&shared.runtime, &shared.settings, 0, |i| i.on_tick(now));
             let cited = |id: &str| self.recent.get(id);
+            let mut detections = Vec::new();
             collect(outcome, supervised, 0, &cited, Some(now), &mut detections);
+            produced
+                .extend(detections.into_iter().map(|detection| Produced { detection, from: vec![index] }));
         }
-        self.send(detections);
+        self.offer(produced, &[]);
     }
 
     fn send(&self, detections: Vec<Detection>) {
@@ -173,6 +226,18 @@ impl Worker {
             }
         }
     }
+}
+
+/// A detection, and the plugins (by index) it derives from, the one that made it last.
+struct Produced {
+    detection: Detection,
+    from: Vec<usize>,
+}
+
+/// The latest of the finding's proving events among `context`.
+fn latest_proving<'c>(detection: &Detection, context: &'c [Routed]) -> Option<&'c crate::event::Event> {
+    let ids = &detection.finding.event_ids;
+    context.iter().map(|r| &r.record.event).filter(|e| ids.contains(&e.id)).max_by_key(|e| e.time)
 }
 
 /// Whether `plugin` is sent this record: it is in the record's audience and wants its source

@@ -1,6 +1,7 @@
 //! What the engine hands to routing and sinks: a detector's finding with the context of the
 //! events that prove it, and its rendering as an OCSF Detection Finding.
 
+pub mod feedback;
 pub mod ocsf;
 pub mod recent;
 

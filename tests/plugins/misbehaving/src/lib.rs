@@ -17,7 +17,8 @@
 //! With `{"echo": true}` that finding also carries every field of every event as it read
 //! them, `ID.FIELD` = value (absent fields left out), so a test can check what crossed.
 //! `{"fields": ["$.path", ...]}` declares those paths once configured (as a rules engine
-//! declares what its rules read); echoed as `ID.field.PATH`.
+//! declares what its rules read); echoed as `ID.field.PATH`. `{"wants_findings": true}` asks
+//! for the findings of other plugins.
 use trailhound_sdk::prelude::*;
 
 #[derive(Default)]
@@ -40,6 +41,7 @@ pub struct Misbehaving {
     echo: bool,
     /// Paths declared from the config.
     fields: Vec<String>,
+    wants_findings: bool,
 }
 
 impl Detector for Misbehaving {
@@ -48,7 +50,8 @@ impl Detector for Misbehaving {
     }
 
     fn declared(&self) -> Info {
-        self.fields.iter().fold(Self::info(), |info, path| info.field(path.clone()))
+        let info = if self.wants_findings { Self::info().findings() } else { Self::info() };
+        self.fields.iter().fold(info, |info, path| info.field(path.clone()))
     }
 
     fn load_files(&mut self, files: &[trailhound_sdk::File]) -> Result<(), String> {
@@ -74,6 +77,7 @@ impl Detector for Misbehaving {
         self.log_bytes = number("log_bytes").unwrap_or(10) as usize;
         self.metric_name_bytes = number("metric_name_bytes").map(|n| n as usize);
         self.echo = config["echo"].as_bool().unwrap_or(false);
+        self.wants_findings = config["wants_findings"].as_bool().unwrap_or(false);
         let paths = config["fields"].as_array().into_iter().flatten();
         self.fields = paths.filter_map(|p| p.as_str().map(String::from)).collect();
         Ok(())
