@@ -1,7 +1,7 @@
 //! trailhound: cloud audit events in, sandboxed WebAssembly detectors, findings out.
 //!
 //! The modules follow the data flow:
-//! [`sources`] read files, folders and stdin → [`decode`] turns bytes into JSON records →
+//! [`sources`] read files, folders and stdin ([`merge`] puts several in time order) → [`decode`] turns bytes into JSON records →
 //! [`normalize`] maps each record onto the event model → [`enrich`] adds access levels, MITRE
 //! ATT&CK techniques and risks → [`engine`] shards events by actor
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
@@ -18,6 +18,7 @@ pub mod enrich;
 pub mod event;
 pub mod findings;
 pub mod invariants;
+pub mod merge;
 pub mod normalize;
 pub mod pack;
 pub mod pipeline;

@@ -14,6 +14,7 @@ use trailhound_sdk::Severity;
 use crate::decode::Limits;
 use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpec};
 use crate::findings::Detection;
+use crate::merge::Merge;
 use crate::normalize::pool::{Outcome, Pool};
 use crate::normalize::{Normalized, SourceType};
 use crate::record::Malformed;
@@ -38,6 +39,9 @@ pub struct RunSummary {
     /// Records recognised as not being events (a CloudTrail digest file), by what they are.
     pub skipped: BTreeMap<&'static str, u64>,
     pub malformed: u64,
+    /// Events of several inputs that could not be merged in time order (older than events
+    /// already handed on when the merge was full): delivered late.
+    pub late: u64,
     /// The first malformed records, with file and line or record index.
     pub malformed_samples: Vec<Malformed>,
     /// Inputs that could not be read at all.
@@ -89,6 +93,9 @@ pub fn run(
     progress: Progress<'_>,
 ) -> Result<RunSummary, RunError> {
     let mut pipeline = Pipeline::start(settings, plugins, sinks)?.with_limits(reading.limits);
+    if inputs.len() > 1 {
+        pipeline.merge = Some(Merge::new(crate::merge::BUDGET_BYTES));
+    }
     for input in inputs {
         pipeline.ingest(input, reading.source_type, progress)?;
     }
@@ -112,6 +119,9 @@ pub struct Pipeline {
     summary: RunSummary,
     limits: Limits,
     normalizers: Pool,
+    /// Merges several inputs in time order (see [`crate::merge`]); `None` passes records on
+    /// as they are read.
+    merge: Option<Merge>,
     started: Instant,
 }
 
@@ -139,6 +149,7 @@ impl Pipeline {
             summary: RunSummary::default(),
             limits: Limits::default(),
             normalizers,
+            merge: None,
             started,
         })
     }
@@ -183,14 +194,19 @@ impl Pipeline {
     /// # Errors
     /// A worker died.
     pub fn take(&mut self, item: Item, forced: Option<SourceType>) -> Result<(), RunError> {
-        let (engine, summary) = (&mut self.engine, &mut self.summary);
-        self.normalizers.push(item, forced, &mut |outcome| submit(engine, summary, outcome))
+        let (engine, summary, merge) = (&mut self.engine, &mut self.summary, &mut self.merge);
+        self.normalizers.push(item, forced, &mut |outcome| submit(engine, summary, merge, outcome))
     }
 
     /// Hands every record taken so far to the engine, normalized.
     fn drain(&mut self) -> Result<(), RunError> {
-        let (engine, summary) = (&mut self.engine, &mut self.summary);
-        self.normalizers.flush(&mut |outcome| submit(engine, summary, outcome))
+        let (engine, summary, merge) = (&mut self.engine, &mut self.summary, &mut self.merge);
+        self.normalizers.flush(&mut |outcome| submit(engine, summary, merge, outcome))?;
+        if let Some(merge) = &mut self.merge {
+            merge.flush(&mut |record| engine.submit(record))?;
+            summary.late = merge.late;
+        }
+        Ok(())
     }
 
     /// The input is quiet: partial batches go to the plugins now, and due ticks run.
@@ -229,8 +245,14 @@ impl Pipeline {
     }
 }
 
-/// One record, normalized off this thread, counted and handed to the engine.
-fn submit(engine: &mut Engine, summary: &mut RunSummary, outcome: Outcome) -> Result<(), RunError> {
+/// One record, normalized off this thread, counted and handed to the engine (through the
+/// merge, when there is one).
+fn submit(
+    engine: &mut Engine,
+    summary: &mut RunSummary,
+    merge: &mut Option<Merge>,
+    outcome: Outcome,
+) -> Result<(), RunError> {
     match outcome {
         Ok(Normalized::Event(record)) => {
             summary.events += 1;
@@ -243,7 +265,10 @@ fn submit(engine: &mut Engine, summary: &mut RunSummary, outcome: Outcome) -> Re
                     summary.events_by_provider.insert(record.event.provider.clone(), 1);
                 }
             }
-            engine.submit(record)?;
+            match merge {
+                Some(merge) => merge.push(record, &mut |record| engine.submit(record))?,
+                None => engine.submit(record)?,
+            }
         }
         Ok(Normalized::Skipped { origin, reason }) => {
             tracing::debug!(%origin, reason, "skipped a record that is not an event");

@@ -203,3 +203,118 @@ fn an_impersonation_chain_named_by_the_record_leads_back_to_its_first_caller() {
     assert_eq!(r.event.enrichment.lineage.origin, "dev@example.com");
     assert_eq!(r.event.enrichment.lineage.hops, 2);
 }
+
+/// A Falco alert (`json_output`) on `host`, in container `container`.
+fn falco(line: u64, host: &str, rule: &str) -> Record {
+    record(
+        line,
+        json!({
+            "hostname": host, "priority": "Critical", "rule": rule, "source": "syscall",
+            "output": format!("{rule} (user=root container_id=0a1b2c3d4e5f)"),
+            "output_fields": {"evt.time": 1793700000000000000u64 + line, "user.name": "root", "proc.name": "sh",
+                               "container.id": "0a1b2c3d4e5f", "container.name": "web"},
+            "tags": ["container", "T1611"], "time": format!("2026-11-03T11:{line:02}:30.000000000Z")
+        }),
+    )
+}
+
+/// An instance's role calling from `ip` (a private address: through a VPC endpoint).
+fn from_address(mut r: Record, ip: &str) -> Record {
+    r.event.source_ip = Some(ip.into());
+    r
+}
+
+fn traced(records: &mut [Record]) -> Vec<(String, u32)> {
+    let mut lineage = Lineage::new(1000);
+    records
+        .iter_mut()
+        .map(|r| {
+            lineage.trace(r);
+            (r.event.enrichment.lineage.origin.clone(), r.event.enrichment.lineage.hops)
+        })
+        .collect()
+}
+
+#[test]
+fn an_instance_role_and_the_host_events_of_its_instance_share_the_instance_as_origin() {
+    let node = instance_session("node-role", "i-0aaaabbbbcccc1111", "ASIANODE");
+    let mut records = vec![
+        from_address(
+            call(1, node.clone(), "ec2.amazonaws.com", "DescribeNetworkInterfaces", json!(null)),
+            "10.0.1.5",
+        ),
+        falco(2, "ip-10-0-1-5.ec2.internal", "Detect release_agent File Container Escapes"),
+        call(3, node.clone(), "ec2.amazonaws.com", "DescribeInstances", json!(null)),
+        assume(4, node, "111111111111", "DbAdmin", "ASIADBADMIN"),
+        call(
+            5,
+            session("111111111111", "DbAdmin", "ASIADBADMIN"),
+            "rds.amazonaws.com",
+            "CreateDBSnapshot",
+            json!(null),
+        ),
+        // A host named after its instance needs no address.
+        falco(6, "i-0ddddeeeeffff2222.ec2.internal", "Terminal shell in container"),
+    ];
+    let instance = "instance:i-0aaaabbbbcccc1111".to_string();
+    assert_eq!(
+        traced(&mut records),
+        [
+            (instance.clone(), 1),
+            (instance.clone(), 1),
+            (instance.clone(), 1),
+            (instance.clone(), 1),
+            (instance, 2),
+            ("instance:i-0ddddeeeeffff2222".to_string(), 1),
+        ]
+    );
+}
+
+#[test]
+fn an_instance_found_at_the_address_of_a_host_seen_first_joins_the_host_story() {
+    let node = instance_session("node-role", "i-0aaaabbbbcccc1111", "ASIANODE");
+    let mut records = vec![
+        falco(1, "ip-10-0-1-5.ec2.internal", "Detect release_agent File Container Escapes"),
+        from_address(
+            call(2, node.clone(), "ec2.amazonaws.com", "DescribeInstances", json!(null)),
+            "10.0.1.5",
+        ),
+        assume(3, node, "111111111111", "DbAdmin", "ASIADBADMIN"),
+        call(
+            4,
+            session("111111111111", "DbAdmin", "ASIADBADMIN"),
+            "rds.amazonaws.com",
+            "CreateDBSnapshot",
+            json!(null),
+        ),
+        falco(5, "ip-10-0-9-9.ec2.internal", "Terminal shell in container"),
+    ];
+    let host = "host:ip-10-0-1-5.ec2.internal".to_string();
+    let origins: Vec<String> = traced(&mut records).into_iter().map(|(o, _)| o).collect();
+    assert_eq!(origins[..4], [host.clone(), host.clone(), host.clone(), host]);
+    assert_eq!(origins[4], "host:ip-10-0-9-9.ec2.internal", "another host is its own story");
+}
+
+#[test]
+fn a_web_identity_session_of_a_kubernetes_service_account_began_with_the_service_account() {
+    let sa = "system:serviceaccount:orders:orders-worker";
+    let web = json!({
+        "type": "WebIdentityUser",
+        "principalId": format!("arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE:sts.amazonaws.com:{sa}"),
+        "userName": sa,
+        "identityProvider": "arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"
+    });
+    let mut first = assume(1, web, "111111111111", "orders-s3", "ASIAORDERS");
+    first.event.action = "AssumeRoleWithWebIdentity".into();
+    let mut records = vec![
+        first,
+        call(
+            2,
+            session("111111111111", "orders-s3", "ASIAORDERS"),
+            "s3.amazonaws.com",
+            "ListBuckets",
+            json!(null),
+        ),
+    ];
+    assert_eq!(traced(&mut records), [(sa.to_string(), 1), (sa.to_string(), 2)]);
+}

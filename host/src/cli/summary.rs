@@ -56,6 +56,12 @@ pub fn print(summary: &RunSummary) {
             clock.implausible
         );
     }
+    if summary.late > 0 {
+        eprintln!(
+            "late events: {} older than events already delivered (the inputs were too large to merge in time order)",
+            summary.late
+        );
+    }
     if clock.missing > 0 {
         eprintln!("records without a time: {} (given the stream's time)", clock.missing);
     }
