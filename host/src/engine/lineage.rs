@@ -22,7 +22,7 @@ use crate::event::Lineage as Traced;
 use crate::record::Record;
 
 /// Where a credential or session leads back to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Link {
     origin: String,
     hops: u32,
@@ -30,7 +30,8 @@ struct Link {
     obtained_by: String,
 }
 
-/// The links learned so far.
+/// The links learned so far; kept in the state folder whole (see [`super::state`]).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Lineage {
     /// credential or session id → its link.
     links: HashMap<String, Link, FixedState>,
@@ -136,4 +137,16 @@ impl Lineage {
 /// EC2 instance roles name their sessions after the instance id.
 fn instance_key(instance: &str) -> String {
     format!("instance:{instance}")
+}
+
+/// For the state folder: links saved by an earlier run, under this run's bound.
+impl Lineage {
+    pub fn bounded(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        while self.links.len() > self.capacity {
+            let Some(oldest) = self.order.pop_front() else { break };
+            self.links.remove(&oldest);
+        }
+        self
+    }
 }
