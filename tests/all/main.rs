@@ -31,5 +31,6 @@ mod python;
 mod service;
 mod sinks;
 mod sources;
+mod state;
 mod stories;
 mod synth;
