@@ -312,3 +312,28 @@ fn state_saved_with_another_worker_count_is_refused_with_the_count_that_fits() {
     assert_eq!(trail_events(&after.findings), None);
     assert_eq!(file::read(&state.join("engine.state")).unwrap().unwrap().0.workers, 2, "saved anew for two");
 }
+
+#[test]
+fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = logs(dir.path());
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    scan(&[&first], &["--workers", "1", "--state", state_arg]);
+    // A whole file, as an older build of the plugin might have left it: the host accepts it,
+    // the plugin does not.
+    let snapshot = state.join("worker-0/plugin-actor-trail.state");
+    let (header, _) = file::read(&snapshot).unwrap().unwrap();
+    file::write(&snapshot, header, br#"{"version": 99, "trails": {}}"#).unwrap();
+
+    let after = scan(&[&second], &["--workers", "1", "--state", state_arg]);
+    assert!(after.stderr.contains("state: restored from"), "{}", after.stderr);
+    assert!(
+        after
+            .stderr
+            .contains("plugin actor-trail started empty on 1 worker(s): actor-trail snapshot has version 99"),
+        "{}",
+        after.stderr
+    );
+    assert_eq!(trail_events(&after.findings), None);
+}
