@@ -314,7 +314,7 @@ fn state_saved_with_another_worker_count_is_refused_with_the_count_that_fits() {
 }
 
 #[test]
-fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason() {
+fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason_in_both_summaries() {
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = logs(dir.path());
     let state = dir.path().join("state");
@@ -326,7 +326,14 @@ fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason() {
     let (header, _) = file::read(&snapshot).unwrap().unwrap();
     file::write(&snapshot, header, br#"{"version": 99, "trails": {}}"#).unwrap();
 
-    let after = scan(&[&second], &["--workers", "1", "--state", state_arg]);
+    let summary = dir.path().join("summary.json");
+    let summary_arg = summary.to_str().unwrap();
+    let after = scan(&[&second], &["--workers", "1", "--state", state_arg, "--summary-json", summary_arg]);
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(summary["state"]["restored_from"], "2026-03-02T10:08:00Z", "{summary:#}");
+    let trail = summary["plugins"].as_array().unwrap().iter().find(|p| p["name"] == "actor-trail").unwrap();
+    assert_eq!(trail["state"]["started_empty"], 1, "{summary:#}");
+    assert!(trail["state"]["why_empty"].as_str().unwrap().contains("version 99"), "{summary:#}");
     assert!(after.stderr.contains("state: restored from"), "{}", after.stderr);
     assert!(
         after

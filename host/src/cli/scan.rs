@@ -66,6 +66,9 @@ pub struct Args {
     /// one worker count, it resumes with the same count only (default: no state kept).
     #[arg(long = "state", value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// Also write the run summary as one JSON object to this file.
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
 }
 
 /// The `[engine]` defaults, in the units of the flags (which are the config's).
@@ -141,6 +144,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     summary.unreadable.splice(0..0, expanded.unreadable.iter().map(ToString::to_string));
     summary::print(&summary);
+    if let Some(path) = &args.summary_json {
+        let text = format!("{:#}\n", summary::json(&summary));
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the summary to {}", printable_path(path)))?;
+    }
     Ok(summary::exit_code(&summary))
 }
 

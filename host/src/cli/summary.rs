@@ -145,6 +145,43 @@ fn print_state(state: &StateReport, plugins: &[PluginReport]) {
     }
 }
 
+/// The summary as one JSON object, for scripts: the counts, the plugins, and the state.
+pub fn json(summary: &RunSummary) -> serde_json::Value {
+    let plugins: Vec<serde_json::Value> = summary
+        .engine
+        .plugins
+        .iter()
+        .map(|p| {
+            let s = &p.stats;
+            serde_json::json!({
+                "name": p.name, "version": p.version, "events": s.events, "findings": s.findings,
+                "quarantines": s.quarantines, "last_fault": s.last_fault,
+                "state": {"restored": s.state.restored, "started_empty": s.state.started_empty,
+                          "why_empty": s.state.why_empty, "snapshot_failures": s.state.snapshot_failures},
+            })
+        })
+        .collect();
+    let state = summary.engine.state.as_ref().map(|state| {
+        serde_json::json!({
+            "dir": printable_path(&state.dir),
+            "restored_from": state.restored_from.map(iso_time),
+            "saved_at": state.saved_at.map(iso_time),
+            "problems": state.problems,
+            "write_failures": state.write_failures,
+        })
+    });
+    serde_json::json!({
+        "events": summary.events,
+        "malformed": summary.malformed,
+        "findings": summary.findings(),
+        "unreadable": summary.unreadable,
+        "sink_failures": summary.sink_failures,
+        "elapsed_secs": summary.elapsed.as_secs_f64(),
+        "plugins": plugins,
+        "state": state,
+    })
+}
+
 /// 0 when everything was read, every finding delivered and the state saved; 1 when an input
 /// could not be read, a finding did not reach a sink or a state file was not written (the
 /// summary says which).
