@@ -32,5 +32,6 @@ mod python;
 mod service;
 mod sinks;
 mod sources;
+mod state;
 mod stories;
 mod synth;

@@ -61,6 +61,14 @@ pub struct Args {
           help = help("Memory cap per plugin instance, in MiB", defaults().memory_limit_mb, ranges::MEMORY_LIMIT_MB),
           value_parser = |s: &str| ranges::MEMORY_LIMIT_MB.parse(s))]
     memory_limit_mb: Option<u64>,
+    /// The state folder: plugin and host state is restored from it at start and saved into it
+    /// at the end, so a later scan of the next logs goes on where this one stopped. Saved with
+    /// one worker count, it resumes with the same count only (default: no state kept).
+    #[arg(long = "state", value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Also write the run summary as one JSON object to this file.
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
 }
 
 /// The `[engine]` defaults, in the units of the flags (which are the config's).
@@ -111,6 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         batch_size: args.batch_size.map_or(defaults.batch_size, |n| n as usize),
         deadline_ms: args.deadline_ms.unwrap_or(defaults.deadline_ms),
         memory_limit_mb: args.memory_limit_mb.map_or(defaults.memory_limit_mb, |mb| mb as usize),
+        state_dir: args.state_dir,
         ..defaults
     }
     .settings();
@@ -135,6 +144,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     summary.unreadable.splice(0..0, expanded.unreadable.iter().map(ToString::to_string));
     summary::print(&summary);
+    if let Some(path) = &args.summary_json {
+        let text = format!("{:#}\n", summary::json(&summary));
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the summary to {}", printable_path(path)))?;
+    }
     Ok(summary::exit_code(&summary))
 }
 

@@ -2,7 +2,10 @@
 
 use std::process::ExitCode;
 
+use trailhound::engine::state::StateReport;
+use trailhound::engine::PluginReport;
 use trailhound::pipeline::RunSummary;
+use trailhound::sources::printable_path;
 use trailhound_sdk::Severity;
 
 pub fn print(summary: &RunSummary) {
@@ -79,6 +82,9 @@ pub fn print(summary: &RunSummary) {
     for error in &summary.sink_errors {
         eprintln!("sink error: {error}");
     }
+    if let Some(state) = &summary.engine.state {
+        print_state(state, &summary.engine.plugins);
+    }
     for plugin in &summary.engine.plugins {
         let s = &plugin.stats;
         let mut line = format!(
@@ -105,10 +111,89 @@ pub fn print(summary: &RunSummary) {
     }
 }
 
-/// 0 when everything was read and every finding delivered; 1 when an input could not be read
-/// or a finding did not reach a sink (the summary says which).
+/// Where the run's state came from and went, which plugins resumed, and what was refused.
+fn print_state(state: &StateReport, plugins: &[PluginReport]) {
+    let dir = printable_path(&state.dir);
+    match state.restored_from {
+        Some(time) => eprintln!("state: restored from {dir} (stream time {})", iso_time(time)),
+        None => eprintln!("state: nothing restored from {dir}; started empty"),
+    }
+    let restored: Vec<String> = plugins
+        .iter()
+        .filter(|p| p.stats.state.restored > 0)
+        .map(|p| format!("{} ({} worker(s))", p.name, p.stats.state.restored))
+        .collect();
+    if !restored.is_empty() {
+        eprintln!("state: plugins restored: {}", restored.join(", "));
+    }
+    for plugin in plugins.iter().filter(|p| p.stats.state.started_empty > 0) {
+        let why = plugin.stats.state.why_empty.as_deref().unwrap_or("no reason given");
+        eprintln!(
+            "state: plugin {} started empty on {} worker(s): {why}",
+            plugin.name, plugin.stats.state.started_empty
+        );
+    }
+    for plugin in plugins.iter().filter(|p| p.stats.state.snapshot_failures > 0) {
+        eprintln!(
+            "state: plugin {}: {} snapshot(s) failed; its saved state is the one before",
+            plugin.name, plugin.stats.state.snapshot_failures
+        );
+    }
+    for problem in &state.problems {
+        eprintln!("state: {problem}");
+    }
+    match state.saved_at {
+        Some(time) => eprintln!("state: saved to {dir} (stream time {})", iso_time(time)),
+        None if state.write_failures > 0 => {
+            eprintln!("state: {} file(s) could not be saved to {dir}", state.write_failures)
+        }
+        None => eprintln!("state: saved to {dir} (no events yet)"),
+    }
+}
+
+/// The summary as one JSON object, for scripts: the counts, the plugins, and the state.
+pub fn json(summary: &RunSummary) -> serde_json::Value {
+    let plugins: Vec<serde_json::Value> = summary
+        .engine
+        .plugins
+        .iter()
+        .map(|p| {
+            let s = &p.stats;
+            serde_json::json!({
+                "name": p.name, "version": p.version, "events": s.events, "findings": s.findings,
+                "quarantines": s.quarantines, "last_fault": s.last_fault,
+                "state": {"restored": s.state.restored, "started_empty": s.state.started_empty,
+                          "why_empty": s.state.why_empty, "snapshot_failures": s.state.snapshot_failures},
+            })
+        })
+        .collect();
+    let state = summary.engine.state.as_ref().map(|state| {
+        serde_json::json!({
+            "dir": printable_path(&state.dir),
+            "restored_from": state.restored_from.map(iso_time),
+            "saved_at": state.saved_at.map(iso_time),
+            "problems": state.problems,
+            "write_failures": state.write_failures,
+        })
+    });
+    serde_json::json!({
+        "events": summary.events,
+        "malformed": summary.malformed,
+        "findings": summary.findings(),
+        "unreadable": summary.unreadable,
+        "sink_failures": summary.sink_failures,
+        "elapsed_secs": summary.elapsed.as_secs_f64(),
+        "plugins": plugins,
+        "state": state,
+    })
+}
+
+/// 0 when everything was read, every finding delivered and the state saved; 1 when an input
+/// could not be read, a finding did not reach a sink or a state file was not written (the
+/// summary says which).
 pub fn exit_code(summary: &RunSummary) -> ExitCode {
-    if summary.unreadable.is_empty() && summary.sink_failures == 0 {
+    let state_saved = summary.engine.state.as_ref().is_none_or(|s| s.write_failures == 0);
+    if summary.unreadable.is_empty() && summary.sink_failures == 0 && state_saved {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

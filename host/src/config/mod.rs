@@ -115,6 +115,13 @@ pub struct EngineConfig {
     /// Detections waiting for the sinks before the workers wait
     /// ([`EngineSettings::detection_queue`]).
     pub detection_queue: usize,
+    /// The state folder: plugin and host state is restored from it at start and saved into it
+    /// at shutdown and every `snapshot_interval_secs`; relative to the config file's folder
+    /// ([`EngineSettings::state_dir`]). Default: none, state lasts as long as the run.
+    pub state_dir: Option<PathBuf>,
+    /// Wall-clock seconds between snapshots of the state into `state_dir`
+    /// ([`EngineSettings::snapshot_interval`]).
+    pub snapshot_interval_secs: u64,
     /// `[engine.budget]`: what each plugin may make the host hold or write (see [`Budget`]
     /// for every key and its default).
     pub budget: Budget,
@@ -146,6 +153,8 @@ impl From<&EngineSettings> for EngineConfig {
             lineage_capacity: settings.lineage_capacity,
             queued_batches_per_worker: settings.queued_batches_per_worker,
             detection_queue: settings.detection_queue,
+            state_dir: settings.state_dir.clone(),
+            snapshot_interval_secs: settings.snapshot_interval.as_secs(),
             budget: settings.budget,
         }
     }
@@ -173,6 +182,8 @@ impl EngineConfig {
             queued_batches_per_worker: self.queued_batches_per_worker,
             detection_queue: self.detection_queue,
             linger: Duration::from_millis(self.linger_ms),
+            state_dir: self.state_dir.clone(),
+            snapshot_interval: Duration::from_secs(self.snapshot_interval_secs),
         }
     }
 }
@@ -339,6 +350,9 @@ impl Config {
         };
         if let Some(cache_dir) = &mut self.engine.cache_dir {
             resolve(cache_dir);
+        }
+        if let Some(state_dir) = &mut self.engine.state_dir {
+            resolve(state_dir);
         }
         for source in &mut self.sources {
             if let SourceConfig::Files(files) = source {

@@ -53,6 +53,11 @@ impl StreamClock {
         self.now
     }
 
+    /// Goes on from the stream time an earlier run reached (see [`super::state`]).
+    pub fn resume(&mut self, now: Option<i64>) {
+        self.now = self.now.max(now);
+    }
+
     /// Looks at one event time; returns whether it moves the stream's time now.
     pub fn observe(&mut self, time: i64, origin: &dyn std::fmt::Display) -> bool {
         self.at(time, origin, wall_clock_ms())

@@ -63,6 +63,15 @@ impl<V> Bounded<V> {
         self.map.get(key)
     }
 
+    /// Forgets the oldest entries down to a new capacity.
+    fn rebound(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        while self.map.len() > self.capacity {
+            let Some(oldest) = self.order.pop_front() else { break };
+            self.map.remove(&oldest);
+        }
+    }
+
     fn insert(&mut self, key: String, value: V) {
         if self.map.len() >= self.capacity {
             if let Some(oldest) = self.order.pop_front() {
@@ -75,7 +84,7 @@ impl<V> Bounded<V> {
     }
 }
 
-/// The links learned so far.
+/// The links learned so far; kept in the state folder whole (see [`super::state`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lineage {
     /// credential, session or `instance:ID` → its link.
@@ -94,6 +103,14 @@ impl Lineage {
             instance_at: Bounded::new(capacity),
             host_at: Bounded::new(capacity),
         }
+    }
+
+    /// For the state folder: what an earlier run learned, under this run's bound.
+    pub fn bounded(mut self, capacity: usize) -> Self {
+        self.links.rebound(capacity);
+        self.instance_at.rebound(capacity);
+        self.host_at.rebound(capacity);
+        self
     }
 
     /// Fills the record's lineage, then learns the links the record creates.

@@ -9,7 +9,8 @@
 //! host's, per contract version; [`plugin`] loads a component and runs calls under a deadline;
 //! [`supervisor`] isolates faults (recreate, retry once, quarantine); [`lineage`] traces
 //! each actor to its origin across role hops and impersonation; [`shard`] keys events by
-//! it; [`worker`] is one thread with its own instances;
+//! it; [`worker`] is one thread with its own instances; [`state`] keeps plugin and host state
+//! across restarts;
 //! [`runner`] ties it together behind [`Engine`].
 
 pub mod bindings;
@@ -24,6 +25,7 @@ pub mod runner;
 pub mod runtime;
 pub mod settings;
 pub mod shard;
+pub mod state;
 pub mod store;
 pub mod supervisor;
 pub mod worker;

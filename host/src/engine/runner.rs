@@ -2,6 +2,7 @@
 //! collects their statistics when the input ends.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use crossbeam_channel::Sender;
 use trailhound_sdk::StateScope;
@@ -11,6 +12,7 @@ use super::lineage::Lineage;
 use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed, Sharder};
+use super::state::{StateDir, StateReport};
 use super::supervisor::PluginStats;
 use super::worker::{self, Job, Shared};
 use super::EngineSettings;
@@ -52,6 +54,8 @@ pub struct EngineReport {
     pub plugins: Vec<PluginReport>,
     /// What the stream clock made of the event times.
     pub clock: ClockReport,
+    /// What was restored from and saved into the state folder, when there is one.
+    pub state: Option<StateReport>,
 }
 
 /// The running engine.
@@ -66,6 +70,10 @@ pub struct Engine {
     sharder: Sharder,
     clock: StreamClock,
     batch_size: usize,
+    state: Option<Arc<StateDir>>,
+    snapshot_interval: std::time::Duration,
+    /// When the state is next saved (wall clock), checked between batches.
+    next_snapshot: Instant,
     _runtime: Arc<WasmRuntime>,
 }
 
@@ -96,12 +104,23 @@ impl Engine {
             plugins.push((Arc::new(plugin), fields));
         }
         let workers_n = settings.workers.max(1);
+        let mut lineage = Lineage::new(settings.lineage_capacity);
+        let mut clock = StreamClock::new(settings.time_skew);
+        let state = settings.state_dir.as_deref().map(|dir| {
+            let mut state = StateDir::new(dir, workers_n);
+            if let Some((saved, stream_time)) = state.resume_engine(settings.lineage_capacity) {
+                lineage = saved;
+                clock.resume(stream_time);
+            }
+            Arc::new(state)
+        });
         let shared = Shared {
             runtime: runtime.clone(),
             plugins: plugins.clone().into(),
             projection: Arc::new(projection),
             settings: settings.clone(),
             out,
+            state: state.clone(),
         };
         let mut workers = Vec::with_capacity(workers_n);
         for id in 0..workers_n {
@@ -116,10 +135,13 @@ impl Engine {
             per_resource: plugins.iter().filter(|p| p.info.state == StateScope::Resource).cloned().collect(),
             plugins,
             pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
-            lineage: Lineage::new(settings.lineage_capacity),
+            lineage,
             sharder: Sharder::new(workers_n),
-            clock: StreamClock::new(settings.time_skew),
+            clock,
             batch_size: settings.batch_size.max(1),
+            state,
+            snapshot_interval: settings.snapshot_interval,
+            next_snapshot: Instant::now() + settings.snapshot_interval,
             _runtime: runtime,
         })
     }
@@ -164,7 +186,25 @@ impl Engine {
         self.pending[shard].push(routed);
         if self.pending[shard].len() >= self.batch_size {
             self.flush(shard)?;
+            self.snapshot_if_due()?;
         }
+        Ok(())
+    }
+
+    /// Saves the state when the interval has passed: every worker saves its own once it has
+    /// done the batches sent before, and the reader thread its own, all at one point of the
+    /// stream.
+    fn snapshot_if_due(&mut self) -> Result<(), EngineError> {
+        let Some(state) = self.state.clone() else { return Ok(()) };
+        if Instant::now() < self.next_snapshot {
+            return Ok(());
+        }
+        for shard in 0..self.workers.len() {
+            self.flush(shard)?;
+            self.workers[shard].0.send(Job::Snapshot).map_err(|_| EngineError::WorkerDied(shard))?;
+        }
+        state.save_engine(&self.lineage, self.clock.now());
+        self.next_snapshot = Instant::now() + self.snapshot_interval;
         Ok(())
     }
 
@@ -186,7 +226,7 @@ impl Engine {
             self.flush(shard)?;
             self.workers[shard].0.send(Job::Idle).map_err(|_| EngineError::WorkerDied(shard))?;
         }
-        Ok(())
+        self.snapshot_if_due()
     }
 
     /// Sends what is pending, runs the final tick, waits for the workers and sums their stats.
@@ -217,6 +257,8 @@ impl Engine {
                 stats,
             })
             .collect();
-        Ok(EngineReport { plugins, clock: self.clock.report.clone() })
+        // The workers saved theirs before they returned.
+        let state = self.state.as_ref().map(|state| state.finish(&self.lineage, self.clock.now()));
+        Ok(EngineReport { plugins, clock: self.clock.report.clone(), state })
     }
 }

@@ -31,6 +31,38 @@ pub struct PluginStats {
     pub peak_memory: usize,
     /// The last fault, for the report.
     pub last_fault: Option<String>,
+    /// What became of the plugin's state across runs.
+    pub state: StateStats,
+}
+
+/// One plugin's state across runs, on one worker; summed across workers for the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateStats {
+    /// Instances that resumed from the state folder.
+    pub restored: u64,
+    /// Instances that had state in the folder but started empty.
+    pub started_empty: u64,
+    /// Why the last of them started empty.
+    pub why_empty: Option<String>,
+    /// Snapshots that failed (the call faulted); the state folder keeps the one before.
+    pub snapshot_failures: u64,
+}
+
+impl StateStats {
+    fn merge(&mut self, other: &StateStats) {
+        self.restored += other.restored;
+        self.started_empty += other.started_empty;
+        self.snapshot_failures += other.snapshot_failures;
+        if other.why_empty.is_some() {
+            self.why_empty.clone_from(&other.why_empty);
+        }
+    }
+
+    /// Counts an instance that could not take the state it was given.
+    pub fn started_empty(&mut self, why: String) {
+        self.started_empty += 1;
+        self.why_empty = Some(why);
+    }
 }
 
 impl PluginStats {
@@ -50,6 +82,7 @@ impl PluginStats {
         if other.last_fault.is_some() {
             self.last_fault.clone_from(&other.last_fault);
         }
+        self.state.merge(&other.state);
     }
 
     fn record(&mut self, fault: &Fault) {
@@ -80,6 +113,9 @@ pub struct Supervised {
     pub plugin: Arc<LoadedPlugin>,
     pub stats: PluginStats,
     instance: Option<PluginInstance>,
+    /// The last snapshot this worker holds of the plugin (restored from the state folder, or
+    /// taken since): a fresh instance starts from it, so a fault does not lose all state.
+    held: Option<Vec<u8>>,
     consecutive_failures: u32,
     quarantined_until: Option<Instant>,
     next_quarantine: Duration,
@@ -92,6 +128,7 @@ impl Supervised {
             plugin,
             stats: PluginStats::default(),
             instance: None,
+            held: None,
             consecutive_failures: 0,
             quarantined_until: None,
             next_quarantine: settings.quarantine,
@@ -206,15 +243,74 @@ impl Supervised {
         call: &impl Fn(&mut PluginInstance) -> Result<T, Fault>,
     ) -> Result<T, Fault> {
         if self.instance.is_none() {
-            let instance = PluginInstance::start(&self.plugin, runtime, settings).map_err(|e| match e {
-                PluginError::Start { fault, .. } => fault,
-                other => Fault::Trap(other.to_string()),
-            })?;
-            self.instance = Some(instance);
+            self.instance = Some(self.fresh(runtime, settings)?);
         }
         let instance = self.instance.as_mut().expect("instance was just created");
         let result = call(instance);
         self.stats.peak_memory = self.stats.peak_memory.max(instance.peak_memory());
         result
+    }
+
+    /// A new instance, configured, with the held snapshot restored into it. When the plugin
+    /// cannot take that snapshot (it refuses it, or faults reading it), it is dropped and the
+    /// plugin starts empty on an instance of its own: a refused restore may have left part of
+    /// the state behind.
+    fn fresh(&mut self, runtime: &WasmRuntime, settings: &EngineSettings) -> Result<PluginInstance, Fault> {
+        let start = || {
+            PluginInstance::start(&self.plugin, runtime, settings).map_err(|e| match e {
+                PluginError::Start { fault, .. } => fault,
+                other => Fault::Trap(other.to_string()),
+            })
+        };
+        let mut instance = start()?;
+        let Some(state) = self.held.as_deref() else { return Ok(instance) };
+        let why = match instance.restore(state) {
+            Ok(Ok(())) => return Ok(instance),
+            Ok(Err(message)) => message,
+            Err(fault) => format!("its restore {fault}"),
+        };
+        tracing::warn!(plugin = self.plugin.name(), %why, "the plugin cannot restore its state; it starts empty");
+        self.held = None;
+        self.stats.state.started_empty(why);
+        start()
+    }
+
+    /// Starts the instance from `state` (a snapshot from the state folder), now rather than at
+    /// the first batch, so the run knows at once whether the plugin resumed.
+    pub fn resume(&mut self, runtime: &WasmRuntime, settings: &EngineSettings, state: Vec<u8>) {
+        self.held = Some(state);
+        self.instance = None;
+        match self.fresh(runtime, settings) {
+            Ok(instance) => {
+                if self.held.is_some() {
+                    self.stats.state.restored += 1;
+                }
+                self.instance = Some(instance);
+            }
+            // The held state stays: the next call starts an instance from it, as after a fault.
+            Err(fault) => {
+                tracing::warn!(plugin = self.plugin.name(), %fault, "the plugin failed to start to resume its state")
+            }
+        }
+    }
+
+    /// The plugin's state now, which this worker then holds: the live instance's snapshot, or
+    /// with no live instance (never started, or dropped after a fault) the snapshot held.
+    /// `None` when there is no state, or the snapshot faulted (counted; the instance is dropped).
+    pub fn snapshot(&mut self) -> Option<Vec<u8>> {
+        let Some(instance) = &mut self.instance else { return self.held.clone() };
+        match instance.snapshot() {
+            Ok(state) => {
+                self.held = Some(state);
+                self.held.clone()
+            }
+            Err(fault) => {
+                tracing::error!(plugin = self.plugin.name(), %fault, "plugin snapshot failed; its saved state stays as it was");
+                self.stats.record(&fault);
+                self.stats.state.snapshot_failures += 1;
+                self.instance = None;
+                None
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ use super::lowering::Sent;
 use super::plugin::LoadedPlugin;
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed};
+use super::state::{StateDir, WorkerClock};
 use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
 use crate::findings::recent::RecentEvents;
@@ -21,7 +22,9 @@ pub enum Job {
     /// The input has been quiet: tick if a tick is due by the time that has passed since
     /// the last batch, so windows close and findings arrive without waiting for more input.
     Idle,
-    /// No more input: run the final tick and return the stats.
+    /// Save the state into the state folder now: every batch before this one is done.
+    Snapshot,
+    /// No more input: run the final tick, save the state and return the stats.
     Finish,
 }
 
@@ -33,6 +36,8 @@ pub struct Shared {
     pub projection: Arc<Projection>,
     pub settings: EngineSettings,
     pub out: Sender<Detection>,
+    /// Where state is restored from and saved; none: state lasts as long as the run.
+    pub state: Option<Arc<StateDir>>,
 }
 
 /// Starts worker `id`; its handle yields the stats of each plugin, in plugin order.
@@ -44,10 +49,11 @@ pub fn spawn(
     shared: Shared,
     jobs: Receiver<Job>,
 ) -> std::io::Result<std::thread::JoinHandle<Vec<PluginStats>>> {
-    std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || Worker::new(shared).run(jobs))
+    std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || Worker::new(id, shared).run(jobs))
 }
 
 struct Worker {
+    id: usize,
     shared: Shared,
     plugins: Vec<(Supervised, FieldMap)>,
     recent: RecentEvents,
@@ -58,20 +64,32 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(shared: Shared) -> Self {
-        let plugins = shared
+    fn new(id: usize, shared: Shared) -> Self {
+        let mut plugins: Vec<(Supervised, FieldMap)> = shared
             .plugins
             .iter()
             .map(|(plugin, fields)| (Supervised::new(plugin.clone(), &shared.settings), fields.clone()))
             .collect();
-        let recent = RecentEvents::new(shared.settings.recent_events);
+        let mut recent = RecentEvents::new(shared.settings.recent_events);
+        let clock = shared.state.as_ref().map_or_else(WorkerClock::default, |state| {
+            let supervised = plugins.iter_mut().map(|(s, _)| s);
+            state.resume_worker(id, &shared.runtime, &shared.settings, supervised, &mut recent)
+        });
         Worker {
+            id,
             shared,
             plugins,
             recent,
-            stream_time: None,
-            last_tick: None,
+            stream_time: clock.stream_time,
+            last_tick: clock.last_tick,
             last_batch: std::time::Instant::now(),
+        }
+    }
+
+    fn save_state(&mut self) {
+        if let Some(state) = &self.shared.state {
+            let clock = WorkerClock { stream_time: self.stream_time, last_tick: self.last_tick };
+            state.save_worker(self.id, self.plugins.iter_mut().map(|(s, _)| s), &self.recent, clock);
         }
     }
 
@@ -92,12 +110,18 @@ impl Worker {
                         self.maybe_tick(now.saturating_add(quiet));
                     }
                 }
+                Job::Snapshot => self.save_state(),
                 Job::Finish => break,
             }
         }
+        // The final tick closes windows at the end of this input; the saved schedule leaves it
+        // out, so a run that resumes ticks when an uninterrupted one would.
+        let scheduled = self.last_tick;
         if let Some(now) = self.stream_time {
             self.tick(now);
         }
+        self.last_tick = scheduled;
+        self.save_state();
         self.plugins.into_iter().map(|(s, _)| s.stats).collect()
     }
 

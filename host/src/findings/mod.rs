@@ -8,7 +8,7 @@ pub mod recent;
 use trailhound_sdk::Finding;
 
 /// The few facts about a proving event that a finding carries along.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RelatedEvent {
     pub uid: String,
     /// Milliseconds since the Unix epoch.

@@ -91,16 +91,30 @@ impl RecentEvents {
     pub fn get(&self, id: &str) -> Option<RelatedEvent> {
         let seq = *self.by_id.get(&self.hasher.hash_one(id))?;
         let event = self.ring.get(seq.checked_sub(self.first)? as usize)?;
-        (&*event.uid == id).then(|| RelatedEvent {
-            uid: id.to_string(),
-            time: event.time,
-            service: event.service.to_string(),
-            action: event.action.to_string(),
-            account: event.account.to_string(),
-            region: event.region.to_string(),
-            actor: event.actor.to_string(),
-            source_ip: event.source_ip.as_deref().map(str::to_string),
-        })
+        (&*event.uid == id).then(|| event.expand())
+    }
+}
+
+impl Compact {
+    fn expand(&self) -> RelatedEvent {
+        RelatedEvent {
+            uid: self.uid.to_string(),
+            time: self.time,
+            service: self.service.to_string(),
+            action: self.action.to_string(),
+            account: self.account.to_string(),
+            region: self.region.to_string(),
+            actor: self.actor.to_string(),
+            source_ip: self.source_ip.as_deref().map(str::to_string),
+        }
+    }
+}
+
+/// The events remembered, oldest first, one at a time (for the state folder: remembering them
+/// in this order into a new index gives the same lookups).
+impl serde::Serialize for RecentEvents {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.ring.iter().map(Compact::expand))
     }
 }
 
@@ -167,6 +181,22 @@ mod tests {
         recent.remember(event(3));
         // The first copy of id-1 has left the ring; the second is still found.
         assert_eq!(recent.get("id-1").map(|e| e.time), Some(42));
+    }
+
+    #[test]
+    fn remembering_what_was_saved_gives_the_same_lookups() {
+        let mut recent = RecentEvents::new(5);
+        for i in 0..8 {
+            recent.remember(event(i));
+        }
+        let saved: Vec<RelatedEvent> =
+            serde_json::from_value(serde_json::to_value(&recent).unwrap()).unwrap();
+        let mut resumed = RecentEvents::new(5);
+        saved.into_iter().for_each(|e| resumed.remember(e));
+        for i in 0..8 {
+            let id = format!("id-{i}");
+            assert_eq!(resumed.get(&id), recent.get(&id), "{id}");
+        }
     }
 
     #[test]

@@ -1,0 +1,346 @@
+//! State across restarts: a story whose events span two scans with a state folder gives the
+//! findings (uid, rule, proving events) one scan over all of it gives, with one worker and
+//! with two; a corrupt state file and a state folder of another worker count are refused
+//! with a clear message and the run goes on empty; state files are only ever whole.
+//!
+//! The story, built from the record shapes of the CloudTrail documentation: an IAM user
+//! assumes a privileged role without MFA, and with the role's temporary key maps the account
+//! across regions and makes a policy version the default (first log); then creates an access
+//! key for another user and shares an EBS snapshot with a foreign account (second log). The
+//! actor-trail only crosses its threshold in the second log, with events of the first.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+use trailhound::engine::state::file::{self, Kind};
+
+use crate::support;
+
+const ACCOUNT: &str = "111122223333";
+const FOREIGN: &str = "444455556666";
+const USER: &str = "arn:aws:iam::111122223333:user/alice";
+const ROLE: &str = "arn:aws:iam::111122223333:role/ops-admin";
+const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/ops-admin/alice-session";
+/// The temporary key AssumeRole hands out.
+const SESSION_KEY: &str = "ASIAEXAMPLESESSION01";
+const TRAIL_RULE: &str = "aws.actor-trail.risk-threshold";
+
+fn user() -> Value {
+    json!({"type": "IAMUser", "principalId": "AIDAEXAMPLEALICE", "arn": USER, "accountId": ACCOUNT,
+           "accessKeyId": "AKIAEXAMPLEALICE0001", "userName": "alice"})
+}
+
+fn session() -> Value {
+    json!({"type": "AssumedRole", "principalId": "AROAEXAMPLEOPS:alice-session", "arn": SESSION,
+           "accountId": ACCOUNT, "accessKeyId": SESSION_KEY,
+           "sessionContext": {
+               "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEOPS", "arn": ROLE,
+                                 "accountId": ACCOUNT, "userName": "ops-admin"},
+               "attributes": {"creationDate": "2026-03-02T10:00:00Z", "mfaAuthenticated": "false"}}})
+}
+
+/// One management event at 10:MM:00 on 2026-03-02.
+fn call(
+    minute: u32,
+    identity: Value,
+    source: &str,
+    action: &str,
+    region: &str,
+    request: Value,
+    response: Value,
+) -> Value {
+    json!({
+        "eventVersion": "1.08", "userIdentity": identity,
+        "eventTime": format!("2026-03-02T10:{minute:02}:00Z"),
+        "eventSource": source, "eventName": action, "awsRegion": region,
+        "sourceIPAddress": "203.0.113.24", "userAgent": "aws-cli/2.15.30 Python/3.11.8 Linux/6.1",
+        "requestParameters": request, "responseElements": response,
+        "requestID": format!("req-{minute:02}"), "eventID": format!("9e1c4b2a-0000-4000-8000-0000000000{minute:02}"),
+        "readOnly": action.starts_with("List") || action.starts_with("Describe") || action.starts_with("Get"),
+        "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management"
+    })
+}
+
+/// The story's two halves, in time order.
+fn story() -> (Vec<Value>, Vec<Value>) {
+    let none = Value::Null;
+    let first = vec![
+        call(
+            1,
+            user(),
+            "sts.amazonaws.com",
+            "AssumeRole",
+            "us-east-1",
+            json!({"roleArn": ROLE, "roleSessionName": "alice-session"}),
+            json!({"credentials": {"accessKeyId": SESSION_KEY, "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLE",
+                                   "expiration": "Mar 2, 2026, 11:01:00 AM"},
+                   "assumedRoleUser": {"assumedRoleId": "AROAEXAMPLEOPS:alice-session", "arn": SESSION}}),
+        ),
+        call(
+            2,
+            session(),
+            "s3.amazonaws.com",
+            "ListBuckets",
+            "us-east-1",
+            json!({"host": ["s3.amazonaws.com"]}),
+            none.clone(),
+        ),
+        call(
+            3,
+            session(),
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            "us-east-1",
+            json!({"instancesSet": {}}),
+            none.clone(),
+        ),
+        call(
+            4,
+            session(),
+            "ec2.amazonaws.com",
+            "DescribeSnapshots",
+            "us-west-2",
+            json!({"snapshotSet": {}}),
+            none.clone(),
+        ),
+        call(5, session(), "rds.amazonaws.com", "DescribeDBInstances", "eu-west-1", json!({}), none.clone()),
+        call(6, session(), "iam.amazonaws.com", "ListUsers", "us-east-1", json!({}), none.clone()),
+        call(
+            8,
+            session(),
+            "iam.amazonaws.com",
+            "SetDefaultPolicyVersion",
+            "us-east-1",
+            json!({"policyArn": "arn:aws:iam::111122223333:policy/deploy-permissions", "versionId": "v3"}),
+            none.clone(),
+        ),
+    ];
+    let second = vec![
+        call(
+            20,
+            session(),
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            "us-east-1",
+            json!({"userName": "bob"}),
+            json!({"accessKey": {"userName": "bob", "accessKeyId": "AKIAEXAMPLEBOB000001", "status": "Active",
+                                 "createDate": "Mar 2, 2026, 10:20:00 AM"}}),
+        ),
+        call(
+            25,
+            session(),
+            "ec2.amazonaws.com",
+            "ModifySnapshotAttribute",
+            "us-east-1",
+            json!({"snapshotId": "snap-0a1b2c3d4e5f60718", "attributeType": "CREATE_VOLUME_PERMISSION",
+                   "createVolumePermission": {"add": {"items": [{"userId": FOREIGN}]}}}),
+            json!({"_return": true}),
+        ),
+    ];
+    (first, second)
+}
+
+fn jsonl(path: &Path, records: &[Value]) -> PathBuf {
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
+/// The two halves as JSON-lines files in `dir`.
+fn logs(dir: &Path) -> (PathBuf, PathBuf) {
+    let (first, second) = story();
+    (jsonl(&dir.join("first.jsonl"), &first), jsonl(&dir.join("second.jsonl"), &second))
+}
+
+struct Scan {
+    findings: Vec<Value>,
+    stderr: String,
+}
+
+/// `trailhound scan INPUTS --format json` with actor-trail and iam-risk, and `args`.
+fn scan(inputs: &[&Path], args: &[&str]) -> Scan {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trailhound"));
+    command.arg("scan").args(inputs).args(["--format", "json"]).args(args);
+    for plugin in ["actor-trail", "iam-risk"] {
+        command.arg("--plugin").arg(support::component(plugin));
+    }
+    let output = command
+        .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("state-cache"))
+        .output()
+        .expect("trailhound runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    let findings = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    Scan { findings, stderr }
+}
+
+/// What must be the same: each finding's uid, rule and proving events.
+fn essence(findings: &[Value]) -> BTreeSet<(String, String, Vec<String>)> {
+    findings
+        .iter()
+        .map(|f| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            let mut events: Vec<String> = f["finding_info"]["related_events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| text(&e["uid"]))
+                .collect();
+            events.sort();
+            (text(&f["finding_info"]["uid"]), text(&f["finding_info"]["analytic"]["uid"]), events)
+        })
+        .collect()
+}
+
+fn trail_events(findings: &[Value]) -> Option<usize> {
+    let trail = findings.iter().find(|f| f["finding_info"]["analytic"]["uid"] == TRAIL_RULE)?;
+    trail["finding_info"]["related_events"].as_array().map(Vec::len)
+}
+
+#[test]
+fn a_story_over_two_scans_with_a_state_folder_gives_the_findings_of_one_scan() {
+    for workers in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = logs(dir.path());
+        let whole = scan(&[&first, &second], &["--workers", workers]);
+        assert_eq!(
+            trail_events(&whole.findings),
+            Some(9),
+            "the trail cites the AssumeRole, five discovery calls in three regions, the policy \
+             version, the access key and the snapshot share: {:#?}",
+            whole.findings
+        );
+
+        let state = dir.path().join("state");
+        let state_arg = state.to_str().unwrap();
+        let before = scan(&[&first], &["--workers", workers, "--state", state_arg]);
+        assert!(before.stderr.contains("nothing restored"), "{}", before.stderr);
+        let after = scan(&[&second], &["--workers", workers, "--state", state_arg]);
+        assert!(after.stderr.contains("state: restored from"), "{}", after.stderr);
+        assert!(after.stderr.contains("state: plugins restored: actor-trail"), "{}", after.stderr);
+        let resumed: Vec<Value> = before.findings.into_iter().chain(after.findings).collect();
+        assert_eq!(essence(&resumed), essence(&whole.findings), "with {workers} worker(s)");
+
+        // Without the state the second half alone is no story: the test above means something.
+        let alone = scan(&[&second], &["--workers", workers]);
+        assert_eq!(trail_events(&alone.findings), None, "{:#?}", alone.findings);
+
+        state_files_are_whole(&state, workers.parse().unwrap());
+    }
+}
+
+/// Every file in the state folder reads back whole (header, length, checksum), says whom it
+/// belongs to, and no temporary file is left behind.
+fn state_files_are_whole(state: &Path, workers: usize) {
+    let mut plugins = BTreeSet::new();
+    let mut files = vec![state.join("engine.state")];
+    for worker in 0..workers {
+        for entry in std::fs::read_dir(state.join(format!("worker-{worker}"))).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.ends_with(".state") && !name.starts_with('.'), "a temporary file is left: {name}");
+        let (header, _) = file::read(path).unwrap().unwrap_or_else(|| panic!("{} is absent", path.display()));
+        assert_eq!(header.workers, workers, "{name}");
+        // The last event of the second half, 10:25, on the worker the story went to; a worker
+        // that saw no event has no stream time yet.
+        let last = Some(1_772_447_100_000);
+        assert!(
+            header.stream_time == last || (header.kind != Kind::Engine && header.stream_time.is_none()),
+            "{header:?}"
+        );
+        if header.kind == Kind::Plugin {
+            assert!(
+                header.worker.is_some_and(|w| w < workers) && header.plugin_version.is_some(),
+                "{header:?}"
+            );
+            plugins.insert(header.plugin.unwrap());
+        }
+    }
+    // iam-risk keeps no state, so it has none to save.
+    assert_eq!(plugins, BTreeSet::from(["actor-trail".to_string()]));
+    assert_eq!(
+        std::fs::read_dir(state).unwrap().count(),
+        1 + workers,
+        "engine.state and a folder per worker"
+    );
+}
+
+#[test]
+fn a_corrupt_state_file_is_refused_and_the_plugin_starts_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = logs(dir.path());
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    scan(&[&first], &["--workers", "1", "--state", state_arg]);
+    let snapshot = state.join("worker-0/plugin-actor-trail.state");
+    let whole = std::fs::read(&snapshot).unwrap();
+    std::fs::write(&snapshot, &whole[..whole.len() / 2]).unwrap();
+
+    let after = scan(&[&second], &["--workers", "1", "--state", state_arg]);
+    assert!(after.stderr.contains("plugin-actor-trail.state is corrupt"), "{}", after.stderr);
+    assert!(after.stderr.contains("plugin actor-trail started empty on 1 worker(s)"), "{}", after.stderr);
+    assert!(!after.stderr.contains("plugins restored"), "{}", after.stderr);
+    assert_eq!(trail_events(&after.findings), None, "the trail was lost with its state");
+    assert!(file::read(&snapshot).unwrap().is_some(), "the run saved a whole snapshot again");
+}
+
+#[test]
+fn state_saved_with_another_worker_count_is_refused_with_the_count_that_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = logs(dir.path());
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    scan(&[&first], &["--workers", "1", "--state", state_arg]);
+    let after = scan(&[&second], &["--workers", "2", "--state", state_arg]);
+    assert!(
+        after.stderr.contains("was saved by a run with 1 worker(s), this run has 2")
+            && after.stderr.contains("run with --workers 1 to resume it"),
+        "{}",
+        after.stderr
+    );
+    assert!(after.stderr.contains("nothing restored"), "{}", after.stderr);
+    assert!(after.stderr.contains("plugin actor-trail started empty on 1 worker(s)"), "{}", after.stderr);
+    assert_eq!(trail_events(&after.findings), None);
+    assert_eq!(file::read(&state.join("engine.state")).unwrap().unwrap().0.workers, 2, "saved anew for two");
+}
+
+#[test]
+fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason_in_both_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = logs(dir.path());
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    scan(&[&first], &["--workers", "1", "--state", state_arg]);
+    // A whole file, as an older build of the plugin might have left it: the host accepts it,
+    // the plugin does not.
+    let snapshot = state.join("worker-0/plugin-actor-trail.state");
+    let (header, _) = file::read(&snapshot).unwrap().unwrap();
+    file::write(&snapshot, header, br#"{"version": 99, "trails": {}}"#).unwrap();
+
+    let summary = dir.path().join("summary.json");
+    let summary_arg = summary.to_str().unwrap();
+    let after = scan(&[&second], &["--workers", "1", "--state", state_arg, "--summary-json", summary_arg]);
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(summary["state"]["restored_from"], "2026-03-02T10:08:00Z", "{summary:#}");
+    let trail = summary["plugins"].as_array().unwrap().iter().find(|p| p["name"] == "actor-trail").unwrap();
+    assert_eq!(trail["state"]["started_empty"], 1, "{summary:#}");
+    assert!(trail["state"]["why_empty"].as_str().unwrap().contains("version 99"), "{summary:#}");
+    assert!(after.stderr.contains("state: restored from"), "{}", after.stderr);
+    assert!(
+        after
+            .stderr
+            .contains("plugin actor-trail started empty on 1 worker(s): actor-trail snapshot has version 99"),
+        "{}",
+        after.stderr
+    );
+    assert_eq!(trail_events(&after.findings), None);
+}
