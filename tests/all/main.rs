@@ -32,4 +32,5 @@ mod service;
 mod sinks;
 mod sources;
 mod stories;
+mod storyline;
 mod synth;
