@@ -184,7 +184,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
             (component, events)
         }};
     }
-    compare!("actor-trail", actor_trail::ActorTrail);
+    compare!("storyline", storyline::Storyline);
     compare!("s3-exposure", s3_exposure::S3Exposure);
     compare!("iam-risk", iam_risk::IamRisk);
     compare!("rules", rules::Rules);

@@ -88,7 +88,8 @@ impl<D: Detector> Harness<D> {
     }
 
     /// The batch the host would send this detector for these events (each with its
-    /// projected values and raw record): only those of the sources and actions it declared.
+    /// projected values and raw record): only those of the sources and actions it declared,
+    /// and the finding-plane events when it asked for findings, whatever its filters say.
     pub fn prepare<'e>(
         &self,
         events: impl IntoIterator<Item = (&'e Event, &'e [Option<String>], Option<&'e str>)>,
@@ -96,7 +97,8 @@ impl<D: Detector> Harness<D> {
         let events = events.into_iter();
         let mut builder = Builder::new(events.size_hint().0, self.info.fields.len());
         for (event, fields, raw) in events {
-            if self.info.wants(&event.source, &event.action) {
+            let offered = self.info.wants_findings && event.plane == crate::Plane::Finding;
+            if offered || self.info.wants(&event.source, &event.action) {
                 builder.push(event, fields, raw.filter(|_| self.info.wants_raw));
             }
         }

@@ -139,7 +139,7 @@ fn plugin_test_runs_declarative_cases() {
 #[test]
 fn validate_dry_runs_every_plugin_and_checks_every_path_reporting_all_problems() {
     let dir = tempfile::tempdir().unwrap();
-    let trail = support::component("actor-trail");
+    let trail = support::component("storyline");
     let minimal = support::component("minimal-detector");
     let config = format!(
         "[[sources]]\ntype = \"files\"\npaths = [\"missing-logs\"]\n\
@@ -160,7 +160,7 @@ fn validate_dry_runs_every_plugin_and_checks_every_path_reporting_all_problems()
             && stderr.contains("missing-logs does not exist"),
         "{stderr}"
     );
-    assert!(stderr.contains("plugins[0].config: plugin \"trail\" refused its config: actor-trail config: threshold must be greater than 0"), "{stderr}");
+    assert!(stderr.contains("plugins[0].config: plugin \"trail\" refused its config: storyline config: threshold must be greater than 0"), "{stderr}");
     assert!(
         stderr.contains("plugins[1].path: component") && stderr.contains("nowhere.wasm does not exist"),
         "{stderr}"

@@ -38,10 +38,10 @@ fn example_config_parses_to_expected_values() {
     );
 
     let names: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["actor-trail", "iam-risk", "s3-exposure", "rules"]);
+    assert_eq!(names, ["storyline", "iam-risk", "s3-exposure", "rules"]);
     assert_eq!(config.plugins[3].files, [base.join("../pack/rules")]);
     assert_eq!(config.pack, trailhound::pack::Extra::default());
-    assert_eq!(config.plugins[0].path, base.join("../target/plugins/actor-trail.wasm"));
+    assert_eq!(config.plugins[0].path, base.join("../target/plugins/storyline.wasm"));
     assert_eq!(config.plugins[0].config, json!({ "threshold": 100 }));
     assert_eq!(config.plugins[1].config, json!({}), "no config table means an empty object");
     assert!(config.plugins.iter().all(|p| p.enabled));
@@ -74,7 +74,7 @@ const BROKEN: &[(&str, usize, usize, &str, &str)] = &[
     ("wrong-type.toml", 2, 11, "engine.workers", "invalid type: string \"four\""),
     ("zero-batch-size.toml", 2, 14, "engine.batch_size", "0 is out of range: must be 1 to"),
     ("memory-too-large.toml", 2, 19, "engine.memory_limit_mb", "8192 is out of range: must be 1 to 4096"),
-    ("duplicate-plugin.toml", 9, 8, "plugins[1].name", "duplicate plugin name \"actor-trail\": plugins[0]"),
+    ("duplicate-plugin.toml", 9, 8, "plugins[1].name", "duplicate plugin name \"storyline\": plugins[0]"),
     ("empty-paths.toml", 3, 9, "sources[0].paths", "must name at least one file or folder"),
     (
         "unknown-log-type.toml",

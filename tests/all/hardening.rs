@@ -84,7 +84,7 @@ fn a_poisoned_event_time_cannot_expire_the_insider_story() {
     .unwrap();
 
     let mut args = vec!["scan".to_string(), data.display().to_string(), "--format".into(), "json".into()];
-    for name in ["actor-trail", "s3-exposure", "iam-risk"] {
+    for name in ["storyline", "s3-exposure", "iam-risk"] {
         args.extend(["--plugin".to_string(), plugin(name)]);
     }
     for workers in ["1", "3"] {

@@ -34,4 +34,5 @@ mod sinks;
 mod sources;
 mod state;
 mod stories;
+mod storyline;
 mod synth;

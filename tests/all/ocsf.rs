@@ -40,7 +40,7 @@ pub fn detection() -> Detection {
             .evidence("version", "v2")
             .evidence("version", "v3");
     Detection {
-        plugin: "actor-trail".into(),
+        plugin: "storyline".into(),
         plugin_version: "0.3.1".into(),
         finding,
         related: vec![
@@ -75,7 +75,7 @@ fn detection_finding_has_the_required_fields() {
     assert_eq!(metadata["product"]["name"], "trailhound");
     assert_eq!(metadata["product"]["vendor_name"], "trailhound");
     assert_eq!(metadata["product"]["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(out["unmapped"], json!({ "plugin": "actor-trail", "plugin_version": "0.3.1" }));
+    assert_eq!(out["unmapped"], json!({ "plugin": "storyline", "plugin_version": "0.3.1" }));
 }
 
 #[test]
@@ -202,14 +202,14 @@ fn to_line_is_one_readable_line() {
     let line = ocsf::to_line(&detection());
     assert_eq!(
         line,
-        format!("HIGH      aws.iam.policy-version-changed  Default policy version changed — dev-admin made version v2 of policy ci-deploy the default  actor={ACTOR}  events=3  (plugin actor-trail)")
+        format!("HIGH      aws.iam.policy-version-changed  Default policy version changed — dev-admin made version v2 of policy ci-deploy the default  actor={ACTOR}  events=3  (plugin storyline)")
     );
     let mut from_rules = detection();
     from_rules.finding.title = from_rules.finding.rule_id.clone();
     from_rules.finding.summary.clear();
     assert_eq!(
         ocsf::to_line(&from_rules),
-        format!("HIGH      aws.iam.policy-version-changed  actor={ACTOR}  events=3  (plugin actor-trail)"),
+        format!("HIGH      aws.iam.policy-version-changed  actor={ACTOR}  events=3  (plugin storyline)"),
         "a title that repeats the rule id, and an empty summary, are left out"
     );
     let mut hostile = detection();

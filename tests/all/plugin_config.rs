@@ -36,21 +36,21 @@ fn one(rule: &str, ids: &[&str]) -> Vec<(String, Vec<String>)> {
 const NONE: Vec<(String, Vec<String>)> = Vec::new();
 
 #[test]
-fn actor_trails_threshold_and_weights_reach_the_component() {
+fn storylines_threshold_and_weights_reach_the_component() {
     // An IAM user creating an access key for another user (`requestParameters.userName` is
     // user0): one signal, 25 risk by default, a quarter of the default threshold.
     let key = || vec![record(0, "arn:aws:iam::1:user/eve", "CreateAccessKey")];
-    let rule = "aws.actor-trail.risk-threshold";
-    assert_eq!(findings("actor-trail", json!(null), key()), NONE);
-    assert_eq!(findings("actor-trail", json!({"threshold": 25}), key()), one(rule, &["e0"]));
-    assert_eq!(findings("actor-trail", json!({"threshold": 26}), key()), NONE);
+    let rule = "storyline.risk-threshold";
+    assert_eq!(findings("storyline", json!(null), key()), NONE);
+    assert_eq!(findings("storyline", json!({"threshold": 25}), key()), one(rule, &["e0"]));
+    assert_eq!(findings("storyline", json!({"threshold": 26}), key()), NONE);
     assert_eq!(
-        findings("actor-trail", json!({"weights": {"access_key_for_other_user": 100}}), key()),
+        findings("storyline", json!({"weights": {"access_key_for_other_user": 100}}), key()),
         one(rule, &["e0"])
     );
-    let text = refusal("actor-trail", json!({"threshold": 0}));
+    let text = refusal("storyline", json!({"threshold": 0}));
     assert!(
-        text.contains("refused its config: actor-trail config: threshold must be greater than 0"),
+        text.contains("refused its config: storyline config: threshold must be greater than 0"),
         "{text}"
     );
 }

@@ -30,7 +30,7 @@ fn scan(workers: &str) -> Vec<Value> {
     let data = support::workspace().join("examples/data");
     let mut command = Command::new(env!("CARGO_BIN_EXE_trailhound"));
     command.arg("scan").arg(&data).args(["--format", "json", "--workers", workers]);
-    for plugin in ["actor-trail", "s3-exposure", "iam-risk"] {
+    for plugin in ["storyline", "s3-exposure", "iam-risk"] {
         command.arg("--plugin").arg(support::component(plugin));
     }
     let output = command
@@ -88,10 +88,12 @@ pub fn assert_both_stories(findings: &[Value]) {
     let background: Vec<&Value> = findings.iter().filter(|f| !in_a_story(f)).collect();
     assert!(background.is_empty(), "background activity reported: {background:#?}");
 
-    let trail: Vec<&Value> =
-        findings.iter().filter(|f| rule(f) == "aws.actor-trail.risk-threshold").collect();
-    assert_eq!(trail.len(), 1, "the insider is reported once: {trail:#?}");
-    let trail = trail[0];
+    let trail: Vec<&Value> = findings.iter().filter(|f| rule(f) == "storyline.risk-threshold").collect();
+    let uids: BTreeSet<&str> = trail.iter().filter_map(|f| f["finding_info"]["uid"].as_str()).collect();
+    assert_eq!(uids.len(), 1, "the insider is one story, its revisions one finding: {trail:#?}");
+    let revision =
+        |f: &Value| f["evidences"][0]["data"]["revision"].as_str().and_then(|r| r.parse::<u32>().ok());
+    let trail = *trail.iter().max_by_key(|f| revision(f)).expect("the insider is reported");
     assert_eq!(trail["actor"]["user"]["uid"], INSIDER, "the trail is told about its origin");
     assert_eq!(trail["severity"], "Critical");
     let trail_events = related(trail);

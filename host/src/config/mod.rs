@@ -7,8 +7,8 @@
 //! type = "files"
 //! paths = ["data"]
 //! [[plugins]]
-//! name = "actor-trail"
-//! path = "plugins/actor-trail.wasm"
+//! name = "storyline"
+//! path = "plugins/storyline.wasm"
 //! config = { threshold = 60 }
 //! [[sinks]]
 //! type = "stdout"

@@ -82,7 +82,7 @@ pub fn to_json(detection: &Detection) -> Value {
 
 /// One readable line for a terminal, starting with [`severity_label`] padded to 8 columns:
 ///
-/// `HIGH      aws.iam.policy-version-changed  Default policy version changed — v3 of …  actor=arn:…  events=3  (plugin actor-trail)`
+/// `HIGH      aws.iam.policy-version-changed  Default policy version changed — v3 of …  actor=arn:…  events=3  (plugin storyline)`
 ///
 /// The title is left out when it is the rule id, the summary (a rule's rendered output)
 /// when there is none.

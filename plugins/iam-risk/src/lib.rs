@@ -30,7 +30,7 @@
 //! analysed. A policy document or request body that cannot be read is logged and counted
 //! (`policy_documents_unreadable`), never guessed at.
 //!
-//! Stateless: every finding proves itself with one event. `actor-trail` weighs the AWS
+//! Stateless: every finding proves itself with one event. `storyline` weighs the AWS
 //! signals together along an actor's path; this plugin reports them one by one, so a single
 //! strong signal is never missed when the rest of a story is not there.
 //!

@@ -93,7 +93,7 @@ Beyond AWS:
 10. 10:16–10:18 three `sts:AssumeRole` calls into `{ext}` fail with `AccessDenied`.
 11. 10:24 the SSM session is terminated.
 
-Expected: `actor-trail` reports `{insider}` once with the whole trail; `iam-risk`
+Expected: `storyline` reports `{insider}` as one story (one finding uid, a revision per batch that adds to it) with the whole trail; `iam-risk`
 reports steps 5, 6, 7, 8, 9 and 10 on their own.
 
 ## Story 2: a public bucket loses its encryption (marketing, 12:58–15:41)

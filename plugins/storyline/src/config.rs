@@ -1,6 +1,8 @@
-//! The detector's settings: signal weights, the reporting threshold, and the bounds on memory.
+//! The detector's settings: behavior weights, the reporting threshold, how fast risk fades,
+//! the resources called sensitive, and the bounds on memory. Every default is written here.
 
 use serde::Deserialize;
+use trailhound_sdk::Severity;
 
 /// Risk added by each signal. A weak signal alone never reaches the default threshold; an
 /// actor must combine several, which is what an intrusion looks like and routine work does not.
@@ -20,6 +22,54 @@ pub struct Weights {
     pub snapshot_shared_externally: u32,
     pub cross_account_assume: u32,
     pub cross_account_assume_denied: u32,
+    /// `failed_calls_min` denied calls within the recon window.
+    pub failed_calls: u32,
+    /// A permissions-management write on an identity service (IAM, GCP IAM, Azure
+    /// authorization, Kubernetes RBAC) that no stronger behavior covers.
+    pub iam_change: u32,
+    /// An access key or service-account key created for the caller itself.
+    pub access_key_created: u32,
+    /// A new policy version that is not made the default.
+    pub policy_version_created: u32,
+    /// An EC2 or RDS snapshot created: routine for backups, a first step for exfiltration.
+    pub snapshot_created: u32,
+    /// A Falco alert of a container escape (T1611, release_agent, privilege escalation).
+    pub container_escape: u32,
+    /// A shell in a container or on a host (Falco), a `pods/exec` in Kubernetes.
+    pub shell: u32,
+    /// A process reaching the instance metadata service for credentials (Falco).
+    pub metadata_credentials: u32,
+    /// Findings of other plugins, by severity.
+    pub findings: SeverityWeights,
+}
+
+/// Risk added by another plugin's finding of each severity.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeverityWeights {
+    pub info: u32,
+    pub low: u32,
+    pub medium: u32,
+    pub high: u32,
+    pub critical: u32,
+}
+
+impl Default for SeverityWeights {
+    fn default() -> Self {
+        SeverityWeights { info: 0, low: 5, medium: 10, high: 20, critical: 30 }
+    }
+}
+
+impl SeverityWeights {
+    pub fn of(&self, severity: Severity) -> u32 {
+        match severity {
+            Severity::Info => self.info,
+            Severity::Low => self.low,
+            Severity::Medium => self.medium,
+            Severity::High => self.high,
+            Severity::Critical => self.critical,
+        }
+    }
 }
 
 impl Default for Weights {
@@ -34,6 +84,15 @@ impl Default for Weights {
             snapshot_shared_externally: 35,
             cross_account_assume: 15,
             cross_account_assume_denied: 10,
+            failed_calls: 10,
+            iam_change: 10,
+            access_key_created: 10,
+            policy_version_created: 10,
+            snapshot_created: 5,
+            container_escape: 40,
+            shell: 20,
+            metadata_credentials: 15,
+            findings: SeverityWeights::default(),
         }
     }
 }
@@ -59,6 +118,14 @@ pub struct Config {
     pub recon_min_services: usize,
     /// Distinct regions with discovery calls that make multi-region discovery.
     pub multi_region_min: usize,
+    /// Denied calls within the recon window that make the failed-calls behavior.
+    pub failed_calls_min: usize,
+    /// Risk halves after this long without new risk (stream time), so a slow trail of weak
+    /// signals over weeks does not add up the way one afternoon of them does.
+    pub half_life_minutes: i64,
+    /// Resources the trail is measured against: patterns (`*` matches any run of
+    /// characters) over resource ids (ARNs, bucket names) and kinds (`AWS::RDS::DBSnapshot`).
+    pub sensitive: Vec<String>,
     /// A trail with no activity for this long (stream time) is forgotten.
     pub ttl_hours: i64,
     /// At most this many trails are kept; the least recently active one goes first.
@@ -77,6 +144,9 @@ impl Default for Config {
             recon_min_actions: 5,
             recon_min_services: 2,
             multi_region_min: 3,
+            failed_calls_min: 5,
+            half_life_minutes: 12 * 60,
+            sensitive: ["arn:aws:rds:*", "AWS::RDS::*"].map(String::from).to_vec(),
             ttl_hours: 24,
             // A trail is a few KiB at most (its lists are capped), so 5000 stay within ~20 MiB.
             max_trails: 5000,
@@ -94,18 +164,22 @@ impl Config {
             return Ok(Config::default());
         }
         let config: Config =
-            serde_json::from_value(value.clone()).map_err(|e| format!("actor-trail config: {e}"))?;
+            serde_json::from_value(value.clone()).map_err(|e| format!("storyline config: {e}"))?;
         for (name, n) in [
             ("threshold", config.threshold as usize),
             ("max_trails", config.max_trails),
             ("recon_min_actions", config.recon_min_actions),
+            ("failed_calls_min", config.failed_calls_min),
         ] {
             if n == 0 {
-                return Err(format!("actor-trail config: {name} must be greater than 0"));
+                return Err(format!("storyline config: {name} must be greater than 0"));
             }
         }
-        if config.ttl_hours <= 0 || config.recon_window_minutes <= 0 {
-            return Err("actor-trail config: ttl_hours and recon_window_minutes must be positive".into());
+        if config.ttl_hours <= 0 || config.recon_window_minutes <= 0 || config.half_life_minutes <= 0 {
+            return Err(
+                "storyline config: ttl_hours, recon_window_minutes and half_life_minutes must be positive"
+                    .into(),
+            );
         }
         Ok(config)
     }

@@ -1,15 +1,16 @@
-//! The bundled example data: the insider is reported once, with the whole trail; no one
-//! else is.
+//! The bundled example data: the insider is reported as one story (its revisions share one
+//! key), with the whole trail; no one else is.
 
-use actor_trail::{report::RULE_ID, ActorTrail};
 use story_fixtures::{load_for, Story, INSIDER_ARN};
+use storyline::{report::RULE_ID, Storyline};
+use trailhound_sdk::story::{REVISION, REVISION_OF};
 use trailhound_sdk::testing::Harness;
 use trailhound_sdk::Severity;
 
 #[test]
 fn reports_the_insider_and_nobody_else() {
-    let data = load_for::<ActorTrail>();
-    let mut harness = Harness::<ActorTrail>::new();
+    let data = load_for::<Storyline>();
+    let mut harness = Harness::<Storyline>::new();
     let mut findings = Vec::new();
     // Batches and ticks as the host makes them: 512 events, a tick per batch at stream time.
     let mut now = 0;
@@ -22,9 +23,13 @@ fn reports_the_insider_and_nobody_else() {
     if std::env::var_os("SHOW_FINDINGS").is_some() {
         eprintln!("{findings:#?}");
     }
-    assert_eq!(findings.len(), 1, "{findings:#?}");
-    let f = &findings[0];
-    assert_eq!(f.rule_id, RULE_ID);
+    assert!(!findings.is_empty());
+    for (i, f) in findings.iter().enumerate() {
+        assert_eq!(f.rule_id, RULE_ID);
+        assert_eq!(f.evidence_value(REVISION_OF), Some(INSIDER_ARN), "one story: {f:#?}");
+        assert_eq!(f.evidence_value(REVISION), Some((i + 1).to_string().as_str()), "revisions in order");
+    }
+    let f = findings.last().unwrap();
     assert_eq!(f.actor.as_deref(), Some(INSIDER_ARN));
     assert_eq!(f.severity, Severity::Critical);
     for id in &f.event_ids {

@@ -2,10 +2,11 @@
 //! state survives a reload and stays bounded. The harness runs no lineage stage: events of
 //! actors that are not their own origin carry the lineage the host would have traced.
 
-use actor_trail::trail::{Hop, ISSUED_CREDENTIALS};
-use actor_trail::{report::RULE_ID, signals, ActorTrail};
 use serde_json::json;
+use storyline::moves::ISSUED_CREDENTIALS;
+use storyline::{report::RULE_ID, signals, Storyline};
 use trailhound_sdk::model::Actor;
+use trailhound_sdk::story::{Hop, REVISION, REVISION_OF};
 use trailhound_sdk::testing::{Harness, TestEvent};
 use trailhound_sdk::Severity;
 
@@ -116,7 +117,7 @@ fn insider_story() -> Vec<TestEvent> {
 
 #[test]
 fn follows_the_insider_across_hops_and_reports_once() {
-    let mut harness = Harness::<ActorTrail>::new();
+    let mut harness = Harness::<Storyline>::new();
     let findings = harness.events(&insider_story());
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let f = &findings[0];
@@ -150,16 +151,26 @@ fn follows_the_insider_across_hops_and_reports_once() {
     assert!(hops[3].starts_with("instance role") && hops[3].contains("bastion-role"));
     assert!(hops[4].starts_with("sts:AssumeRole") && hops[4].contains("dev-admin/botocore-session-1"));
 
-    // More risk on an already reported trail does not repeat the finding.
+    assert_eq!((f.evidence_value(REVISION_OF), f.evidence_value(REVISION)), (Some(INSIDER), Some("1")));
+
+    // More risk on an already reported trail reports it again: the next revision of the
+    // same story, carrying the new step; nothing new, no report.
     let more = ev("later", 40, &dev(), "iam.amazonaws.com", "CreateAccessKey")
         .field(signals::USER_NAME, "another")
         .lineage(INSIDER, 3, Some(&bastion().id));
-    assert!(harness.events(&[more]).is_empty());
+    let again = harness.events(&[more]);
+    assert_eq!(again.len(), 1, "{again:#?}");
+    let story = again[0].story_of().unwrap().unwrap();
+    assert_eq!((story.key.as_str(), story.revision), (INSIDER, 2));
+    assert_eq!(story.steps.last().map(|s| s.event_ids.clone()), Some(vec!["later".to_string()]));
+    let routine =
+        ev("read", 41, &dev(), "s3.amazonaws.com", "GetObject").lineage(INSIDER, 3, Some(&bastion().id));
+    assert!(harness.events(&[routine]).is_empty(), "a routine call adds nothing to report");
 }
 
 #[test]
 fn routine_work_stays_below_the_threshold() {
-    let mut harness = Harness::<ActorTrail>::new();
+    let mut harness = Harness::<Storyline>::new();
     let auditor = session(ACCT, "secops-scanner", "nightly", "ASIASCAN");
     let audit = session("222222222222", "OrganizationAuditRole", "nightly", "ASIAAUDIT");
     let mut events = vec![assume(
@@ -217,12 +228,21 @@ fn routine_work_stays_below_the_threshold() {
         10 + 10 + 10 + 15,
         "burst, regions, permissions, cross-account"
     );
-    assert_eq!(trails[frank.id.as_str()].risk, 30, "three denied assumes count, the other seventeen do not");
+    let frank = &trails[frank.id.as_str()];
+    let count = |signal: signals::Signal| frank.scored.iter().filter(|s| s.signal == signal).count();
+    assert_eq!(
+        count(signals::Signal::CrossAccountAssumeDenied),
+        3,
+        "three denied assumes count, the others do not"
+    );
+    assert_eq!(count(signals::Signal::FailedCalls), 3, "as do three runs of five denied calls");
+    assert_eq!(count(signals::Signal::AccessKeyCreated), 1);
+    assert!(frank.risk < 100, "{}", frank.risk);
 }
 
 #[test]
 fn service_assumed_roles_are_not_hops() {
-    let mut harness = Harness::<ActorTrail>::new();
+    let mut harness = Harness::<Storyline>::new();
     let lambda = Actor {
         id: "lambda.amazonaws.com".into(),
         kind: "AWSService".into(),
@@ -248,21 +268,21 @@ fn service_assumed_roles_are_not_hops() {
 #[test]
 fn threshold_and_weights_are_configurable() {
     let config = json!({"threshold": 20, "weights": {"permission_discovery": 20}});
-    let mut harness = Harness::<ActorTrail>::with_config(config).unwrap();
+    let mut harness = Harness::<Storyline>::with_config(config).unwrap();
     let f =
         harness.events(&[ev("p", 0, &user("eve"), "iam.amazonaws.com", "GetAccountAuthorizationDetails")]);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].severity, Severity::High);
     assert_eq!(f[0].event_ids, vec!["p"]);
-    assert!(Harness::<ActorTrail>::with_config(json!({"threshold": 0})).is_err());
-    assert!(Harness::<ActorTrail>::with_config(json!({"wieghts": {}})).is_err());
+    assert!(Harness::<Storyline>::with_config(json!({"threshold": 0})).is_err());
+    assert!(Harness::<Storyline>::with_config(json!({"wieghts": {}})).is_err());
 }
 
 #[test]
 fn the_trail_survives_a_reload() {
     let story = insider_story();
     let (before, after) = story.split_at(9);
-    let mut harness = Harness::<ActorTrail>::new();
+    let mut harness = Harness::<Storyline>::new();
     assert!(harness.events(before).is_empty());
     harness.reload().unwrap();
     let findings = harness.events(after);
@@ -277,33 +297,33 @@ fn the_trail_survives_a_reload() {
 #[test]
 fn restore_refuses_foreign_bytes() {
     use trailhound_sdk::Detector;
-    let mut detector = ActorTrail::default();
-    assert!(detector.restore(b"not json").unwrap_err().contains("actor-trail snapshot"));
+    let mut detector = Storyline::default();
+    assert!(detector.restore(b"not json").unwrap_err().contains("storyline snapshot"));
     assert!(detector.restore(br#"{"version":99,"trails":{}}"#).unwrap_err().contains("version 99"));
     assert!(detector.restore(&[]).is_ok());
 }
 
 #[test]
-fn a_version_1_snapshot_keeps_its_trails_and_drops_its_links() {
+fn an_older_snapshot_starts_empty_and_says_so() {
     use trailhound_sdk::Detector;
-    let mut harness = Harness::<ActorTrail>::new();
+    let mut harness = Harness::<Storyline>::new();
     harness.events(&insider_story()[..9]);
     let current: serde_json::Value = serde_json::from_slice(&harness.detector().snapshot()).unwrap();
-    assert_eq!(current["version"], 2);
-    // Version 1 kept the detector's own links from issued keys and sessions to origins.
-    let mut old = current.clone();
-    old["version"] = json!(1);
-    old["links"] = json!({"key:ASIADEV": {"origin": INSIDER, "time": 0}});
-    let mut restored = ActorTrail::default();
-    restored.restore(old.to_string().as_bytes()).unwrap();
-    assert_eq!(restored.state().trails, harness.detector().state().trails);
-    assert_eq!(restored.snapshot(), harness.detector().snapshot(), "written back as version 2, no links");
+    assert_eq!(current["version"], 3);
+    // Version 2 kept trails of AWS hops only, without nodes, planes or revisions.
+    let old = json!({"version": 2, "trails": {INSIDER: {"origin": INSIDER, "hops": []}}});
+    let mut restored = Storyline::default();
+    restored.restore(&harness.detector().snapshot()).unwrap();
+    assert!(!restored.state().trails.is_empty());
+    let err = restored.restore(old.to_string().as_bytes()).unwrap_err();
+    assert!(err.contains("version 2") && err.contains("starting with no trails"), "{err}");
+    assert!(restored.state().trails.is_empty());
 }
 
 #[test]
 fn idle_trails_expire_and_memory_is_capped() {
     let story = insider_story();
-    let mut harness = Harness::<ActorTrail>::new();
+    let mut harness = Harness::<Storyline>::new();
     harness.events(&story[..10]);
     assert!(!harness.detector().state().trails.is_empty());
     // A day and a half of silence: the trail is forgotten.
@@ -315,7 +335,7 @@ fn idle_trails_expire_and_memory_is_capped() {
         story[10..].iter().cloned().map(|e| e.time(1_000 * MIN + 37 * 60 * MIN)).collect();
     assert!(harness.events(&late).is_empty());
 
-    let mut small = Harness::<ActorTrail>::with_config(json!({"max_trails": 2})).unwrap();
+    let mut small = Harness::<Storyline>::with_config(json!({"max_trails": 2})).unwrap();
     let users: Vec<TestEvent> = (0..5)
         .map(|i| ev(&format!("u{i}"), i, &user(&format!("u{i}")), "iam.amazonaws.com", "ListUsers"))
         .collect();
@@ -327,7 +347,7 @@ fn idle_trails_expire_and_memory_is_capped() {
         ["arn:aws:iam::111111111111:user/u3", "arn:aws:iam::111111111111:user/u4"],
         "the stalest go first"
     );
-    assert!(Harness::<ActorTrail>::with_config(json!({"max_links": 1})).is_err(), "the host keeps the links");
+    assert!(Harness::<Storyline>::with_config(json!({"max_links": 1})).is_err(), "the host keeps the links");
 }
 
 #[test]
@@ -335,7 +355,7 @@ fn a_trail_that_begins_with_a_session_starts_from_the_identity_that_obtained_its
     // Only the dev session's part of the story is on the trail (the rest expired, or came
     // before the detector ran): the host still names the insider as its origin, and the
     // bastion session as the one that obtained the dev session's key.
-    let mut harness = Harness::<ActorTrail>::with_config(json!({"threshold": 90})).unwrap();
+    let mut harness = Harness::<Storyline>::with_config(json!({"threshold": 90})).unwrap();
     let findings = harness.events(&insider_story()[10..]);
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let f = &findings[0];
@@ -353,16 +373,25 @@ fn a_trail_that_begins_with_a_session_starts_from_the_identity_that_obtained_its
             time: 1_000 * MIN + 18 * MIN,
         }]
     );
+    let kinds: Vec<(&str, &str)> = trail.nodes.iter().map(|n| (n.id.as_str(), n.kind.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (INSIDER, "principal"),
+            (dev().id.as_str(), "role-session"),
+            (bastion().id.as_str(), "role-session")
+        ]
+    );
     assert!(f.techniques.contains(&"T1550.001".to_string()));
 }
 
 #[test]
 fn a_snapshot_is_the_same_bytes_after_a_restore() {
     use trailhound_sdk::Detector;
-    let mut harness = Harness::<ActorTrail>::new();
+    let mut harness = Harness::<Storyline>::new();
     harness.events(&insider_story()[..9]);
     let bytes = harness.detector().snapshot();
-    let mut restored = ActorTrail::default();
+    let mut restored = Storyline::default();
     restored.restore(&bytes).unwrap();
     assert_eq!(restored.snapshot(), bytes, "snapshots are canonical: maps are written in key order");
     assert!(!harness.detector().state().trails.is_empty());
@@ -376,8 +405,8 @@ fn key_for_other_user() -> TestEvent {
 
 /// The event ids of each finding one fresh instance with `config` reports for `events`.
 fn fired(config: serde_json::Value, events: &[TestEvent]) -> Vec<Vec<String>> {
-    let mut harness = Harness::<ActorTrail>::with_config(config.clone())
-        .unwrap_or_else(|e| panic!("{config} refused: {e}"));
+    let mut harness =
+        Harness::<Storyline>::with_config(config.clone()).unwrap_or_else(|e| panic!("{config} refused: {e}"));
     harness.events(events).into_iter().map(|f| f.event_ids).collect()
 }
 
@@ -393,9 +422,19 @@ fn changing_the_threshold_or_a_weight_changes_what_fires() {
     assert_eq!(fired(json!({"threshold": 25, "weights": {"access_key_for_other_user": 24}}), &events), none);
 }
 
+/// The event ids of the first finding `config` reports when `events` come one per batch.
+fn first_fired(config: serde_json::Value, events: &[TestEvent]) -> Option<Vec<String>> {
+    let mut harness = Harness::<Storyline>::with_config(config).unwrap();
+    events
+        .iter()
+        .find_map(|e| harness.events(std::slice::from_ref(e)).into_iter().next())
+        .map(|f| f.event_ids)
+}
+
 #[test]
 fn changing_max_repeats_changes_how_far_a_retry_loop_counts() {
-    // Ten denied cross-account assumes, 10 risk each; the threshold is 30.
+    // Ten denied cross-account assumes, 10 risk each; the threshold is 30. Runs of failed
+    // calls weigh nothing here, to count the assumes alone.
     let frank = user("frank");
     let denied: Vec<TestEvent> = (0..10)
         .map(|i| {
@@ -404,11 +443,18 @@ fn changing_max_repeats_changes_how_far_a_retry_loop_counts() {
                 .error("AccessDenied")
         })
         .collect();
-    let ids = |n: usize| vec![(0..n).map(|i| format!("deny{i}")).collect::<Vec<_>>()];
-    assert_eq!(fired(json!({"threshold": 30}), &denied), ids(3), "the default max_repeats is 3");
-    assert_eq!(fired(json!({"threshold": 30, "max_repeats": 2}), &denied), Vec::<Vec<String>>::new());
-    assert_eq!(fired(json!({"threshold": 30, "max_repeats": 10}), &denied), ids(3));
-    assert_eq!(fired(json!({"threshold": 50, "max_repeats": 10}), &denied), ids(5));
+    let ids = |n: usize| Some((0..n).map(|i| format!("deny{i}")).collect::<Vec<_>>());
+    let config = |threshold: u32, repeats: Option<u32>| {
+        let mut c = json!({"threshold": threshold, "weights": {"failed_calls": 0}});
+        if let Some(n) = repeats {
+            c["max_repeats"] = json!(n);
+        }
+        c
+    };
+    assert_eq!(first_fired(config(30, None), &denied), ids(3), "the default max_repeats is 3");
+    assert_eq!(first_fired(config(30, Some(2)), &denied), None);
+    assert_eq!(first_fired(config(30, Some(10)), &denied), ids(3));
+    assert_eq!(first_fired(config(50, Some(10)), &denied), ids(5));
 }
 
 #[test]
@@ -425,7 +471,7 @@ fn changing_trusted_accounts_changes_whether_a_share_is_foreign() {
 
 #[test]
 fn a_reload_keeps_the_config() {
-    let mut harness = Harness::<ActorTrail>::with_config(json!({"threshold": 25})).unwrap();
+    let mut harness = Harness::<Storyline>::with_config(json!({"threshold": 25})).unwrap();
     harness.reload().unwrap();
     let findings = harness.events(&[key_for_other_user()]);
     assert_eq!(findings.iter().map(|f| f.event_ids.clone()).collect::<Vec<_>>(), [vec!["key".to_string()]]);

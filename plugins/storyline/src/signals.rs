@@ -1,11 +1,14 @@
-//! What one event says about its actor: the move it makes to a new identity (credentials
-//! issued, a shell on an instance) and the single-event risk signals it carries. Where the
-//! actor's trail began is the host's to trace (`event.lineage()`); window-based signals
-//! (reconnaissance bursts) need the trail and live in [`crate::trail`].
+//! What one cloud or Kubernetes event says about its actor: the move it makes to a new
+//! identity (credentials issued, a shell on an instance) and the single-event behaviors it
+//! carries. Where the actor's trail began is the host's to trace (`event.lineage()`);
+//! window-based behaviors (reconnaissance bursts, runs of failed calls) need the trail and
+//! live in [`crate::trail`]; Falco alerts and other plugins' findings are read in
+//! [`crate::alerts`].
 
 use serde::{Deserialize, Serialize};
 use trailhound_sdk::aws::arn_account;
-use trailhound_sdk::Event;
+use trailhound_sdk::model::AccessLevel;
+use trailhound_sdk::{Event, Severity};
 
 use crate::config::{Config, Weights};
 
@@ -51,6 +54,16 @@ pub enum Signal {
     SnapshotSharedExternally,
     CrossAccountAssume,
     CrossAccountAssumeDenied,
+    FailedCalls,
+    IamChange,
+    AccessKeyCreated,
+    PolicyVersionCreated,
+    SnapshotCreated,
+    ContainerEscape,
+    Shell,
+    MetadataCredentials,
+    /// Another plugin's finding; its label, severity and techniques are the finding's.
+    Finding,
 }
 
 impl Signal {
@@ -65,6 +78,16 @@ impl Signal {
             Signal::SnapshotSharedExternally => w.snapshot_shared_externally,
             Signal::CrossAccountAssume => w.cross_account_assume,
             Signal::CrossAccountAssumeDenied => w.cross_account_assume_denied,
+            Signal::FailedCalls => w.failed_calls,
+            Signal::IamChange => w.iam_change,
+            Signal::AccessKeyCreated => w.access_key_created,
+            Signal::PolicyVersionCreated => w.policy_version_created,
+            Signal::SnapshotCreated => w.snapshot_created,
+            Signal::ContainerEscape => w.container_escape,
+            Signal::Shell => w.shell,
+            Signal::MetadataCredentials => w.metadata_credentials,
+            // Weighed by the finding's severity, see `SeverityWeights`.
+            Signal::Finding => 0,
         }
     }
 
@@ -73,12 +96,29 @@ impl Signal {
         matches!(self, Signal::ReconBurst | Signal::MultiRegionDiscovery | Signal::PermissionDiscovery)
     }
 
-    /// Strong signals change something or move data; the rest only look around or knock.
+    /// Strong signals change something, move data or break out; the rest only look around or knock.
     pub fn strong(self) -> bool {
         matches!(
             self,
-            Signal::PolicyDefaultVersion | Signal::AccessKeyForOtherUser | Signal::SnapshotSharedExternally
+            Signal::PolicyDefaultVersion
+                | Signal::AccessKeyForOtherUser
+                | Signal::SnapshotSharedExternally
+                | Signal::ContainerEscape
         )
+    }
+
+    /// How bad the behavior is on its own, for the story's steps.
+    pub fn severity(self) -> Severity {
+        if self.strong() {
+            return Severity::High;
+        }
+        match self {
+            Signal::UnguardedAssume
+            | Signal::CrossAccountAssume
+            | Signal::Shell
+            | Signal::MetadataCredentials => Severity::Medium,
+            _ => Severity::Low,
+        }
     }
 
     pub fn label(self) -> &'static str {
@@ -92,6 +132,15 @@ impl Signal {
             Signal::SnapshotSharedExternally => "snapshot shared with a foreign account",
             Signal::CrossAccountAssume => "cross-account role assumed",
             Signal::CrossAccountAssumeDenied => "cross-account AssumeRole denied",
+            Signal::FailedCalls => "repeated denied calls",
+            Signal::IamChange => "permissions changed",
+            Signal::AccessKeyCreated => "access key created",
+            Signal::PolicyVersionCreated => "IAM policy version created",
+            Signal::SnapshotCreated => "snapshot created",
+            Signal::ContainerEscape => "container escape",
+            Signal::Shell => "shell",
+            Signal::MetadataCredentials => "instance metadata credentials read",
+            Signal::Finding => "finding of another plugin",
         }
     }
 
@@ -106,6 +155,16 @@ impl Signal {
             Signal::SnapshotSharedExternally => &["T1537"],
             Signal::CrossAccountAssume => &["T1550.001", "T1078.004"],
             Signal::CrossAccountAssumeDenied => &["T1078.004"],
+            Signal::FailedCalls => &["T1580"],
+            Signal::IamChange => &["T1098"],
+            Signal::AccessKeyCreated => &["T1098.001"],
+            Signal::PolicyVersionCreated => &["T1098.003"],
+            Signal::SnapshotCreated => &["T1578.001"],
+            Signal::ContainerEscape => &["T1611"],
+            Signal::Shell => &["T1059.004"],
+            Signal::MetadataCredentials => &["T1552.005"],
+            // The finding's own techniques.
+            Signal::Finding => &[],
         }
     }
 }
@@ -185,7 +244,7 @@ pub fn single(event: &Event, config: &Config) -> Vec<Signal> {
     match event.action() {
         "AssumeRole" => {
             let role = event.field(ROLE_ARN).unwrap_or_default();
-            let cross = arn_account(role).is_some_and(|a| a != event.actor().account());
+            let cross = is_cross_account(event, role);
             if event.success() {
                 let guarded = event.field(EXTERNAL_ID).is_some()
                     || event.field(MFA_SERIAL).is_some()
@@ -196,7 +255,7 @@ pub fn single(event: &Event, config: &Config) -> Vec<Signal> {
                 if cross {
                     out.push(Signal::CrossAccountAssume);
                 }
-            } else if cross && event.denied() {
+            } else if denied_cross_account_assume(event) {
                 out.push(Signal::CrossAccountAssumeDenied);
             }
         }
@@ -205,14 +264,22 @@ pub fn single(event: &Event, config: &Config) -> Vec<Signal> {
         "CreatePolicyVersion" if event.field(SET_AS_DEFAULT) == Some("true") => {
             out.push(Signal::PolicyDefaultVersion)
         }
+        "CreatePolicyVersion" => out.push(Signal::PolicyVersionCreated),
         "CreateAccessKey" => {
             let target = event.field(USER_NAME);
             let own =
                 event.actor().kind() == "IAMUser" && target.is_none_or(|t| Some(t) == event.actor().name());
-            if target.is_some() && !own {
-                out.push(Signal::AccessKeyForOtherUser);
-            }
+            out.push(if target.is_some() && !own {
+                Signal::AccessKeyForOtherUser
+            } else {
+                Signal::AccessKeyCreated
+            });
         }
+        "google.iam.admin.v1.CreateServiceAccountKey" => out.push(Signal::AccessKeyCreated),
+        "CreateSnapshot" | "CreateSnapshots" | "CreateDBSnapshot" | "CreateDBClusterSnapshot" => {
+            out.push(Signal::SnapshotCreated)
+        }
+        "create pods/exec" => out.push(Signal::Shell),
         "ModifySnapshotAttribute" | "ModifyDBSnapshotAttribute" | "ModifyDBClusterSnapshotAttribute"
             if shared_with(event).iter().any(|a| a == "all" || config.is_foreign(a, event.account())) =>
         {
@@ -220,7 +287,38 @@ pub fn single(event: &Event, config: &Config) -> Vec<Signal> {
         }
         _ => {}
     }
+    if out.is_empty() && event.success() && is_iam_change(event) {
+        out.push(Signal::IamChange);
+    }
     out
+}
+
+fn is_cross_account(event: &Event, role: &str) -> bool {
+    arn_account(role).is_some_and(|a| a != event.actor().account())
+}
+
+/// An AssumeRole into another account that was denied: knocking on a foreign door.
+pub fn denied_cross_account_assume(event: &Event) -> bool {
+    event.action() == "AssumeRole"
+        && !event.success()
+        && event.denied()
+        && event.field(ROLE_ARN).is_some_and(|role| is_cross_account(event, role))
+}
+
+/// Services whose permissions-management writes change who may do what.
+const IDENTITY_SERVICES: [&str; 5] = [
+    "iam.amazonaws.com",
+    "iam.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "Microsoft.Authorization",
+    "rbac.authorization.k8s.io",
+];
+
+/// A write to a policy, role, user or binding: Permissions-management access on an identity
+/// service (a `SetIamPolicy` on a project counts: that is where GCP keeps its bindings).
+pub fn is_iam_change(event: &Event) -> bool {
+    event.access_level() == Some(AccessLevel::PermissionsManagement)
+        && (IDENTITY_SERVICES.contains(&event.service()) || event.action().ends_with("SetIamPolicy"))
 }
 
 /// Accounts (or `all`) a snapshot-attribute change adds: EC2's `createVolumePermission.add`
