@@ -4,6 +4,7 @@ mod support;
 
 mod cache;
 mod cli;
+mod composite;
 mod config;
 mod contract;
 mod engine;
