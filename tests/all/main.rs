@@ -32,4 +32,5 @@ mod service;
 mod sinks;
 mod sources;
 mod stories;
+mod story;
 mod synth;
