@@ -11,7 +11,7 @@ use super::markup::{escape, shorten, timestamp};
 use super::palette::{colours, Colours, QUIET};
 
 /// Characters of a node's label and kind line inside its box.
-const NODE_LABEL_CHARS: usize = 22;
+const NODE_LABEL_CHARS: usize = 19;
 const NODE_KIND_CHARS: usize = 26;
 
 /// The graph of `story`; `id` tells this page's graphs apart (their arrowhead markers).
