@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the toolchains that build trailhound's guest plugins, idempotently.
+# Installs the toolchains that build trailhound's guest plugins, and the browser its picture
+# test uses, idempotently.
 #
-#   scripts/setup.sh [guest-rust|python|all]     (default: all)
+#   scripts/setup.sh [guest-rust|python|chromium|all]     (default: all)
 #
 # guest-rust: a Rust compiler that can target wasm32. When rustup already has a wasm
 #             target nothing is installed; otherwise Debian's rustc-web, cargo-web,
@@ -9,6 +10,8 @@
 #             workspace's rust-version, and std is built for wasm with -Zbuild-std
 #             (see DESIGN.md, "Building guest plugins ...").
 # python:     componentize-py, pinned, through `python3 -m pip`.
+# chromium:   Debian's chromium, the real browser the test of `trailhound story` takes a
+#             headless screenshot with, and a font for its text.
 #
 # It never prompts (CI runs it as root with no stdin) and returns quickly when
 # everything is already there. `trailhound plugin build` runs it by itself when a
@@ -136,19 +139,38 @@ setup_python() {
     [ "$have" = "$COMPONENTIZE_PY_VERSION" ] || die "componentize-py $COMPONENTIZE_PY_VERSION not importable by python3 after install"
 }
 
+# Debian's browser and a font for its text: a headless page without fonts draws no text.
+CHROMIUM_PACKAGES=(chromium fonts-dejavu-core)
+
+setup_chromium() {
+    local wanted=() pkg
+    for pkg in "${CHROMIUM_PACKAGES[@]}"; do
+        deb_installed "$pkg" || wanted+=("$pkg")
+    done
+    if [ "${#wanted[@]}" -eq 0 ]; then
+        say "chromium already installed"
+        return 0
+    fi
+    say "installing ${wanted[*]} for the headless screenshot test of \`trailhound story\`"
+    apt_install "${wanted[@]}"
+    command -v chromium >/dev/null 2>&1 || die "chromium missing after install"
+}
+
 main() {
     local what="${1:-all}"
     case "$what" in
         guest-rust) setup_guest_rust ;;
         python) setup_python ;;
+        chromium) setup_chromium ;;
         all)
             setup_guest_rust
             setup_python
+            setup_chromium
             ;;
         -h | --help)
-            sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
             ;;
-        *) die "unknown subcommand '$what' (expected guest-rust, python or all)" ;;
+        *) die "unknown subcommand '$what' (expected guest-rust, python, chromium or all)" ;;
     esac
 }
 

@@ -7,6 +7,7 @@
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
 //! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
 //! [`build`] turns plugin sources into components; [`pack`] is the bundled first-party pack. [`text`] makes outside text safe to print.
+//! [`story`] draws storyline and composite findings as a page an analyst can read.
 //! [`plugin_cases`] is the YAML of `plugin test`; [`invariants`] are the properties the
 //! fuzz targets check.
 
@@ -27,4 +28,5 @@ pub mod projection;
 pub mod record;
 pub mod sinks;
 pub mod sources;
+pub mod story;
 pub mod text;

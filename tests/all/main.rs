@@ -35,5 +35,6 @@ mod sinks;
 mod sources;
 mod state;
 mod stories;
+mod story;
 mod storyline;
 mod synth;

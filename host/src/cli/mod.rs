@@ -8,6 +8,7 @@ mod plugin_test;
 mod progress;
 mod run;
 mod scan;
+mod story;
 mod summary;
 mod validate;
 
@@ -40,6 +41,9 @@ enum Command {
     },
     /// Check a config file; errors name the line and column.
     Validate { config: PathBuf },
+    /// Draw the storylines and composite alerts in a file of findings as one HTML page (an
+    /// SVG graph of the trail across planes, the steps in time order, severity by colour).
+    Story(story::Args),
     /// Generate seeded synthetic CloudTrail (S3 layout or JSON lines) for benchmarks and tests.
     Generate(generate::Args),
     /// Build and test plugins.
@@ -64,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Run { config } => run::run(&config),
         Command::Validate { config } => validate::run(&config),
+        Command::Story(args) => story::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args),

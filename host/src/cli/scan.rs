@@ -45,6 +45,10 @@ pub struct Args {
     /// Also append findings as OCSF JSON lines to this file.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Also draw the run's storylines and composite alerts into this HTML page (as
+    /// `trailhound story` draws a file of findings).
+    #[arg(long, value_name = "FILE.html")]
+    story: Option<PathBuf>,
     // The help of each engine flag states its default and range from the one place they are
     // written (`EngineSettings::default`, in the config's units, and `ranges`).
     #[arg(long, help = help("Worker threads", "all cores", ranges::WORKERS),
@@ -130,6 +134,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.output {
         sinks.push(Box::new(trailhound::sinks::file::FileSink::open(path)?));
     }
+    let stories = args.story.as_ref().map(|_| trailhound::story::sink::StorySink::new());
+    if let Some(stories) = &stories {
+        sinks.push(Box::new(stories.clone()));
+    }
 
     let bar = progress::events_spinner();
     let reading = Reading { limits: Limits::default(), source_type: args.source_type };
@@ -148,6 +156,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let text = format!("{:#}\n", summary::json(&summary));
         std::fs::write(path, text)
             .with_context(|| format!("cannot write the summary to {}", printable_path(path)))?;
+    }
+    if let (Some(stories), Some(path)) = (&stories, &args.story) {
+        super::story::write_run(&stories.stories(), path)?;
     }
     Ok(summary::exit_code(&summary))
 }
