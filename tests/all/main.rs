@@ -9,6 +9,7 @@ mod contract;
 mod engine;
 mod enrich;
 mod example_data;
+mod example_escape;
 mod fuzz;
 mod hardening;
 mod iam_risk;
