@@ -10,6 +10,7 @@ mod contract;
 mod engine;
 mod enrich;
 mod example_data;
+mod example_escape;
 mod feedback;
 mod fuzz;
 mod hardening;

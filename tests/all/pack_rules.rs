@@ -288,8 +288,10 @@ fn the_pack_reports_the_example_data_stories() {
 
     const INSIDER: [&str; 4] =
         ["m.hollis", "/i-0a4f19c2d7e3b5816", "/botocore-session-1793784262", "/botocore-session-1793786118"];
-    // Story 2's exposer; story 3's contractor, and the service account it impersonated.
-    const STORIES: [&str; 3] = ["user/k.brennan", "r.vance", "analytics-exporter@"];
+    // Story 2's exposer; story 3's contractor, and the service account it impersonated; story
+    // 4's node role session (its key stolen) and the privileged role's session it opened.
+    const STORIES: [&str; 5] =
+        ["user/k.brennan", "r.vance", "analytics-exporter@", "/i-05e9c1d4a7b3f2608", "/orders-db-migrate"];
     let in_a_story = |actor: &str| INSIDER.iter().chain(STORIES.iter()).any(|who| actor.contains(who));
     for (rule, who) in [
         ("aws.ssm.session-started", "m.hollis"),
@@ -308,6 +310,9 @@ fn the_pack_reports_the_example_data_stories() {
         ("k8s.pod.host-namespace-shared", "r.vance"),
         ("k8s.pod.sensitive-host-path-mounted", "r.vance"),
         ("k8s.pod.exec", "r.vance"),
+        ("aws.ec2.instance-credentials-used-outside", "/i-05e9c1d4a7b3f2608"),
+        ("aws.cis.unauthorized-api-call", "/i-05e9c1d4a7b3f2608"),
+        ("aws.rds.snapshot-shared", "/orders-db-migrate"),
     ] {
         let actors =
             by_rule.get(rule).unwrap_or_else(|| panic!("{rule} reported nothing on the example data"));

@@ -1,8 +1,8 @@
 //! Tests: the bundled example data through the real host and the first-party plugins, as
 //! README command 1 runs it. Both CloudTrail stories must come out — the insider followed
 //! across hosts, roles and accounts, and the public bucket that lost its encryption — and the
-//! contractor's grants on GCP and Azure, and nobody from the background activity may be
-//! reported.
+//! contractor's grants on GCP and Azure, and story 4's privileged assume and snapshot share
+//! with the escaped node's key, and nobody from the background activity may be reported.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -25,6 +25,9 @@ const INSIDER_SESSIONS: [&str; 4] = [
     "botocore-session-1793784262",
     "botocore-session-1793786118",
 ];
+/// Story 4: the orders node's instance role session, then the privileged role's session.
+const NODE_SESSION: &str = "arn:aws:sts::738219460512:assumed-role/eks-node-role/i-05e9c1d4a7b3f2608";
+const DBA_SESSION: &str = "arn:aws:sts::738219460512:assumed-role/prod-dba-admin/orders-db-migrate";
 
 fn scan(workers: &str) -> Vec<Value> {
     let data = support::workspace().join("examples/data");
@@ -80,7 +83,7 @@ fn event_id(action: &str, needle: &str) -> String {
 
 fn in_a_story(finding: &Value) -> bool {
     let actor = finding["actor"]["user"]["uid"].as_str().unwrap_or_default();
-    [INSIDER, EXPOSER, CONTRACTOR, EXPORTER].contains(&actor)
+    [INSIDER, EXPOSER, CONTRACTOR, EXPORTER, NODE_SESSION, DBA_SESSION].contains(&actor)
         || INSIDER_SESSIONS.iter().any(|s| actor.ends_with(&format!("/{s}")))
 }
 
@@ -137,6 +140,25 @@ pub fn assert_both_stories(findings: &[Value]) {
         ]),
         "story 3: the guest made Owner, allUsers granted on the exports bucket"
     );
+
+    let escape: BTreeSet<(&str, &str)> = findings
+        .iter()
+        .map(|f| (rule(f), f["actor"]["user"]["uid"].as_str().unwrap_or_default()))
+        .filter(|(_, actor)| [NODE_SESSION, DBA_SESSION].contains(actor))
+        .collect();
+    assert_eq!(
+        escape,
+        BTreeSet::from([
+            ("aws.ec2.snapshot-shared-externally", DBA_SESSION),
+            ("aws.sts.privileged-role-assumed-without-mfa", NODE_SESSION)
+        ]),
+        "story 4: the node's key assumes prod-dba-admin, whose key shares the orders snapshot"
+    );
+    let share = findings.iter().find(|f| {
+        rule(f) == "aws.ec2.snapshot-shared-externally" && f["actor"]["user"]["uid"] == DBA_SESSION
+    });
+    let shared = event_id("ModifyDBSnapshotAttribute", "orders-prod-2026-11-03-export");
+    assert!(share.is_some_and(|f| related(f).contains(&shared)), "the share's event proves it");
 }
 
 #[test]

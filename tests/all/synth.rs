@@ -223,7 +223,7 @@ fn the_bundled_example_data_is_what_the_generator_writes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("data");
     let summary = synth::example::write_example(&out).unwrap();
-    assert_eq!((summary.records, summary.other_records), (599, 508), "CloudTrail, and the other planes");
+    assert_eq!((summary.records, summary.other_records), (662, 527), "CloudTrail, and the other planes");
     let bundled = crate::support::workspace().join("examples/data");
     let files = |root: &Path| {
         let mut files = Vec::new();

@@ -468,10 +468,10 @@ fn production(day: &mut Day) {
     }
     for t in day.spread((0, 30), (23, 30), 8) {
         let clock = super::day::ts(t);
-        let snapshot = format!("rds:orders-prod-2026-11-03-{}-{}", &clock[11..13], &clock[14..16]);
+        let snapshot = format!("rds:{ORDERS_DB}-2026-11-03-{}-{}", &clock[11..13], &clock[14..16]);
         Call::new(&service("rds.amazonaws.com"), t, "rds.amazonaws.com", "CreateDBSnapshot")
             .recipient(PROD)
-            .request(json!({ "dBSnapshotIdentifier": snapshot, "dBInstanceIdentifier": "orders-prod" }))
+            .request(json!({ "dBSnapshotIdentifier": snapshot, "dBInstanceIdentifier": ORDERS_DB }))
             .emit(day);
     }
     let config_role =

