@@ -158,7 +158,8 @@ fn sigma_flag_adds_the_sigma_plugin_with_sigmahq_rules_to_the_pack() {
     let out = trailhound(&["scan", "examples/data", "--sigma", rules.to_str().unwrap(), "--format", "json"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains(", sigma ready"), "{stderr}");
+    let ready = stderr.lines().find(|l| l.contains(" ready in ")).unwrap_or_default();
+    assert!(ready.contains(" sigma,"), "{stderr}");
     let findings = json_lines(&out);
     let sigma: Vec<&Value> = findings.iter().filter(|f| plugin_of(f) == pack::SIGMA_PLUGIN).collect();
     assert!(!sigma.is_empty(), "SigmaHQ's CloudTrail rules find something in the example stories");

@@ -5,9 +5,9 @@
 //!
 //! The story, built from the record shapes of the CloudTrail documentation: an IAM user
 //! assumes a privileged role without MFA, and with the role's temporary key maps the account
-//! across regions and makes a policy version the default (first log); then creates an access
-//! key for another user and shares an EBS snapshot with a foreign account (second log). The
-//! actor-trail only crosses its threshold in the second log, with events of the first.
+//! across regions, makes a policy version the default and creates an access key for another
+//! user (first log); then shares an EBS snapshot with a foreign account (second log). The
+//! second log alone is no story; with the state of the first it is the trail's last revision.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ const ROLE: &str = "arn:aws:iam::111122223333:role/ops-admin";
 const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/ops-admin/alice-session";
 /// The temporary key AssumeRole hands out.
 const SESSION_KEY: &str = "ASIAEXAMPLESESSION01";
-const TRAIL_RULE: &str = "aws.actor-trail.risk-threshold";
+const TRAIL_RULE: &str = "storyline.risk-threshold";
 
 fn user() -> Value {
     json!({"type": "IAMUser", "principalId": "AIDAEXAMPLEALICE", "arn": USER, "accountId": ACCOUNT,
@@ -117,8 +117,6 @@ fn story() -> (Vec<Value>, Vec<Value>) {
             json!({"policyArn": "arn:aws:iam::111122223333:policy/deploy-permissions", "versionId": "v3"}),
             none.clone(),
         ),
-    ];
-    let second = vec![
         call(
             20,
             session(),
@@ -129,17 +127,17 @@ fn story() -> (Vec<Value>, Vec<Value>) {
             json!({"accessKey": {"userName": "bob", "accessKeyId": "AKIAEXAMPLEBOB000001", "status": "Active",
                                  "createDate": "Mar 2, 2026, 10:20:00 AM"}}),
         ),
-        call(
-            25,
-            session(),
-            "ec2.amazonaws.com",
-            "ModifySnapshotAttribute",
-            "us-east-1",
-            json!({"snapshotId": "snap-0a1b2c3d4e5f60718", "attributeType": "CREATE_VOLUME_PERMISSION",
-                   "createVolumePermission": {"add": {"items": [{"userId": FOREIGN}]}}}),
-            json!({"_return": true}),
-        ),
     ];
+    let second = vec![call(
+        25,
+        session(),
+        "ec2.amazonaws.com",
+        "ModifySnapshotAttribute",
+        "us-east-1",
+        json!({"snapshotId": "snap-0a1b2c3d4e5f60718", "attributeType": "CREATE_VOLUME_PERMISSION",
+                   "createVolumePermission": {"add": {"items": [{"userId": FOREIGN}]}}}),
+        json!({"_return": true}),
+    )];
     (first, second)
 }
 
@@ -160,11 +158,11 @@ struct Scan {
     stderr: String,
 }
 
-/// `trailhound scan INPUTS --format json` with actor-trail and iam-risk, and `args`.
+/// `trailhound scan INPUTS --format json` with storyline and iam-risk, and `args`.
 fn scan(inputs: &[&Path], args: &[&str]) -> Scan {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trailhound"));
     command.arg("scan").args(inputs).args(["--format", "json"]).args(args);
-    for plugin in ["actor-trail", "iam-risk"] {
+    for plugin in ["storyline", "iam-risk"] {
         command.arg("--plugin").arg(support::component(plugin));
     }
     let output = command
@@ -180,27 +178,32 @@ fn scan(inputs: &[&Path], args: &[&str]) -> Scan {
     Scan { findings, stderr }
 }
 
-/// What must be the same: each finding's uid, rule and proving events.
+/// What must be the same: each finding's uid, rule and proving events, as its last revision
+/// has them (how many revisions a story gets in between depends on where batches end).
 fn essence(findings: &[Value]) -> BTreeSet<(String, String, Vec<String>)> {
-    findings
-        .iter()
-        .map(|f| {
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-            let mut events: Vec<String> = f["finding_info"]["related_events"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| text(&e["uid"]))
-                .collect();
-            events.sort();
-            (text(&f["finding_info"]["uid"]), text(&f["finding_info"]["analytic"]["uid"]), events)
-        })
-        .collect()
+    let mut last: std::collections::BTreeMap<String, (String, Vec<String>)> = Default::default();
+    for f in findings {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let mut events: Vec<String> = f["finding_info"]["related_events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| text(&e["uid"]))
+            .collect();
+        events.sort();
+        let rule = text(&f["finding_info"]["analytic"]["uid"]);
+        let entry = last.entry(text(&f["finding_info"]["uid"])).or_insert_with(|| (rule, Vec::new()));
+        if events.len() >= entry.1.len() {
+            entry.1 = events;
+        }
+    }
+    last.into_iter().map(|(uid, (rule, events))| (uid, rule, events)).collect()
 }
 
 fn trail_events(findings: &[Value]) -> Option<usize> {
-    let trail = findings.iter().find(|f| f["finding_info"]["analytic"]["uid"] == TRAIL_RULE)?;
-    trail["finding_info"]["related_events"].as_array().map(Vec::len)
+    // The trail's last revision cites the most.
+    let trails = findings.iter().filter(|f| f["finding_info"]["analytic"]["uid"] == TRAIL_RULE);
+    trails.filter_map(|f| f["finding_info"]["related_events"].as_array().map(Vec::len)).max()
 }
 
 #[test]
@@ -223,7 +226,7 @@ fn a_story_over_two_scans_with_a_state_folder_gives_the_findings_of_one_scan() {
         assert!(before.stderr.contains("nothing restored"), "{}", before.stderr);
         let after = scan(&[&second], &["--workers", workers, "--state", state_arg]);
         assert!(after.stderr.contains("state: restored from"), "{}", after.stderr);
-        assert!(after.stderr.contains("state: plugins restored: actor-trail"), "{}", after.stderr);
+        assert!(after.stderr.contains("state: plugins restored: storyline"), "{}", after.stderr);
         let resumed: Vec<Value> = before.findings.into_iter().chain(after.findings).collect();
         assert_eq!(essence(&resumed), essence(&whole.findings), "with {workers} worker(s)");
 
@@ -266,7 +269,7 @@ fn state_files_are_whole(state: &Path, workers: usize) {
         }
     }
     // iam-risk keeps no state, so it has none to save.
-    assert_eq!(plugins, BTreeSet::from(["actor-trail".to_string()]));
+    assert_eq!(plugins, BTreeSet::from(["storyline".to_string()]));
     assert_eq!(
         std::fs::read_dir(state).unwrap().count(),
         1 + workers,
@@ -281,13 +284,13 @@ fn a_corrupt_state_file_is_refused_and_the_plugin_starts_empty() {
     let state = dir.path().join("state");
     let state_arg = state.to_str().unwrap();
     scan(&[&first], &["--workers", "1", "--state", state_arg]);
-    let snapshot = state.join("worker-0/plugin-actor-trail.state");
+    let snapshot = state.join("worker-0/plugin-storyline.state");
     let whole = std::fs::read(&snapshot).unwrap();
     std::fs::write(&snapshot, &whole[..whole.len() / 2]).unwrap();
 
     let after = scan(&[&second], &["--workers", "1", "--state", state_arg]);
-    assert!(after.stderr.contains("plugin-actor-trail.state is corrupt"), "{}", after.stderr);
-    assert!(after.stderr.contains("plugin actor-trail started empty on 1 worker(s)"), "{}", after.stderr);
+    assert!(after.stderr.contains("plugin-storyline.state is corrupt"), "{}", after.stderr);
+    assert!(after.stderr.contains("plugin storyline started empty on 1 worker(s)"), "{}", after.stderr);
     assert!(!after.stderr.contains("plugins restored"), "{}", after.stderr);
     assert_eq!(trail_events(&after.findings), None, "the trail was lost with its state");
     assert!(file::read(&snapshot).unwrap().is_some(), "the run saved a whole snapshot again");
@@ -308,7 +311,7 @@ fn state_saved_with_another_worker_count_is_refused_with_the_count_that_fits() {
         after.stderr
     );
     assert!(after.stderr.contains("nothing restored"), "{}", after.stderr);
-    assert!(after.stderr.contains("plugin actor-trail started empty on 1 worker(s)"), "{}", after.stderr);
+    assert!(after.stderr.contains("plugin storyline started empty on 1 worker(s)"), "{}", after.stderr);
     assert_eq!(trail_events(&after.findings), None);
     assert_eq!(file::read(&state.join("engine.state")).unwrap().unwrap().0.workers, 2, "saved anew for two");
 }
@@ -322,7 +325,7 @@ fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason_in_
     scan(&[&first], &["--workers", "1", "--state", state_arg]);
     // A whole file, as an older build of the plugin might have left it: the host accepts it,
     // the plugin does not.
-    let snapshot = state.join("worker-0/plugin-actor-trail.state");
+    let snapshot = state.join("worker-0/plugin-storyline.state");
     let (header, _) = file::read(&snapshot).unwrap().unwrap();
     file::write(&snapshot, header, br#"{"version": 99, "trails": {}}"#).unwrap();
 
@@ -330,15 +333,15 @@ fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason_in_
     let summary_arg = summary.to_str().unwrap();
     let after = scan(&[&second], &["--workers", "1", "--state", state_arg, "--summary-json", summary_arg]);
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    assert_eq!(summary["state"]["restored_from"], "2026-03-02T10:08:00Z", "{summary:#}");
-    let trail = summary["plugins"].as_array().unwrap().iter().find(|p| p["name"] == "actor-trail").unwrap();
+    assert_eq!(summary["state"]["restored_from"], "2026-03-02T10:20:00Z", "{summary:#}");
+    let trail = summary["plugins"].as_array().unwrap().iter().find(|p| p["name"] == "storyline").unwrap();
     assert_eq!(trail["state"]["started_empty"], 1, "{summary:#}");
     assert!(trail["state"]["why_empty"].as_str().unwrap().contains("version 99"), "{summary:#}");
     assert!(after.stderr.contains("state: restored from"), "{}", after.stderr);
     assert!(
         after
             .stderr
-            .contains("plugin actor-trail started empty on 1 worker(s): actor-trail snapshot has version 99"),
+            .contains("plugin storyline started empty on 1 worker(s): storyline snapshot has version 99"),
         "{}",
         after.stderr
     );

@@ -28,6 +28,8 @@ const INSIDER_SESSIONS: [&str; 4] = [
 /// Story 4: the orders node's instance role session, then the privileged role's session.
 const NODE_SESSION: &str = "arn:aws:sts::738219460512:assumed-role/eks-node-role/i-05e9c1d4a7b3f2608";
 const DBA_SESSION: &str = "arn:aws:sts::738219460512:assumed-role/prod-dba-admin/orders-db-migrate";
+/// Story 4 began at the orders node's instance, where the container escaped to.
+const ESCAPE_ORIGIN: &str = "instance:i-05e9c1d4a7b3f2608";
 
 fn scan(workers: &str) -> Vec<Value> {
     let data = support::workspace().join("examples/data");
@@ -83,7 +85,7 @@ fn event_id(action: &str, needle: &str) -> String {
 
 fn in_a_story(finding: &Value) -> bool {
     let actor = finding["actor"]["user"]["uid"].as_str().unwrap_or_default();
-    [INSIDER, EXPOSER, CONTRACTOR, EXPORTER, NODE_SESSION, DBA_SESSION].contains(&actor)
+    [INSIDER, EXPOSER, CONTRACTOR, EXPORTER, NODE_SESSION, DBA_SESSION, ESCAPE_ORIGIN].contains(&actor)
         || INSIDER_SESSIONS.iter().any(|s| actor.ends_with(&format!("/{s}")))
 }
 
@@ -91,7 +93,11 @@ pub fn assert_both_stories(findings: &[Value]) {
     let background: Vec<&Value> = findings.iter().filter(|f| !in_a_story(f)).collect();
     assert!(background.is_empty(), "background activity reported: {background:#?}");
 
-    let trail: Vec<&Value> = findings.iter().filter(|f| rule(f) == "storyline.risk-threshold").collect();
+    let storylines: Vec<&Value> = findings.iter().filter(|f| rule(f) == "storyline.risk-threshold").collect();
+    let about = |f: &Value| f["evidences"][0]["data"]["revision.of"].as_str().unwrap_or_default().to_string();
+    let keys: BTreeSet<String> = storylines.iter().map(|f| about(f)).collect();
+    assert_eq!(keys, BTreeSet::from([INSIDER.to_string(), ESCAPE_ORIGIN.to_string()]), "{storylines:#?}");
+    let trail: Vec<&Value> = storylines.iter().copied().filter(|f| about(f) == INSIDER).collect();
     let uids: BTreeSet<&str> = trail.iter().filter_map(|f| f["finding_info"]["uid"].as_str()).collect();
     assert_eq!(uids.len(), 1, "the insider is one story, its revisions one finding: {trail:#?}");
     let revision =

@@ -139,24 +139,29 @@ pub fn revision(finding: &trailhound_sdk::Finding) -> u32 {
 pub fn finding_uid(detection: &Detection) -> String {
     let finding = &detection.finding;
     if let Some(key) = finding.evidence_value(REVISION_OF) {
-        return digest([detection.plugin.as_str(), finding.rule_id.as_str(), REVISION_OF, key]);
+        return hex::encode(
+            parts([detection.plugin.as_str(), finding.rule_id.as_str(), REVISION_OF, key]).finalize(),
+        );
     }
     let mut ids: Vec<&str> = finding.event_ids.iter().map(String::as_str).collect();
     ids.sort_unstable();
     ids.dedup();
-    let actor = finding.actor.as_deref().unwrap_or_default();
-    let tail: &[&str] = if ids.is_empty() { &[actor] } else { &ids };
-    digest([detection.plugin.as_str(), finding.rule_id.as_str()].into_iter().chain(tail.iter().copied()))
+    let mut hash =
+        parts([detection.plugin.as_str(), finding.rule_id.as_str()].into_iter().chain(ids.iter().copied()));
+    if ids.is_empty() {
+        hash.update(finding.actor.as_deref().unwrap_or_default().as_bytes());
+    }
+    hex::encode(hash.finalize())
 }
 
-/// Hex SHA-256 over the parts, a NUL after each so ("ab", "c") and ("a", "bc") stay apart.
-fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+/// SHA-256 over the parts, a NUL after each so ("ab", "c") and ("a", "bc") stay apart.
+fn parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Sha256 {
     let mut hash = Sha256::new();
     for part in parts {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    hex::encode(hash.finalize())
+    hash
 }
 
 /// OCSF `severity_id` and its caption.

@@ -40,7 +40,15 @@ pub enum Story {
     Bucket,
     /// Story 3, as far as the cloud control planes tell it: GCP and Azure.
     Contractor,
+    /// Story 4: the orders node's stolen role key, and the database admin role it assumed.
+    Escape,
 }
+
+/// Story 4's sessions: the orders node's instance role (when the attacker's address calls)
+/// and the database admin session it opened.
+const ESCAPE_INSTANCE: &str = "i-05e9c1d4a7b3f2608";
+const ESCAPE_ADDRESS: &str = "198.51.100.94";
+const ESCAPE_SESSION: &str = "orders-db-migrate";
 
 /// The story an event is part of, or `None` for background.
 pub fn story_of(event: &Event, raw: &Value) -> Option<Story> {
@@ -49,6 +57,11 @@ pub fn story_of(event: &Event, raw: &Value) -> Option<Story> {
     if actor.id == INSIDER_ARN || INSIDER_INSTANCES.contains(&session) || INSIDER_SESSIONS.contains(&session)
     {
         return Some(Story::Insider);
+    }
+    if session == ESCAPE_SESSION
+        || (session == ESCAPE_INSTANCE && event.source_ip.as_deref() == Some(ESCAPE_ADDRESS))
+    {
+        return Some(Story::Escape);
     }
     if raw["requestParameters"]["bucketName"].as_str() == Some(EXPOSED_BUCKET) {
         return Some(Story::Bucket);
