@@ -22,6 +22,18 @@ pub fn role_name(role: &str) -> &str {
     role.rsplit('/').next().unwrap_or(role)
 }
 
+/// An EC2 instance id: `i-` and 8 or 17 hex digits.
+pub fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-")
+        .is_some_and(|hex| matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The instance an EC2 resource-name host name names (`i-0123456789abcdef0.ec2.internal`,
+/// `i-0123456789abcdef0.us-west-2.compute.internal`).
+pub fn hostname_instance(hostname: &str) -> Option<&str> {
+    hostname.split('.').next().filter(|first| is_instance_id(first))
+}
+
 /// The account field of an ARN (`arn:partition:service:region:ACCOUNT:resource`).
 pub fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())

@@ -32,6 +32,7 @@ use std::net::Ipv4Addr;
 
 use foldhash::fast::FixedState;
 use serde::{Deserialize, Serialize};
+use trailhound_sdk::aws::{hostname_instance, is_instance_id};
 
 use crate::event::Lineage as Traced;
 use crate::record::Record;
@@ -166,7 +167,7 @@ impl Lineage {
 
     /// The lineage of an event on a host: its instance's, when the host is known as one.
     fn on_host(&self, host: &str) -> Traced {
-        let instance = resource_name_instance(host)
+        let instance = hostname_instance(host)
             .map(str::to_string)
             .or_else(|| ip_name_address(host).and_then(|ip| self.instance_at.get(&ip.to_string()).cloned()));
         let Some(instance) = instance else {
@@ -281,18 +282,6 @@ fn instance_key(instance: &str) -> String {
 
 fn host_key(host: &str) -> String {
     format!("host:{host}")
-}
-
-/// `i-` and 8 or 17 hex digits.
-fn is_instance_id(s: &str) -> bool {
-    s.strip_prefix("i-")
-        .is_some_and(|hex| matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// The instance id of an EC2 resource-name host name (`i-0123456789abcdef0.ec2.internal`,
-/// `i-0123456789abcdef0.us-west-2.compute.internal`).
-fn resource_name_instance(host: &str) -> Option<&str> {
-    host.split('.').next().filter(|first| is_instance_id(first))
 }
 
 /// The address in an EC2 IP-name host name (`ip-10-40-7-188.ec2.internal`).

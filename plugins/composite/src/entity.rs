@@ -113,11 +113,6 @@ pub fn kind_of(id: &str) -> Kind {
     }
 }
 
-/// An EC2 instance id: `i-` and 8 or 17 hex digits.
-pub fn is_instance_id(s: &str) -> bool {
-    s.strip_prefix("i-").is_some_and(|hex| hex.len() >= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// The entity a lineage origin names: an instance or a host as the host's lineage writes them
 /// (`instance:i-…`, `host:NAME`), a Kubernetes node as a host, else a principal or service
 /// account by its id. `None` for an origin that names nobody.
@@ -153,15 +148,10 @@ pub fn private_address(source_ip: &str) -> Option<Ipv4Addr> {
     source_ip.parse::<Ipv4Addr>().ok().filter(Ipv4Addr::is_private)
 }
 
-/// The instance a host name names (`i-0123456789abcdef0.ec2.internal`, resource-name host
-/// names).
-pub fn hostname_instance(hostname: &str) -> Option<&str> {
-    hostname.split('.').next().filter(|first| is_instance_id(first))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trailhound_sdk::aws::hostname_instance;
 
     #[test]
     fn origins_name_their_entity() {

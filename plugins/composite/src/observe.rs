@@ -145,7 +145,7 @@ fn entities(event: &Event<'_>, plane: &str) -> (Vec<Entity>, Option<String>, Vec
     } else {
         entity::of_origin(&clip(origin), plane, account).map(|e| named.add(e))
     };
-    if let Some(instance) = hostname.and_then(entity::hostname_instance) {
+    if let Some(instance) = hostname.and_then(trailhound_sdk::aws::hostname_instance) {
         let instance = named.add(Entity::new(entity::instance_id(instance), Kind::Instance, plane, account));
         named.link(host.as_deref(), &instance, "same machine");
     }
@@ -155,7 +155,7 @@ fn entities(event: &Event<'_>, plane: &str) -> (Vec<Entity>, Option<String>, Vec
         }
     }
     if let Some(principal) = &principal {
-        if let Some(instance) = actor.session_name().filter(|s| entity::is_instance_id(s)) {
+        if let Some(instance) = actor.session_name().filter(|s| trailhound_sdk::aws::is_instance_id(s)) {
             let instance =
                 named.add(Entity::new(entity::instance_id(instance), Kind::Instance, plane, account));
             named.link(Some(&instance), principal, "instance role");

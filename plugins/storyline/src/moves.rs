@@ -63,7 +63,7 @@ pub fn at(event: &Event) -> String {
 fn instance_in(name: &str) -> Option<&str> {
     let name = name.strip_prefix("instance:").unwrap_or(name);
     let id = name.split('.').next()?;
-    signals::is_instance_id(id).then_some(id)
+    trailhound_sdk::aws::is_instance_id(id).then_some(id)
 }
 
 /// The node id of an instance on a trail: the origin itself when the host named the trail
@@ -103,7 +103,7 @@ fn arrival(event: &Event, origin: &str) -> Vec<Move> {
         return Vec::new();
     }
     let plane = event.plane();
-    let (via, from) = match actor.session_name().filter(|s| signals::is_instance_id(s)) {
+    let (via, from) = match actor.session_name().filter(|s| trailhound_sdk::aws::is_instance_id(s)) {
         Some(instance) => (INSTANCE_ROLE, instance_node(origin, instance)),
         None => match event.lineage().key_obtained_by().filter(|by| *by != actor.id()) {
             Some(by) => (ISSUED_CREDENTIALS, by.to_string()),
@@ -139,7 +139,7 @@ fn issued(event: &Event, origin: &str) -> Vec<Move> {
     let actor = event.actor().id();
     if let Some(to) = signals::moved_to(event) {
         let via = format!("{}:{}", event.service().split('.').next().unwrap_or_default(), event.action());
-        let to = if signals::is_instance_id(&to) { instance_node(origin, &to) } else { to };
+        let to = if trailhound_sdk::aws::is_instance_id(&to) { instance_node(origin, &to) } else { to };
         let account = arn_account(&to).unwrap_or(event.account()).to_string();
         return vec![cloud(via, actor, &to, &account)];
     }

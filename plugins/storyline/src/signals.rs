@@ -188,7 +188,9 @@ pub fn moved_to(event: &Event) -> Option<String> {
                 session.or_else(|| event.field(ROLE_ARN)).unwrap_or(TEMPORARY_CREDENTIALS).to_string()
             })
         }
-        "StartSession" => event.field(SSM_TARGET).filter(|t| is_instance_id(t)).map(str::to_string),
+        "StartSession" => {
+            event.field(SSM_TARGET).filter(|t| trailhound_sdk::aws::is_instance_id(t)).map(str::to_string)
+        }
         "SendSSHPublicKey" | "SendSerialConsoleSSHPublicKey" => event.field(INSTANCE_ID).map(str::to_string),
         _ => None,
     }
@@ -197,10 +199,6 @@ pub fn moved_to(event: &Event) -> Option<String> {
 /// What a hop leads to when the call that issued the credentials names no session, federated
 /// user or role (GetSessionToken).
 pub const TEMPORARY_CREDENTIALS: &str = "temporary credentials";
-
-pub fn is_instance_id(s: &str) -> bool {
-    s.strip_prefix("i-").is_some_and(|hex| hex.len() >= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
 
 /// Permission discovery: reading what principals may do.
 const PERMISSION_DISCOVERY: [&str; 13] = [
