@@ -435,6 +435,21 @@ mod tests {
     }
 
     #[test]
+    fn a_projected_value_is_one_text_or_the_texts_of_an_array() {
+        crate::declare_fields(&["$.ids[*]".into()]);
+        let values = ["e-1", r#"["e-1",null,7,{"a":1}]"#, "[not an array", "[]"];
+        let mut builder = Builder::new(values.len() + 1, 1);
+        for v in values {
+            builder.push(&event(v), &[Some(v.into())], None);
+        }
+        builder.push(&event("none"), &[None], None);
+        let batch = builder.finish();
+        let texts: Vec<Vec<String>> = batch.iter().map(|e| e.field_texts("$.ids[*]")).collect();
+        let expected: [&[&str]; 5] = [&["e-1"], &["e-1", "7", r#"{"a":1}"#], &["[not an array"], &[], &[]];
+        assert_eq!(texts, expected.map(|e| e.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+    }
+
+    #[test]
     fn a_malformed_batch_reads_as_empty_values_never_a_panic() {
         crate::declare_fields(&["$.v".into()]);
         let mut builder = Builder::new(1, 1);

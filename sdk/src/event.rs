@@ -183,6 +183,28 @@ impl<'a> Event<'a> {
         self.field_at(crate::fields::index_of(path)?)
     }
 
+    /// The texts of a projected value that may match several times (`$.items[*].id`): one
+    /// match comes as-is, several as a JSON array, whose strings (and other values, as JSON
+    /// text) this lists; none when the path matched nothing or only nulls.
+    pub fn field_texts(&self, path: &str) -> Vec<String> {
+        let Some(value) = self.field(path) else { return Vec::new() };
+        if !value.starts_with('[') {
+            return vec![value.to_string()];
+        }
+        match serde_json::from_str::<Vec<serde_json::Value>>(value) {
+            Ok(items) => items
+                .into_iter()
+                .filter(|v| !v.is_null())
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect(),
+            // A string that only looks like an array is one value.
+            Err(_) => vec![value.to_string()],
+        }
+    }
+
     /// The projected value at `index` of [`crate::Info::fields`].
     pub fn field_at(&self, index: usize) -> Option<&'a str> {
         let batch = self.batch;

@@ -232,8 +232,9 @@ impl TestEvent {
         self
     }
 
-    /// Sets the value the host would project for `path`.
+    /// Sets the value the host would project for `path` (again: replaces it).
     pub fn field(mut self, path: &str, value: &str) -> Self {
+        self.fields.retain(|(p, _)| p != path);
         self.fields.push((path.into(), value.into()));
         self
     }

@@ -5,6 +5,7 @@
 //! snapshot share on it.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -16,19 +17,23 @@ use crate::support;
 const RULE: &str = "storyline.risk-threshold";
 const INSIDER: &str = "arn:aws:iam::418295730164:user/m.hollis";
 
-fn scan_with_the_pack() -> Vec<Value> {
+/// The pack's findings on the example data, and the page `scan --story` drew of them.
+fn scan_with_the_pack() -> (Vec<Value>, String) {
     for plugin in pack::PLUGINS {
         support::component(plugin);
     }
+    let page = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pack-stories.html");
     let out = Command::new(env!("CARGO_BIN_EXE_trailhound"))
-        .args(["scan", "examples/data", "--format", "json"])
+        .args(["scan", "examples/data", "--format", "json", "--story"])
+        .arg(&page)
         .current_dir(support::workspace())
         .env("CI", "true")
         .output()
         .expect("trailhound runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    let findings = stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    (findings, std::fs::read_to_string(&page).expect("scan --story wrote the page"))
 }
 
 fn story(finding: &Value) -> Story {
@@ -36,9 +41,23 @@ fn story(finding: &Value) -> Story {
     Story::from_json(text).unwrap()
 }
 
+/// Every story of the run is on the page `scan --story` drew, once, with its graph.
+fn every_story_is_drawn_once(findings: &[Value], page: &str) {
+    let uids: BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| f["evidences"][0]["data"]["story"].is_string())
+        .filter_map(|f| f["finding_info"]["uid"].as_str())
+        .collect();
+    assert!(uids.len() >= 4, "the storylines and composites of the example data: {uids:?}");
+    for uid in &uids {
+        assert_eq!(page.matches(uid).count(), 1, "{uid} once on the page");
+    }
+    assert_eq!(page.matches("<svg class=\"graph\"").count(), uids.len());
+}
+
 #[test]
 fn the_insider_is_one_storyline_whose_last_revision_tells_the_whole_trail() {
-    let findings = scan_with_the_pack();
+    let (findings, page) = scan_with_the_pack();
     let storylines: Vec<&Value> = findings
         .iter()
         .filter(|f| f["finding_info"]["analytic"]["uid"] == RULE && story(f).key == INSIDER)
@@ -46,6 +65,7 @@ fn the_insider_is_one_storyline_whose_last_revision_tells_the_whole_trail() {
     let uids: BTreeSet<&str> = storylines.iter().filter_map(|f| f["finding_info"]["uid"].as_str()).collect();
     assert_eq!(uids.len(), 1, "one story, however many revisions: {uids:?}");
     let last = storylines.iter().map(|f| story(f)).max_by_key(|s| s.revision).unwrap();
+    every_story_is_drawn_once(&findings, &page);
     assert_eq!(last.key, INSIDER);
     assert_eq!(storylines.len(), last.revision as usize, "every revision is reported once");
 

@@ -15,6 +15,8 @@ use super::svg;
 
 /// Characters of a node id in the steps table (the full id is on hover).
 const TABLE_ID_CHARS: usize = 40;
+/// Event ids of a step listed in its row; the rest are on hover.
+const SHOWN_IDS: usize = 6;
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:24px;color:#212121;background:#fff}\
 h1{font-size:20px;margin:0 0 16px}h2{font-size:18px;margin:0 0 8px}\
@@ -148,10 +150,20 @@ fn steps(out: &mut String, story: &Story) {
             name = escape(&shorten(name, TABLE_ID_CHARS)),
             weight = step.weight,
             badge = badge(step.severity),
-            ids = escape(&step.event_ids.join(", ")),
+            ids = event_ids(&step.event_ids),
         );
     }
     out.push_str("</table>");
+}
+
+/// The first [`SHOWN_IDS`] event ids of a step, and how many more there are; all of them on
+/// hover.
+fn event_ids(ids: &[String]) -> String {
+    let shown = escape(&ids.iter().take(SHOWN_IDS).cloned().collect::<Vec<_>>().join(", "));
+    match ids.len().saturating_sub(SHOWN_IDS) {
+        0 => shown,
+        more => format!("<span title=\"{}\">{shown} … and {more} more</span>", escape(&ids.join(", "))),
+    }
 }
 
 fn sensitive(out: &mut String, story: &Story) {
@@ -176,5 +188,20 @@ fn sensitive(out: &mut String, story: &Story) {
             let _ = write!(out, "<tr><td class=\"ids\">{}</td></tr>", escape(resource));
         }
         out.push_str("</table>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_lists_a_few_event_ids_and_the_rest_on_hover() {
+        let few: Vec<String> = (0..3).map(|i| format!("e-{i}")).collect();
+        assert_eq!(event_ids(&few), "e-0, e-1, e-2");
+        let many: Vec<String> = (0..10).map(|i| format!("e<{i}")).collect();
+        let cell = event_ids(&many);
+        assert!(cell.ends_with("e&lt;5 … and 4 more</span>"), "{cell}");
+        assert!(cell.contains("title=\"e&lt;0, e&lt;1") && cell.contains("e&lt;9\""), "{cell}");
     }
 }

@@ -1,6 +1,7 @@
 //! Where everything of a story goes on the graph: one lane per plane (host, kubernetes,
 //! cloud, network, finding, top to bottom), nodes in columns by the time the trail first
-//! reached them, step markers numbered in time order inside the node they happened at, and
+//! reached them (a long trail wraps, like text, into bands of [`COLUMNS_PER_BAND`] columns
+//! stacked top to bottom, each with its lanes, so it stays readable at a page's width), step markers numbered in time order inside the node they happened at, and
 //! one arrow per pair of nodes a hop joined, its label put where it covers nothing else.
 //!
 //! Everything is computed from the story alone, in its order, so one story always lays out
@@ -16,6 +17,9 @@ use super::markup::{clock, shorten, text_width};
 /// lane after these.
 pub const PLANES: [&str; 5] = ["host", "kubernetes", "cloud", "network", "finding"];
 
+/// Columns side by side before the trail wraps into the next band: five fit a 1400-pixel
+/// page at nearly full scale.
+pub const COLUMNS_PER_BAND: usize = 5;
 /// Left of the lanes: their names.
 pub const GUTTER: f64 = 120.0;
 const MARGIN: f64 = 20.0;
@@ -109,7 +113,9 @@ pub struct Lane {
 pub struct Placed {
     pub rect: Rect,
     pub lane: usize,
+    /// The column in time order, over all bands.
     pub column: usize,
+    pub band: usize,
 }
 
 /// A numbered step on its node.
@@ -146,29 +152,38 @@ pub fn layout(story: &Story) -> Layout {
     let columns = columns(story, &ids, &lane_of);
     let heights: Vec<f64> = (0..story.nodes.len()).map(|i| node_height(at_node[i].len())).collect();
 
+    let column_count = columns.iter().max().map_or(0, |c| c + 1);
+    let bands = column_count.div_ceil(COLUMNS_PER_BAND).max(1);
+    let band_of = |n: usize| columns[n] / COLUMNS_PER_BAND;
+    // Each band has every lane, as tall as its tallest node there.
     let mut placed_lanes = Vec::new();
     let mut top = MARGIN;
-    for (index, plane) in lanes.iter().enumerate() {
-        let tallest =
-            (0..story.nodes.len()).filter(|n| lane_of[*n] == index).map(|n| heights[n]).fold(0.0, f64::max);
-        let height = tallest + 2.0 * LANE_PAD;
-        placed_lanes.push(Lane { plane: plane.clone(), top, height });
-        top += height + LANE_GAP;
+    for band in 0..bands {
+        for (index, plane) in lanes.iter().enumerate() {
+            let tallest = (0..story.nodes.len())
+                .filter(|n| lane_of[*n] == index && band_of(*n) == band)
+                .map(|n| heights[n])
+                .fold(NODE_HEAD, f64::max);
+            let height = tallest + 2.0 * LANE_PAD;
+            placed_lanes.push(Lane { plane: plane.clone(), top, height });
+            top += height + LANE_GAP;
+        }
     }
-    let column_count = columns.iter().max().map_or(0, |c| c + 1);
-    let width = GUTTER + column_count as f64 * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP + MARGIN;
+    let shown = column_count.min(COLUMNS_PER_BAND);
+    let width = GUTTER + shown as f64 * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP + MARGIN;
     let height = if placed_lanes.is_empty() { 2.0 * MARGIN } else { top - LANE_GAP + MARGIN };
 
     let nodes: Vec<Placed> = (0..story.nodes.len())
         .map(|n| Placed {
             rect: Rect {
-                x: GUTTER + columns[n] as f64 * (NODE_WIDTH + COLUMN_GAP),
-                y: placed_lanes[lane_of[n]].top + LANE_PAD,
+                x: GUTTER + (columns[n] % COLUMNS_PER_BAND) as f64 * (NODE_WIDTH + COLUMN_GAP),
+                y: placed_lanes[band_of(n) * lanes.len() + lane_of[n]].top + LANE_PAD,
                 w: NODE_WIDTH,
                 h: heights[n],
             },
             lane: lane_of[n],
             column: columns[n],
+            band: band_of(n),
         })
         .collect();
 
@@ -327,14 +342,23 @@ impl Curve {
     }
 }
 
-/// Forward to a later column: side to side. Within one column: top to bottom. Back, or
-/// past other nodes of the same lane: an arch over the nodes.
+/// Forward to a later column of the band: side to side. Within one column: top to bottom.
+/// To another band: from the bottom of one to the top of the other. Back, or past other
+/// nodes of the same lane: an arch over the nodes.
 fn curve(nodes: &[Placed], from: usize, to: usize) -> Curve {
     let (a, b) = (nodes[from], nodes[to]);
     let head = |p: &Placed| p.rect.y + NODE_HEAD / 2.0;
     let blocked = a.lane == b.lane
-        && nodes.iter().any(|n| n.lane == a.lane && n.column > a.column && n.column < b.column);
-    if b.column > a.column && !blocked {
+        && nodes
+            .iter()
+            .any(|n| n.lane == a.lane && n.band == a.band && n.column > a.column && n.column < b.column);
+    if a.band != b.band {
+        let down = a.band < b.band;
+        let p0 = (a.rect.centre_x(), if down { a.rect.bottom() } else { a.rect.y });
+        let p3 = (b.rect.centre_x(), if down { b.rect.y } else { b.rect.bottom() });
+        let bend = if down { LANE_GAP } else { -LANE_GAP };
+        Curve([p0, (p0.0, p0.1 + bend), (p3.0, p3.1 - bend), p3])
+    } else if b.column > a.column && !blocked {
         let (p0, p3) = ((a.rect.right(), head(&a)), (b.rect.x, head(&b)));
         let dx = (p3.0 - p0.0) / 2.0;
         Curve([p0, (p0.0 + dx, p0.1), (p3.0 - dx, p3.1), p3])
@@ -484,6 +508,33 @@ pub(crate) mod tests {
         let columns: Vec<usize> = layout.nodes.iter().map(|n| n.column).collect();
         // host first; the two cloud nodes cannot share a column; kubernetes joins the last.
         assert_eq!(columns, [0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn a_long_trail_wraps_into_bands_that_each_fit_a_page() {
+        // One lane, twelve nodes one after the other: three bands of at most five columns.
+        let mut story = chain(12, 12);
+        for node in &mut story.nodes {
+            node.plane = "cloud".into();
+        }
+        let layout = layout(&story);
+        let bands: Vec<usize> = layout.nodes.iter().map(|n| n.band).collect();
+        assert_eq!(bands, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2]);
+        assert_eq!(layout.lanes.len(), 3, "the cloud lane once per band");
+        assert!(layout.width < 1450.0, "{}", layout.width);
+        assert!(layout
+            .nodes
+            .iter()
+            .all(|n| n.rect.right() <= layout.width && n.rect.bottom() <= layout.height));
+        assert_eq!(layout.nodes[5].rect.x, layout.nodes[0].rect.x, "a band starts at the left");
+        assert!(layout.nodes[5].rect.y > layout.nodes[4].rect.bottom());
+        // The hop from the end of a band to the start of the next goes down.
+        let wrap = &layout.arrows[4];
+        assert!(wrap.path.starts_with(&format!(
+            "M{:.1},{:.1}",
+            layout.nodes[4].rect.centre_x(),
+            layout.nodes[4].rect.bottom()
+        )));
     }
 
     #[test]

@@ -84,11 +84,8 @@ pub fn observe(event: &Event<'_>, own: &str) -> Option<Observation> {
         Some(title) if finding && !title.is_empty() => title,
         _ => alert.rule(),
     };
-    let event_ids = if finding {
-        event.field(RELATED_EVENTS).map(related_events).unwrap_or_default()
-    } else {
-        vec![clip(event.id())]
-    };
+    let event_ids =
+        if finding { related_events(event.field_texts(RELATED_EVENTS)) } else { vec![clip(event.id())] };
     let (entities, key, links) = entities(event, plane);
     let key = key.or_else(|| entities.first().map(|e| e.id.clone()))?;
     Some(Observation {
@@ -227,15 +224,9 @@ fn address(event: &Event<'_>) -> Option<String> {
     spelled.or_else(|| event.source_ip().and_then(entity::private_address)).map(entity::address_alias)
 }
 
-/// The proving event ids of a finding: the projected value is one id as text, or several as
-/// a JSON array.
-fn related_events(value: &str) -> Vec<String> {
-    let ids: Vec<String> = if value.starts_with('[') {
-        let values: Vec<serde_json::Value> = serde_json::from_str(value).unwrap_or_default();
-        values.iter().filter_map(|v| v.as_str()).map(clip).collect()
-    } else {
-        vec![clip(value)]
-    };
+/// The proving event ids of a finding, without repeats or empty ones, at most
+/// [`MAX_EVENT_IDS`].
+fn related_events(ids: Vec<String>) -> Vec<String> {
     distinct(ids.iter().map(String::as_str).filter(|id| !id.is_empty()))
         .into_iter()
         .take(MAX_EVENT_IDS)
@@ -268,10 +259,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn related_events_are_one_id_or_an_array() {
-        assert_eq!(related_events("e-1"), ["e-1"]);
-        assert_eq!(related_events(r#"["e-1","e-2","e-1",""]"#), ["e-1", "e-2"]);
-        assert!(related_events("[not json").is_empty());
+    fn related_events_are_distinct_and_bounded() {
+        let ids = ["e-1", "e-2", "e-1", ""].map(String::from).to_vec();
+        assert_eq!(related_events(ids), ["e-1", "e-2"]);
+        let many: Vec<String> = (0..40).map(|i| format!("e-{i}")).collect();
+        assert_eq!(related_events(many).len(), MAX_EVENT_IDS);
     }
 
     #[test]

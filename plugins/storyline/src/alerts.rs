@@ -44,7 +44,7 @@ pub fn techniques<'a>(tags: impl Iterator<Item = &'a str>) -> Vec<String> {
 
 /// The ids of the events that prove a finding offered back.
 pub fn finding_events(event: &Event) -> Vec<String> {
-    event.field(FINDING_EVENTS).and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+    event.field_texts(FINDING_EVENTS)
 }
 
 #[cfg(test)]

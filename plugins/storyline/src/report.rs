@@ -73,7 +73,11 @@ pub fn finding(trail: &Trail, config: &Config) -> Finding {
     // intrusion in progress, not a risky afternoon.
     let severity = if trail.strong() >= 3 { Severity::Critical } else { Severity::High };
     let name = moves::label_of(&trail.origin);
-    let title = format!("{name} crossed {} hops and reached risk {}", trail.hops.len(), trail.risk);
+    let hops = match trail.hops.len() {
+        1 => "1 hop".to_string(),
+        n => format!("{n} hops"),
+    };
+    let title = format!("{name} crossed {hops} and reached risk {}", trail.risk);
     let path: Vec<&str> =
         std::iter::once(trail.origin.as_str()).chain(trail.hops.iter().map(|h| h.to.as_str())).collect();
     let signals: Vec<String> =

@@ -316,18 +316,43 @@ impl Trail {
 
     /// Another plugin's finding: weighed by its severity, unless every event it proves
     /// with is already on the trail, where it adds a step of weight 0 (nothing counts twice).
+    /// A rule that fired on the trail before has one step: its later findings add their
+    /// events to it, and their weight only if it had none yet (a rule firing on each of fifty
+    /// calls of one sweep is one behavior).
     fn finding(&mut self, event: &Event, config: &Config) {
         let Some(alert) = event.alert() else {
             return;
         };
+        let mut ids = alerts::finding_events(event);
+        ids.truncate(MAX_FINDING_IDS);
+        let known = {
+            let proven = self.proven();
+            !ids.is_empty() && ids.iter().all(|id| proven.contains(id.as_str()))
+        };
+        let weight = if known { 0 } else { config.weights.findings.of(alert.severity()) };
+        let same_rule = |s: &&mut Scored| {
+            s.signal == Signal::Finding
+                && s.reporter.as_deref() == Some(alert.reporter())
+                && s.rule.as_deref() == Some(alert.rule())
+        };
+        if let Some(step) = self.scored.iter_mut().find(same_rule) {
+            for id in ids {
+                if step.event_ids.len() < MAX_FINDING_IDS && !step.event_ids.contains(&id) {
+                    step.event_ids.push(id);
+                }
+            }
+            step.severity = step.severity.max(alert.severity());
+            if step.weight == 0 && weight > 0 {
+                step.weight = weight;
+                self.fade(event.time(), config);
+                self.risk = self.risk.saturating_add(weight);
+                self.changed = true;
+            }
+            return;
+        }
         if self.scored.len() >= MAX_SIGNALS {
             return;
         }
-        let mut ids = alerts::finding_events(event);
-        ids.truncate(MAX_FINDING_IDS);
-        let proven = self.proven();
-        let known = !ids.is_empty() && ids.iter().all(|id| proven.contains(id.as_str()));
-        let weight = if known { 0 } else { config.weights.findings.of(alert.severity()) };
         let title = event.field(alerts::FINDING_TITLE).unwrap_or(alert.rule());
         let scored = Scored {
             signal: Signal::Finding,

@@ -408,6 +408,28 @@ fn findings_of_other_plugins_add_risk_once() {
 }
 
 #[test]
+fn a_rule_firing_again_on_the_trail_adds_its_events_not_its_weight() {
+    let mut harness = Harness::<Storyline>::with_config(json!({"threshold": 1000})).unwrap();
+    for (i, id) in ["a", "b", "c"].iter().enumerate() {
+        // One proving event is projected as its id alone, not as an array.
+        let again = offered(
+            &format!("f{i}"),
+            i as i64,
+            "aws.ec2.instance-credentials-used-outside",
+            Severity::Low,
+            &[],
+        )
+        .field(FINDING_EVENTS, id);
+        harness.events(&[again]);
+    }
+    let trail = &harness.detector().state().trails[user("eve").id.as_str()];
+    let steps: Vec<(u32, &[String])> =
+        trail.scored.iter().map(|s| (s.weight, s.event_ids.as_slice())).collect();
+    assert_eq!(steps, [(5, &["a".to_string(), "b".into(), "c".into()][..])]);
+    assert_eq!(trail.risk, 5);
+}
+
+#[test]
 fn risk_fades_with_the_half_life_of_stream_time() {
     let eve = user("eve");
     let key = |id: &str, minute: i64| {
