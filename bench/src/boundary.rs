@@ -91,6 +91,11 @@ impl Component {
         &self.plugin.info
     }
 
+    /// Whether the engine would send this event to the plugin.
+    pub fn wants(&self, event: &HostEvent) -> bool {
+        self.plugin.wants(event)
+    }
+
     pub fn instance(&self) -> anyhow::Result<PluginInstance> {
         Ok(PluginInstance::start(&self.plugin, &self.runtime, &self.settings)?)
     }

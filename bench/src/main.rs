@@ -13,6 +13,7 @@ mod data;
 mod fixture;
 mod measure;
 mod peer;
+mod principals;
 mod report;
 mod rss;
 mod sigma_peer;
@@ -46,6 +47,9 @@ struct Args {
     /// Of those, how many are held normalized in memory for the boundary and peer rows.
     #[arg(long, default_value_t = 100_000)]
     memory_events: usize,
+    /// Distinct principals streamed through each stateful plugin for its memory figure.
+    #[arg(long, default_value_t = 1_000_000)]
+    principals: usize,
     /// Seed of the generator: the same seed gives the same events.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -83,7 +87,7 @@ fn workspace() -> PathBuf {
 
 fn run(mut args: Args) -> anyhow::Result<()> {
     if args.quick {
-        (args.events, args.scan_events, args.memory_events) = (4_000, 4_000, 2_000);
+        (args.events, args.scan_events, args.memory_events, args.principals) = (4_000, 4_000, 2_000, 20_000);
     }
     let ws = workspace();
     let work = args.work_dir.clone().unwrap_or_else(|| bench_dir(&ws));
@@ -185,6 +189,7 @@ fn run(mut args: Args) -> anyhow::Result<()> {
         }};
     }
     compare!("storyline", storyline::Storyline);
+    compare!("baseline", baseline::Baseline);
     compare!("s3-exposure", s3_exposure::S3Exposure);
     compare!("iam-risk", iam_risk::IamRisk);
     compare!("rules", rules::Rules);
@@ -195,6 +200,37 @@ fn run(mut args: Args) -> anyhow::Result<()> {
         let vs = format!("{:.2}× batch 512 time", base / row.events_per_sec());
         rows.push((row, vs));
     }
+
+    eprintln!("{} distinct principals:", args.principals);
+    macro_rules! principals {
+        ($name:expr, $detector:ty, $held:expr) => {{
+            let name: &str = $name;
+            let make = principals::events_for(name);
+            let (native, grown) = principals::native::<$detector>(name, args.principals, make, $held)?;
+            let component = Component::load(name, &component(name)?, Vec::new(), &cache_dir)?;
+            let (wasm, linear) = principals::wasm(name, &component, args.principals, make)?;
+            let ratio = native.events_per_sec() / wasm.events_per_sec();
+            figures.push(Figure {
+                name: format!("{name} with {} distinct principals", args.principals),
+                value: format!(
+                    "linear memory of one instance {linear:.1} MiB at its peak; natively the state grew RSS by {grown:.1} MiB ({})",
+                    native.note
+                ),
+            });
+            rows.push((native, String::new()));
+            rows.push((wasm, format!("{ratio:.2}× native")));
+        }};
+    }
+    principals!("baseline", baseline::Baseline, |d: &baseline::Baseline| {
+        let (principals, keys) = d.state().len();
+        format!("{principals} principals and {keys} keys held, {} evicted", d.state().evicted)
+    });
+    principals!("storyline", storyline::Storyline, |d: &storyline::Storyline| {
+        format!("{} trails held", d.state().trails.len())
+    });
+    principals!("composite", composite::Composite, |d: &composite::Composite| {
+        format!("{} chains held", d.state().chains.len())
+    });
 
     eprintln!("peer:");
     // The sigma plugin's WASM events/s and the peer's, on the same rules and events.

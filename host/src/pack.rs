@@ -12,7 +12,7 @@ use crate::engine::PluginSpec;
 
 /// The plugins of the pack. `sigma` joins them when Sigma rules are given: no Sigma rules
 /// ship with the project (SigmaHQ's are the operator's to choose).
-pub const PLUGINS: [&str; 5] = ["composite", "iam-risk", "rules", "s3-exposure", "storyline"];
+pub const PLUGINS: [&str; 6] = ["baseline", "composite", "iam-risk", "rules", "s3-exposure", "storyline"];
 /// The plugin that reads Falco-syntax rule files.
 pub const RULES_PLUGIN: &str = "rules";
 /// The plugin that reads Sigma rules.

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod baseline;
 mod cache;
 mod cli;
 mod composite;
