@@ -1,8 +1,8 @@
 //! The stateful plugins' memory under many principals: a stream where every call is another
 //! principal with its own access key and address (the worst case: nothing is seen twice), fed
 //! to one WASM instance and to the same detector natively, in batches of 512 with a tick after
-//! each. The baseline and the storyline get the calls, the composite gets a finding about
-//! each principal. What each keeps is bounded by its caps, so memory levels off however many
+//! each. The baseline gets the calls, the storyline calls it weighs, the composite a finding
+//! about each principal. What each keeps is bounded by its caps, so memory levels off however many
 //! principals come.
 
 use trailhound::engine::lowering::Sent;
@@ -68,13 +68,24 @@ fn finding(i: usize) -> Event {
     }
 }
 
-/// What each stateful plugin is fed: calls for the baseline and storyline, findings for the
-/// composite.
+/// Call `i` as a behavior a storyline weighs (a policy's default version changed), so that
+/// every principal opens a trail.
+fn policy_change(i: usize) -> Event {
+    Event {
+        service: "iam.amazonaws.com".into(),
+        action: "SetDefaultPolicyVersion".into(),
+        access_level: Some(AccessLevel::PermissionsManagement),
+        ..call(i)
+    }
+}
+
+/// What each stateful plugin is fed: calls for the baseline, calls it weighs for the
+/// storyline, findings for the composite.
 pub fn events_for(plugin: &str) -> fn(usize) -> Event {
-    if plugin == "composite" {
-        finding
-    } else {
-        call
+    match plugin {
+        "composite" => finding,
+        "storyline" => policy_change,
+        _ => call,
     }
 }
 

@@ -1,5 +1,7 @@
 //! AWS vocabulary shared by detectors, so plugins agree on what the same words mean.
 
+use std::net::Ipv4Addr;
+
 /// Substrings of role names that mark a role as privileged, unless a plugin is configured
 /// with its own list.
 pub const PRIVILEGED_ROLE_PATTERNS: [&str; 6] =
@@ -32,6 +34,19 @@ pub fn is_instance_id(s: &str) -> bool {
 /// `i-0123456789abcdef0.us-west-2.compute.internal`).
 pub fn hostname_instance(hostname: &str) -> Option<&str> {
     hostname.split('.').next().filter(|first| is_instance_id(first))
+}
+
+/// The private address an EC2 IP-name host name spells (`ip-10-40-7-188`,
+/// `ip-10-40-7-188.ec2.internal`): EC2 names hosts after their private address only.
+pub fn ip_name_address(hostname: &str) -> Option<Ipv4Addr> {
+    let first = hostname.split('.').next()?.strip_prefix("ip-")?;
+    private_address(&first.replace('-', "."))
+}
+
+/// A private (RFC 1918) IPv4 source address: a call from inside a VPC (through an endpoint),
+/// which names one host of the network; a public one may be many hosts behind a NAT.
+pub fn private_address(source_ip: &str) -> Option<Ipv4Addr> {
+    source_ip.parse::<Ipv4Addr>().ok().filter(Ipv4Addr::is_private)
 }
 
 /// The account field of an ARN (`arn:partition:service:region:ACCOUNT:resource`).
@@ -142,6 +157,22 @@ mod tests {
         assert_eq!(access_level("CreateAccessKey"), "Permissions management");
         assert_eq!(access_level("TagResource"), "Tagging");
         assert_eq!(access_level("CreateTags"), "Tagging");
+    }
+
+    #[test]
+    fn ip_name_host_names_spell_their_private_address() {
+        assert_eq!(ip_name_address("ip-10-40-7-188.ec2.internal"), Some(Ipv4Addr::new(10, 40, 7, 188)));
+        assert_eq!(ip_name_address("ip-172-31-0-9"), Some(Ipv4Addr::new(172, 31, 0, 9)));
+        assert_eq!(ip_name_address("ip-10-40-7"), None);
+        assert_eq!(ip_name_address("ip-10-40-7-300"), None);
+        assert_eq!(
+            ip_name_address("ip-203-0-113-7.ec2.internal"),
+            None,
+            "EC2 names hosts by private address"
+        );
+        assert_eq!(ip_name_address("web-1"), None);
+        assert_eq!(private_address("203.0.113.7"), None, "public addresses are shared behind NATs");
+        assert_eq!(private_address("not an address"), None);
     }
 
     #[test]

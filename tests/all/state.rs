@@ -160,9 +160,14 @@ struct Scan {
 
 /// `trailhound scan INPUTS --format json` with storyline and iam-risk, and `args`.
 fn scan(inputs: &[&Path], args: &[&str]) -> Scan {
+    scan_with(&["storyline", "iam-risk"], inputs, args)
+}
+
+/// `trailhound scan INPUTS --format json` with `plugins` and `args`.
+fn scan_with(plugins: &[&str], inputs: &[&Path], args: &[&str]) -> Scan {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trailhound"));
     command.arg("scan").args(inputs).args(["--format", "json"]).args(args);
-    for plugin in ["storyline", "iam-risk"] {
+    for plugin in plugins {
         command.arg("--plugin").arg(support::component(plugin));
     }
     let output = command
@@ -236,6 +241,37 @@ fn a_story_over_two_scans_with_a_state_folder_gives_the_findings_of_one_scan() {
 
         state_files_are_whole(&state, workers.parse().unwrap());
     }
+}
+
+#[test]
+fn the_baseline_keeps_what_a_session_learned_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = story();
+    // The session's key, later, from another network and with another tool.
+    let mut stolen =
+        call(40, session(), "s3.amazonaws.com", "ListBuckets", "us-east-1", json!({}), Value::Null);
+    stolen["sourceIPAddress"] = json!("198.51.100.94");
+    stolen["userAgent"] = json!("Boto3/1.34.10 md/Botocore#1.34.10 ua/2.0 os/linux#5.10");
+    let (first, second) =
+        (jsonl(&dir.path().join("first.jsonl"), &first), jsonl(&dir.path().join("second.jsonl"), &[stolen]));
+    let rules = |scan: &Scan| -> Vec<String> {
+        scan.findings
+            .iter()
+            .map(|f| f["finding_info"]["analytic"]["uid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let whole = scan_with(&["baseline"], &[&first, &second], &[]);
+    assert_eq!(rules(&whole), ["baseline.session-token-second-user-agent"], "{:#?}", whole.findings);
+
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let before = scan_with(&["baseline"], &[&first], &["--state", state_arg]);
+    let after = scan_with(&["baseline"], &[&second], &["--state", state_arg]);
+    assert!(after.stderr.contains("state: plugins restored: baseline"), "{}", after.stderr);
+    let resumed: Vec<Value> = before.findings.into_iter().chain(after.findings).collect();
+    assert_eq!(essence(&resumed), essence(&whole.findings));
+    // Alone, the second log is the session's first network: nothing departs from it.
+    assert_eq!(rules(&scan_with(&["baseline"], &[&second], &[])), [] as [String; 0]);
 }
 
 /// Every file in the state folder reads back whole (header, length, checksum), says whom it

@@ -32,7 +32,7 @@ use std::net::Ipv4Addr;
 
 use foldhash::fast::FixedState;
 use serde::{Deserialize, Serialize};
-use trailhound_sdk::aws::{hostname_instance, is_instance_id};
+use trailhound_sdk::aws::{hostname_instance, ip_name_address, is_instance_id, private_address};
 
 use crate::event::Lineage as Traced;
 use crate::record::Record;
@@ -185,7 +185,7 @@ impl Lineage {
         let actor = &record.event.actor;
         if let (Some(instance), Some(ip)) = (
             actor.session_name.as_deref().filter(|s| is_instance_id(s) && actor.kind == "AssumedRole"),
-            record.event.source_ip.as_deref().and_then(private_ipv4),
+            record.event.source_ip.as_deref().and_then(private_address),
         ) {
             self.found_instance(instance, ip);
         }
@@ -256,7 +256,7 @@ impl Lineage {
                 let raw = record.json();
                 for item in raw["responseElements"]["instancesSet"]["items"].as_array().into_iter().flatten()
                 {
-                    let ip = item["privateIpAddress"].as_str().and_then(private_ipv4);
+                    let ip = item["privateIpAddress"].as_str().and_then(private_address);
                     if let (Some(instance), Some(ip)) = (item["instanceId"].as_str(), ip) {
                         self.found_instance(instance, ip);
                     }
@@ -282,16 +282,6 @@ fn instance_key(instance: &str) -> String {
 
 fn host_key(host: &str) -> String {
     format!("host:{host}")
-}
-
-/// The address in an EC2 IP-name host name (`ip-10-40-7-188.ec2.internal`).
-fn ip_name_address(host: &str) -> Option<Ipv4Addr> {
-    let first = host.split('.').next()?.strip_prefix("ip-")?;
-    first.replace('-', ".").parse().ok().filter(Ipv4Addr::is_private)
-}
-
-fn private_ipv4(ip: &str) -> Option<Ipv4Addr> {
-    ip.parse::<Ipv4Addr>().ok().filter(Ipv4Addr::is_private)
 }
 
 /// The Kubernetes service account a web identity session was issued to (IAM roles for

@@ -66,8 +66,8 @@ pub fn finding(flag: &Flag, call: &Call<'_>, event: &Event<'_>) -> Finding {
         .technique("T1078.004"),
         Flag::NewNetwork { network, range, range_new, principal_knows, known } => {
             let severity = if *range_new && !principal_knows { Severity::Medium } else { Severity::Low };
-            let what = if *range_new { format!("the range {range}") } else { format!("the network {network}") };
-            base(NEW_NETWORK, format!("Access key {key} of {who} used from new {what}"), severity)
+            let what = if *range_new { format!("range {range}") } else { format!("network {network}") };
+            base(NEW_NETWORK, format!("Access key {key} of {who} used from a new {what}"), severity)
                 .summary(format!(
                     "{key} of {who}, used from {known} network(s) before, was used from {network}{}",
                     if *principal_knows { " (a range the principal used with another key)" } else { "" }

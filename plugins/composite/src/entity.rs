@@ -132,26 +132,10 @@ pub fn address_alias(address: Ipv4Addr) -> String {
     format!("{ADDRESS}{address}")
 }
 
-/// The address an EC2 host name spells (`ip-10-40-7-188` or `ip-10-40-7-188.ec2.internal`).
-pub fn hostname_address(hostname: &str) -> Option<Ipv4Addr> {
-    let first = hostname.split('.').next()?.strip_prefix("ip-")?;
-    let octets: Vec<u8> = first.split('-').map(|o| o.parse().ok()).collect::<Option<_>>()?;
-    match octets[..] {
-        [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
-        _ => None,
-    }
-}
-
-/// A private (RFC 1918) source address: a call through a VPC endpoint, from one host of the
-/// network. Public addresses are left out: many hosts share one behind a NAT.
-pub fn private_address(source_ip: &str) -> Option<Ipv4Addr> {
-    source_ip.parse::<Ipv4Addr>().ok().filter(Ipv4Addr::is_private)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailhound_sdk::aws::hostname_instance;
+    use trailhound_sdk::aws::{hostname_instance, ip_name_address, private_address};
 
     #[test]
     fn origins_name_their_entity() {
@@ -169,13 +153,8 @@ mod tests {
 
     #[test]
     fn hosts_and_calls_meet_at_the_private_address() {
-        let spelled = hostname_address("ip-10-40-7-188.ec2.internal").unwrap();
+        let spelled = ip_name_address("ip-10-40-7-188.ec2.internal").unwrap();
         assert_eq!(address_alias(spelled), address_alias(private_address("10.40.7.188").unwrap()));
-        assert_eq!(hostname_address("ip-10-40-7"), None);
-        assert_eq!(hostname_address("ip-10-40-7-300"), None);
-        assert_eq!(hostname_address("web-1"), None);
-        assert_eq!(private_address("203.0.113.7"), None, "public addresses are shared behind NATs");
-        assert_eq!(private_address("not an address"), None);
         assert_eq!(hostname_instance("i-0123456789abcdef0.ec2.internal"), Some("i-0123456789abcdef0"));
         assert_eq!(hostname_instance("ip-10-40-7-188.ec2.internal"), None);
     }

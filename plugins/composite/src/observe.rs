@@ -5,7 +5,7 @@
 //! the links between those entities the alert itself shows.
 
 use serde::{Deserialize, Serialize};
-use trailhound_sdk::{Event, Plane, Severity};
+use trailhound_sdk::{aws, Event, Plane, Severity};
 
 use crate::entity::{self, Entity, Kind};
 use crate::tactics;
@@ -142,7 +142,7 @@ fn entities(event: &Event<'_>, plane: &str) -> (Vec<Entity>, Option<String>, Vec
     } else {
         entity::of_origin(&clip(origin), plane, account).map(|e| named.add(e))
     };
-    if let Some(instance) = hostname.and_then(trailhound_sdk::aws::hostname_instance) {
+    if let Some(instance) = hostname.and_then(aws::hostname_instance) {
         let instance = named.add(Entity::new(entity::instance_id(instance), Kind::Instance, plane, account));
         named.link(host.as_deref(), &instance, "same machine");
     }
@@ -152,7 +152,7 @@ fn entities(event: &Event<'_>, plane: &str) -> (Vec<Entity>, Option<String>, Vec
         }
     }
     if let Some(principal) = &principal {
-        if let Some(instance) = actor.session_name().filter(|s| trailhound_sdk::aws::is_instance_id(s)) {
+        if let Some(instance) = actor.session_name().filter(|s| aws::is_instance_id(s)) {
             let instance =
                 named.add(Entity::new(entity::instance_id(instance), Kind::Instance, plane, account));
             named.link(Some(&instance), principal, "instance role");
@@ -220,8 +220,8 @@ impl Named {
 /// The address alias: a host's, as its EC2 host name spells it, or the private address a
 /// call came from.
 fn address(event: &Event<'_>) -> Option<String> {
-    let spelled = event.process().and_then(|p| p.hostname()).and_then(entity::hostname_address);
-    spelled.or_else(|| event.source_ip().and_then(entity::private_address)).map(entity::address_alias)
+    let spelled = event.process().and_then(|p| p.hostname()).and_then(aws::ip_name_address);
+    spelled.or_else(|| event.source_ip().and_then(aws::private_address)).map(entity::address_alias)
 }
 
 /// The proving event ids of a finding, without repeats or empty ones, at most
