@@ -113,6 +113,13 @@ same crate as a component in one wasmtime instance, including the host's convers
 events into WIT values. `vs` on a WASM row is WASM time over native time for the same \
 detector and batch size (1.00× means no boundary cost); on other batch sizes it is relative \
 to batch 512.
+- **principals**: the stateful plugins under a stream where every call is another principal \
+with its own access key and address (nothing is seen twice, the worst case for their state), \
+in batches of 512 with a tick after each: the baseline gets the calls, the storyline calls it \
+weighs (a policy's default version changed), the composite a finding about each principal. \
+The note says what the state held at the end; the figures below give one instance's peak \
+linear memory and the RSS the native state grew by: both stay at the plugin's cap however \
+many principals come.
 - **peer**: a native Sigma engine from crates.io evaluating the SigmaHQ CloudTrail rules on \
 the same records, already parsed into JSON values; then trailhound's sigma plugin on the same \
 rules and events (their fields projected, as the host hands them over), natively and as WASM, \

@@ -52,9 +52,9 @@ impl Default for Config {
             network_prefix_v6: 48,
             range_prefix_v6: 32,
             idle_days: 30,
-            // A principal's profile and its key's take about 1.2 KiB together in a component's
+            // A principal's profile and its key's take about 1.4 KiB together in a component's
             // memory (the bench's principals rows measure it), so the default cap holds one
-            // instance near 60 MiB however many principals come; principals are far fewer than
+            // instance near 70 MiB however many principals come; principals are far fewer than
             // that, and session keys expire within 36 hours.
             max_profiles: 50_000,
         }
