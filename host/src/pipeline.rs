@@ -13,6 +13,7 @@ use trailhound_sdk::Severity;
 
 use crate::decode::Limits;
 use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpec};
+use crate::findings::delivery::{deliver, Delivered, Outputs};
 use crate::findings::Detection;
 use crate::merge::Merge;
 use crate::normalize::pool::{Outcome, Pool};
@@ -47,6 +48,10 @@ pub struct RunSummary {
     /// Inputs that could not be read at all.
     pub unreadable: Vec<String>,
     pub findings_by_severity: BTreeMap<Severity, u64>,
+    /// Findings held back by throttling (`[throttle]`).
+    pub findings_suppressed: u64,
+    /// Findings no route took (`[[routes]]`).
+    pub findings_unrouted: u64,
     /// Deliveries a sink refused (a finding refused by two sinks counts twice).
     pub sink_failures: u64,
     /// Findings that did not reach every sink.
@@ -133,15 +138,16 @@ impl Pipeline {
     pub fn start(
         settings: EngineSettings,
         plugins: Vec<PluginSpec>,
-        sinks: Vec<Box<dyn Sink>>,
+        outputs: impl Into<Outputs>,
     ) -> Result<Self, RunError> {
+        let outputs = outputs.into();
         let started = Instant::now();
         let (tx, rx) = crossbeam_channel::bounded::<Detection>(settings.detection_queue);
         let normalizers = Pool::start(settings.workers).map_err(RunError::Threads)?;
         let engine = Engine::start(settings, plugins, tx)?;
         let delivery = std::thread::Builder::new()
             .name("delivery".into())
-            .spawn(move || deliver(rx, sinks))
+            .spawn(move || deliver(rx, outputs))
             .map_err(|_| RunError::Delivery)?;
         Ok(Pipeline {
             engine,
@@ -237,6 +243,8 @@ impl Pipeline {
         self.summary.engine = self.engine.finish()?;
         let delivered = self.delivery.join().map_err(|_| RunError::Delivery)?;
         self.summary.findings_by_severity = delivered.by_severity;
+        self.summary.findings_suppressed = delivered.suppressed;
+        self.summary.findings_unrouted = delivered.unrouted;
         self.summary.sink_failures = delivered.failures;
         self.summary.findings_lost = delivered.lost;
         self.summary.sink_errors = delivered.errors;
@@ -293,47 +301,4 @@ impl Pipeline {
         tracing::error!(%error, "input unreadable");
         self.summary.unreadable.push(error.to_string());
     }
-}
-
-#[derive(Default)]
-struct Delivered {
-    by_severity: BTreeMap<Severity, u64>,
-    failures: u64,
-    lost: u64,
-    errors: Vec<String>,
-}
-
-impl Delivered {
-    fn failed(&mut self, error: &anyhow::Error) {
-        let error = crate::text::chain(error);
-        tracing::error!("sink failed: {error}");
-        self.failures += 1;
-        if self.errors.len() < MALFORMED_SAMPLES {
-            self.errors.push(error);
-        }
-    }
-}
-
-/// Hands each detection to every sink; counts by severity; keeps going past sink errors
-/// (counting and logging them) so one broken sink does not stop the others.
-fn deliver(rx: crossbeam_channel::Receiver<Detection>, mut sinks: Vec<Box<dyn Sink>>) -> Delivered {
-    let mut delivered = Delivered::default();
-    for detection in rx {
-        *delivered.by_severity.entry(detection.finding.severity).or_insert(0) += 1;
-        let mut lost = false;
-        for sink in &mut sinks {
-            if let Err(e) = sink.deliver(&detection) {
-                delivered.failed(&e);
-                lost = true;
-            }
-        }
-        delivered.lost += u64::from(lost);
-    }
-    for sink in &mut sinks {
-        if let Err(e) = sink.flush() {
-            // What the sink buffered is lost with it; it cannot say how much.
-            delivered.failed(&e);
-        }
-    }
-    delivered
 }

@@ -49,10 +49,21 @@ fn example_config_parses_to_expected_values() {
     assert_eq!(
         config.sinks,
         vec![
-            SinkConfig::Stdout(StdoutConfig { format: Format::Text }),
-            SinkConfig::File(FileConfig { path: base.join("../target/findings.jsonl") }),
+            SinkConfig::Stdout(StdoutConfig { name: Some("console".into()), format: Format::Text }),
+            SinkConfig::File(FileConfig {
+                name: Some("archive".into()),
+                path: base.join("../target/findings.jsonl")
+            }),
         ]
     );
+    let routed: Vec<(&[String], bool)> =
+        config.routes.iter().map(|r| (r.sinks.as_slice(), r.default)).collect();
+    assert_eq!(
+        routed,
+        [(&["console".to_string(), "archive".into()][..], false), (&["archive".to_string()][..], true)]
+    );
+    assert_eq!(config.routes[0].min_severity, Some(trailhound_sdk::Severity::Medium));
+    assert_eq!(config.throttle, trailhound::config::ThrottleConfig::default());
 
     let settings = config.engine_settings();
     assert_eq!(settings.workers, 2);
@@ -68,7 +79,7 @@ fn example_config_parses_to_expected_values() {
 /// `(config file, line, column, field, a fragment of the message)`.
 const BROKEN: &[(&str, usize, usize, &str, &str)] = &[
     ("unknown-engine-key.toml", 4, 1, "engine.batchsize", "unknown field `batchsize`, expected one of"),
-    ("unknown-sink-key.toml", 13, 1, "sinks[1].pth", "unknown field `pth`, expected `path`"),
+    ("unknown-sink-key.toml", 13, 1, "sinks[1].pth", "unknown field `pth`, expected `name` or `path`"),
     ("unknown-sink-type.toml", 9, 8, "sinks[0].type", "unknown variant `kafka`, expected `stdout` or `file`"),
     ("bad-format.toml", 10, 10, "sinks[0].format", "unknown variant `yaml`, expected `text` or `json`"),
     ("wrong-type.toml", 2, 11, "engine.workers", "invalid type: string \"four\""),
@@ -143,7 +154,10 @@ fn unknown_key_in_an_inline_sink_table_points_at_the_key() {
     let text = "sinks = [{ type = \"file\", pth = \"x\" }]\n\
                 [[sources]]\ntype = \"stdin\"\n[[plugins]]\nname = \"a\"\npath = \"a.wasm\"\n";
     let error = Config::parse(text, Path::new("inline.toml")).unwrap_err();
-    assert_eq!(error.to_string(), "inline.toml:1:27: sinks[0].pth: unknown field `pth`, expected `path`");
+    assert_eq!(
+        error.to_string(),
+        "inline.toml:1:27: sinks[0].pth: unknown field `pth`, expected `name` or `path`"
+    );
 }
 
 #[test]
@@ -194,7 +208,10 @@ path = "out/findings.jsonl"
     assert_eq!(specs[0].path, PathBuf::from("/etc/trailhound/one.wasm"));
     assert_eq!(
         config.sinks,
-        vec![SinkConfig::File(FileConfig { path: PathBuf::from("/etc/trailhound/out/findings.jsonl") })]
+        vec![SinkConfig::File(FileConfig {
+            name: None,
+            path: PathBuf::from("/etc/trailhound/out/findings.jsonl")
+        })]
     );
 }
 
@@ -206,6 +223,7 @@ fn the_example_config_states_the_real_defaults() {
     let text = std::fs::read_to_string(&path).unwrap();
     let engine = toml::Table::try_from(EngineConfig::default()).unwrap();
     let budget = engine["budget"].as_table().unwrap().clone();
+    let throttle = toml::Table::try_from(trailhound::config::ThrottleConfig::default()).unwrap();
     let mut table = None;
     let mut checked = Vec::new();
     for line in text.lines() {
@@ -213,6 +231,7 @@ fn the_example_config_states_the_real_defaults() {
             table = match name.trim_end_matches(']') {
                 "engine" => Some(&engine),
                 "engine.budget" => Some(&budget),
+                "throttle" => Some(&throttle),
                 _ => None,
             };
             continue;
@@ -223,12 +242,12 @@ fn the_example_config_states_the_real_defaults() {
             continue;
         };
         let Ok(stated) = stated.0.parse::<i64>() else { continue };
-        let default = defaults.get(key).unwrap_or_else(|| panic!("{key} is not an engine key"));
+        let default = defaults.get(key).unwrap_or_else(|| panic!("{key} is not a key of its table"));
         assert_eq!(default.as_integer(), Some(stated), "examples/trailhound.toml: {key}");
         checked.push(key.to_string());
     }
     let keys = |t: &toml::Table| t.keys().filter(|k| *k != "budget").cloned().collect::<Vec<_>>();
-    for key in keys(&engine).iter().chain(&keys(&budget)) {
+    for key in keys(&engine).iter().chain(&keys(&budget)).chain(&keys(&throttle)) {
         assert!(checked.contains(key), "examples/trailhound.toml does not state the default of {key}");
     }
 }

@@ -32,6 +32,7 @@ mod panther;
 mod panther_agreement;
 mod plugin_config;
 mod python;
+mod routes;
 mod service;
 mod sinks;
 mod sources;

@@ -16,6 +16,7 @@ fn related(uid: &str, time: i64, action: &str, region: &str) -> RelatedEvent {
     RelatedEvent {
         uid: uid.into(),
         time,
+        provider: "aws".into(),
         service: "iam.amazonaws.com".into(),
         action: action.into(),
         account: "418295730164".into(),
@@ -245,6 +246,7 @@ fn representative() -> Vec<(&'static str, Detection)> {
             RelatedEvent {
                 uid: "ev-acl".into(),
                 time: 1_793_725_000_000,
+                provider: "aws".into(),
                 service: "s3.amazonaws.com".into(),
                 action: "PutBucketAcl".into(),
                 account: "562014837795".into(),
@@ -255,6 +257,7 @@ fn representative() -> Vec<(&'static str, Detection)> {
             RelatedEvent {
                 uid: "ev-enc".into(),
                 time: 1_793_728_800_000,
+                provider: "aws".into(),
                 service: "s3.amazonaws.com".into(),
                 action: "DeleteBucketEncryption".into(),
                 account: "562014837795".into(),

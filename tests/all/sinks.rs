@@ -153,12 +153,12 @@ fn stdout_closed_pipe_is_an_error_not_a_panic() {
 fn sinks_build_from_config() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out/findings.jsonl");
-    let mut sink = sinks::build(&SinkConfig::File(FileConfig { path: path.clone() })).unwrap();
+    let mut sink = sinks::build(&SinkConfig::File(FileConfig { name: None, path: path.clone() })).unwrap();
     sink.deliver(&detection()).unwrap();
     sink.flush().unwrap();
     assert_eq!(parse_lines(&std::fs::read_to_string(&path).unwrap()).len(), 1);
 
-    assert!(sinks::build(&SinkConfig::Stdout(StdoutConfig { format: Format::Json })).is_ok());
+    assert!(sinks::build(&SinkConfig::Stdout(StdoutConfig { name: None, format: Format::Json })).is_ok());
     assert_eq!(SinkConfig::TYPES, ["stdout", "file"]);
 }
 

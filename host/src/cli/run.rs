@@ -59,16 +59,17 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let (tx, rx) = crossbeam_channel::bounded::<Event>(EVENT_QUEUE);
     stop_on_signals(tx.clone())?;
     let config = Config::load(config_path)?;
-    let sinks = config.sinks.iter().map(trailhound::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
+    let outputs = config.outputs()?;
     let plugins = if config.runs_pack() { super::pack::load(&config.pack)? } else { config.plugin_specs() };
     let plugin_count = plugins.len();
     let settings = config.engine_settings();
     let linger = settings.linger;
-    let mut pipeline = Pipeline::start(settings, plugins, sinks)?.with_limits(config.input);
+    let mut pipeline = Pipeline::start(settings, plugins, outputs)?.with_limits(config.input);
     eprintln!(
-        "running: {plugin_count} plugin(s), {} source(s), {} sink(s); SIGINT or SIGTERM to stop",
+        "running: {plugin_count} plugin(s), {} source(s), {} sink(s), {} route(s); SIGINT or SIGTERM to stop",
         config.sources.len(),
-        config.sinks.len()
+        config.sinks.len(),
+        config.routes.len()
     );
 
     let mut stdin_open = false;

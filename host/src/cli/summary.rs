@@ -71,6 +71,15 @@ pub fn print(summary: &RunSummary) {
     for input in &summary.unreadable {
         eprintln!("unreadable: {input}");
     }
+    if summary.findings_suppressed > 0 {
+        eprintln!(
+            "findings suppressed by throttling: {} (each counted on the next of its rule and actor delivered)",
+            summary.findings_suppressed
+        );
+    }
+    if summary.findings_unrouted > 0 {
+        eprintln!("findings no route took: {} (add a route with default = true)", summary.findings_unrouted);
+    }
     if summary.sink_failures > 0 {
         eprintln!(
             "sink failures: {} ({} of {} findings did not reach every sink)",
@@ -181,6 +190,8 @@ pub fn json(summary: &RunSummary) -> serde_json::Value {
         "malformed": summary.malformed,
         "findings": summary.findings(),
         "unreadable": summary.unreadable,
+        "suppressed": summary.findings_suppressed,
+        "unrouted": summary.findings_unrouted,
         "sink_failures": summary.sink_failures,
         "elapsed_secs": summary.elapsed.as_secs_f64(),
         "plugins": plugins,

@@ -36,6 +36,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::decode::Limits;
 use crate::engine::{Budget, EngineSettings, PluginSpec};
+pub use crate::findings::routes::RouteConfig;
+pub use crate::findings::throttle::ThrottleConfig;
 use crate::normalize::SourceType;
 pub use crate::sinks::SinkConfig;
 
@@ -65,6 +67,12 @@ pub struct Config {
     /// Where findings go; at least one.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
+    /// Which findings go to which sinks (by their `name`); none: every finding to every sink.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// `[throttle]`: dedup and throttling per (plugin, rule, actor); off by default.
+    #[serde(default)]
+    pub throttle: ThrottleConfig,
 }
 
 /// `[engine]`: how plugins run, in the config's units (milliseconds, MiB). Every key is
@@ -340,6 +348,20 @@ impl Config {
         // Checked by `problems`: the plugins `[pack]` gives files to are here.
         let _ = self.pack.attach(&mut specs);
         specs
+    }
+
+    /// Opens the sinks, with the routes and the throttle between them and the engine.
+    ///
+    /// # Errors
+    /// A sink cannot be opened.
+    pub fn outputs(&self) -> anyhow::Result<crate::findings::delivery::Outputs> {
+        let sinks = self.sinks.iter().map(crate::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
+        let names: Vec<Option<&str>> = self.sinks.iter().map(SinkConfig::name).collect();
+        // Checked by `problems`: every sink a route names exists.
+        let routes =
+            crate::findings::routes::Routes::new(&self.routes, &names).map_err(anyhow::Error::msg)?;
+        let throttle = crate::findings::throttle::Throttle::new(self.throttle.clone());
+        Ok(crate::findings::delivery::Outputs { sinks, routes, throttle })
     }
 
     fn resolve_paths(&mut self, base: &Path) {

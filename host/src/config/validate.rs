@@ -25,6 +25,7 @@ impl Config {
         self.check_sources(&mut problems);
         self.check_plugins(&mut problems);
         self.check_sinks(&mut problems);
+        self.check_routes(&mut problems);
         problems
     }
 
@@ -177,14 +178,79 @@ impl Config {
                     }
                 }
                 SinkConfig::File(file) => {
-                    if let Some(first) = files.insert(&file.path, i) {
+                    let path = &file.path;
+                    if let Some(first) = files.insert(path, i) {
                         problems.push(Problem::new(
                             field.key("path"),
-                            format!("sinks[{first}] already writes to {}", file.path.display()),
+                            format!("sinks[{first}] already writes to {}", path.display()),
                         ));
                     }
                 }
             }
+        }
+    }
+}
+
+impl Config {
+    /// Sink names unique and well-formed; every route names sinks that exist and matches
+    /// something; at most one default route; throttle bounds in range.
+    fn check_routes(&self, problems: &mut Vec<Problem>) {
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        for (i, sink) in self.sinks.iter().enumerate() {
+            let Some(name) = sink.name() else { continue };
+            let field = FieldPath::of("sinks").index(i).key("name");
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                problems.push(Problem::new(
+                    field.clone(),
+                    format!("{name:?} is not a sink name: use letters, digits, '-', '_' and '.'"),
+                ));
+            }
+            if let Some(first) = names.insert(name, i) {
+                problems.push(Problem::new(
+                    field,
+                    format!("duplicate sink name {name:?}: sinks[{first}] already uses it"),
+                ));
+            }
+        }
+        let mut default = None;
+        for (i, route) in self.routes.iter().enumerate() {
+            let field = FieldPath::of("routes").index(i);
+            if route.sinks.is_empty() {
+                problems.push(Problem::new(field.key("sinks"), "must name at least one sink"));
+            }
+            for (j, sink) in route.sinks.iter().enumerate() {
+                if !names.contains_key(sink.as_str()) {
+                    let known: Vec<&str> = self.sinks.iter().filter_map(SinkConfig::name).collect();
+                    problems.push(Problem::new(
+                        field.key("sinks").index(j),
+                        format!("no sink is named {sink:?}; give a [[sinks]] table name = {sink:?} (named: {known:?})"),
+                    ));
+                }
+            }
+            if route.default {
+                if let Some(first) = default.replace(i) {
+                    problems.push(Problem::new(
+                        field.key("default"),
+                        format!("routes[{first}] is already the default route"),
+                    ));
+                }
+            }
+        }
+        let throttle = &self.throttle;
+        let field = |key| FieldPath::of("throttle").key(key);
+        if throttle.window_secs > 0 && throttle.max_per_window == 0 {
+            problems.push(Problem::new(
+                field("max_per_window"),
+                "must be at least 1: 0 would hold back every finding",
+            ));
+        }
+        if throttle.max_keys == 0 {
+            problems.push(Problem::new(field("max_keys"), "must be at least 1"));
+        }
+        if throttle.window_secs > 30 * 86_400 {
+            problems.push(Problem::new(field("window_secs"), "must be at most 2592000 (30 days)"));
         }
     }
 }

@@ -99,6 +99,7 @@ mod tests {
             related: vec![RelatedEvent {
                 uid: "e1".into(),
                 time: 5,
+                provider: "aws".into(),
                 service: "iam.amazonaws.com".into(),
                 action: "CreatePolicy".into(),
                 account: "1".into(),

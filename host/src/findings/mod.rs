@@ -1,9 +1,12 @@
 //! What the engine hands to routing and sinks: a detector's finding with the context of the
 //! events that prove it, and its rendering as an OCSF Detection Finding.
 
+pub mod delivery;
 pub mod feedback;
 pub mod ocsf;
 pub mod recent;
+pub mod routes;
+pub mod throttle;
 
 use trailhound_sdk::Finding;
 
@@ -13,6 +16,9 @@ pub struct RelatedEvent {
     pub uid: String,
     /// Milliseconds since the Unix epoch.
     pub time: i64,
+    /// `aws`, `gcp`, `azure`, `kubernetes`, `host` (empty in state saved before it was kept).
+    #[serde(default)]
+    pub provider: String,
     pub service: String,
     pub action: String,
     pub account: String,
@@ -26,6 +32,7 @@ impl RelatedEvent {
         RelatedEvent {
             uid: event.id.clone(),
             time: event.time,
+            provider: event.provider.clone(),
             service: event.service.clone(),
             action: event.action.clone(),
             account: event.account.clone(),
@@ -41,6 +48,7 @@ impl From<crate::event::Event> for RelatedEvent {
         RelatedEvent {
             uid: event.id,
             time: event.time,
+            provider: event.provider,
             service: event.service,
             action: event.action,
             account: event.account,

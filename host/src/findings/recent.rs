@@ -33,6 +33,7 @@ pub struct RecentEvents {
 struct Compact {
     uid: Box<str>,
     time: i64,
+    provider: Arc<str>,
     service: Arc<str>,
     action: Arc<str>,
     account: Arc<str>,
@@ -69,6 +70,7 @@ impl RecentEvents {
         self.ring.push_back(Compact {
             uid: event.uid.into_boxed_str(),
             time: event.time,
+            provider: strings.intern(event.provider),
             service: strings.intern(event.service),
             action: strings.intern(event.action),
             account: strings.intern(event.account),
@@ -100,6 +102,7 @@ impl Compact {
         RelatedEvent {
             uid: self.uid.to_string(),
             time: self.time,
+            provider: self.provider.to_string(),
             service: self.service.to_string(),
             action: self.action.to_string(),
             account: self.account.to_string(),
@@ -150,6 +153,7 @@ mod tests {
         RelatedEvent {
             uid: format!("id-{i}"),
             time: i as i64,
+            provider: "aws".into(),
             service: "s3.amazonaws.com".into(),
             action: "GetObject".into(),
             account: "111122223333".into(),

@@ -18,12 +18,18 @@ use crate::findings::{ocsf, Detection};
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// What routes call the sink. Default: none.
+    pub name: Option<String>,
     /// Where findings are appended, one OCSF JSON object per line; relative to the config
     /// file's folder. Required.
     pub path: PathBuf,
 }
 
 impl SinkSettings for FileConfig {
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     fn build(&self) -> anyhow::Result<Box<dyn Sink>> {
         Ok(Box::new(FileSink::open(&self.path)?))
     }

@@ -34,6 +34,10 @@ pub trait Sink: Send {
 
 /// What every sink's config struct provides.
 pub trait SinkSettings {
+    /// The sink's `name` key, which routes refer to it by (every sink type has one; it is
+    /// optional unless a route names the sink).
+    fn name(&self) -> Option<&str>;
+
     /// Opens the sink.
     ///
     /// # Errors
@@ -98,6 +102,11 @@ sink_types! {
 }
 
 impl SinkConfig {
+    /// See [`SinkSettings::name`].
+    pub fn name(&self) -> Option<&str> {
+        self.settings().name()
+    }
+
     /// See [`SinkSettings::check`].
     ///
     /// # Errors

@@ -19,6 +19,8 @@ use trailhound_sdk::Severity;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StdoutConfig {
+    /// What routes call the sink. Default: none.
+    pub name: Option<String>,
     /// `text` (default): one readable line per finding; `json`: OCSF JSON lines.
     #[serde(default)]
     pub format: Format,
@@ -36,6 +38,10 @@ pub enum Format {
 }
 
 impl SinkSettings for StdoutConfig {
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     fn build(&self) -> anyhow::Result<Box<dyn Sink>> {
         Ok(Box::new(StdoutSink::stdout(self.format)))
     }
