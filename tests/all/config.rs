@@ -52,7 +52,9 @@ fn example_config_parses_to_expected_values() {
             SinkConfig::Stdout(StdoutConfig { name: Some("console".into()), format: Format::Text }),
             SinkConfig::File(FileConfig {
                 name: Some("archive".into()),
-                path: base.join("../target/findings.jsonl")
+                path: base.join("../target/findings.jsonl"),
+                max_bytes: None,
+                keep: 5,
             }),
         ]
     );
@@ -79,8 +81,14 @@ fn example_config_parses_to_expected_values() {
 /// `(config file, line, column, field, a fragment of the message)`.
 const BROKEN: &[(&str, usize, usize, &str, &str)] = &[
     ("unknown-engine-key.toml", 4, 1, "engine.batchsize", "unknown field `batchsize`, expected one of"),
-    ("unknown-sink-key.toml", 13, 1, "sinks[1].pth", "unknown field `pth`, expected `name` or `path`"),
-    ("unknown-sink-type.toml", 9, 8, "sinks[0].type", "unknown variant `kafka`, expected `stdout` or `file`"),
+    ("unknown-sink-key.toml", 13, 1, "sinks[1].pth", "unknown field `pth`, expected one of `name`, `path`, `max_bytes`, `keep`"),
+    (
+        "unknown-sink-type.toml",
+        9,
+        8,
+        "sinks[0].type",
+        "unknown variant `kafka`, expected one of `stdout`, `file`, `webhook`, `syslog`",
+    ),
     ("bad-format.toml", 10, 10, "sinks[0].format", "unknown variant `yaml`, expected `text` or `json`"),
     ("wrong-type.toml", 2, 11, "engine.workers", "invalid type: string \"four\""),
     ("zero-batch-size.toml", 2, 14, "engine.batch_size", "0 is out of range: must be 1 to"),
@@ -156,7 +164,7 @@ fn unknown_key_in_an_inline_sink_table_points_at_the_key() {
     let error = Config::parse(text, Path::new("inline.toml")).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "inline.toml:1:27: sinks[0].pth: unknown field `pth`, expected `name` or `path`"
+        "inline.toml:1:27: sinks[0].pth: unknown field `pth`, expected one of `name`, `path`, `max_bytes`, `keep`"
     );
 }
 
@@ -210,7 +218,9 @@ path = "out/findings.jsonl"
         config.sinks,
         vec![SinkConfig::File(FileConfig {
             name: None,
-            path: PathBuf::from("/etc/trailhound/out/findings.jsonl")
+            path: PathBuf::from("/etc/trailhound/out/findings.jsonl"),
+            max_bytes: None,
+            keep: 5,
         })]
     );
 }

@@ -41,3 +41,5 @@ mod stories;
 mod story;
 mod storyline;
 mod synth;
+mod syslog;
+mod webhook;

@@ -153,13 +153,19 @@ fn stdout_closed_pipe_is_an_error_not_a_panic() {
 fn sinks_build_from_config() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out/findings.jsonl");
-    let mut sink = sinks::build(&SinkConfig::File(FileConfig { name: None, path: path.clone() })).unwrap();
+    let mut sink = sinks::build(&SinkConfig::File(FileConfig {
+        name: None,
+        path: path.clone(),
+        max_bytes: None,
+        keep: 5,
+    }))
+    .unwrap();
     sink.deliver(&detection()).unwrap();
     sink.flush().unwrap();
     assert_eq!(parse_lines(&std::fs::read_to_string(&path).unwrap()).len(), 1);
 
     assert!(sinks::build(&SinkConfig::Stdout(StdoutConfig { name: None, format: Format::Json })).is_ok());
-    assert_eq!(SinkConfig::TYPES, ["stdout", "file"]);
+    assert_eq!(SinkConfig::TYPES, ["stdout", "file", "webhook", "syslog"]);
 }
 
 #[test]
@@ -174,4 +180,27 @@ fn memory_sink_collects_through_clones() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].finding.event_ids, ["ev-1"]);
     assert_eq!(sink.shared().lock().unwrap().len(), 2);
+}
+
+#[test]
+fn the_file_sink_rotates_by_size_keeping_whole_lines_and_at_most_keep_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("findings.jsonl");
+    let line =
+        serde_json::to_vec(&trailhound::findings::ocsf::to_json(&detection())).unwrap().len() as u64 + 1;
+    let config = FileConfig { name: None, path: path.clone(), max_bytes: Some(line * 3), keep: 2 };
+    let mut sink = sinks::build(&SinkConfig::File(config)).unwrap();
+    for _ in 0..10 {
+        sink.deliver(&detection()).unwrap();
+    }
+    sink.flush().unwrap();
+    let lines = |p: &std::path::Path| parse_lines(&std::fs::read_to_string(p).unwrap()).len();
+    // 10 lines, three to a file: three full files rotated away, one line in the current one;
+    // the oldest rotated file went past keep = 2.
+    assert_eq!(lines(&path), 1);
+    assert_eq!(lines(&dir.path().join("findings.jsonl.1")), 3);
+    assert_eq!(lines(&dir.path().join("findings.jsonl.2")), 3);
+    assert!(!dir.path().join("findings.jsonl.3").exists());
+    let bad = FileConfig { name: None, path, max_bytes: Some(0), keep: 2 };
+    assert_eq!(SinkConfig::File(bad).check().unwrap_err().key, "max_bytes");
 }

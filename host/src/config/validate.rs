@@ -9,7 +9,7 @@ use super::{Config, FieldPath, Problem, SourceConfig};
 use crate::engine::settings::{ranges, Range};
 use crate::normalize::SourceType;
 use crate::pack;
-use crate::sinks::SinkConfig;
+use crate::sinks::{syslog, webhook, SinkConfig};
 
 impl Config {
     /// Checks what the types cannot: at least one source and one sink; an enabled plugin, or
@@ -175,6 +175,17 @@ impl Config {
                             field.key("type"),
                             format!("only one stdout sink: sinks[{first}] already writes to stdout"),
                         ));
+                    }
+                }
+                SinkConfig::Webhook(webhook::WebhookConfig { dead_letter, .. })
+                | SinkConfig::Syslog(syslog::SyslogConfig { dead_letter, .. }) => {
+                    if let Some(path) = dead_letter {
+                        if let Some(first) = files.insert(path, i) {
+                            problems.push(Problem::new(
+                                field.key("dead_letter"),
+                                format!("sinks[{first}] already writes to {}", path.display()),
+                            ));
+                        }
                     }
                 }
                 SinkConfig::File(file) => {

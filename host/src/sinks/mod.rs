@@ -7,7 +7,11 @@
 
 pub mod file;
 pub mod memory;
+pub mod queued;
+pub mod slack;
 pub mod stdout;
+pub mod syslog;
+pub mod webhook;
 
 use std::path::Path;
 
@@ -99,6 +103,10 @@ sink_types! {
     Stdout(stdout::StdoutConfig) = "stdout",
     /// OCSF JSON lines appended to a file.
     File(file::FileConfig) = "file",
+    /// OCSF JSON arrays POSTed to an HTTP(S) endpoint, retried, dead-lettered.
+    Webhook(webhook::WebhookConfig) = "webhook",
+    /// RFC 5424 messages over UDP or TCP.
+    Syslog(syslog::SyslogConfig) = "syslog",
 }
 
 impl SinkConfig {

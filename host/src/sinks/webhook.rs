@@ -1,0 +1,254 @@
+//! The webhook sink: findings POSTed as JSON arrays of OCSF Detection Findings to an HTTP(S)
+//! endpoint, in batches, from the sink's own thread ([`super::queued`]). A batch the endpoint
+//! refuses (5xx, 408, 429, a connection that fails) is retried with exponential backoff and
+//! jitter; a 4xx other than those is final (sending it again cannot help). After the last
+//! attempt the batch goes to the dead-letter file, when one is set, and the run's summary
+//! says how many did.
+//!
+//! The `Authorization` header comes from an environment variable, so no secret sits in the
+//! config file. `format = "slack"` sends one readable message per finding instead
+//! ([`super::slack`]).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+use super::queued::{Batches, QueuedSink};
+use super::{Invalid, Sink, SinkSettings};
+
+/// `[[sinks]] type = "webhook"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// What routes call the sink. Default: none.
+    pub name: Option<String>,
+    /// The endpoint: `https://…` (or `http://…`). Required.
+    pub url: String,
+    /// The environment variable whose value is sent as the `Authorization` header
+    /// (`Bearer …`). Default: none, no header.
+    pub auth_env: Option<String>,
+    /// Findings per request. Default: 100.
+    #[serde(default = "defaults::batch_size")]
+    pub batch_size: usize,
+    /// Attempts per batch before it is given up (and dead-lettered). Default: 6.
+    #[serde(default = "defaults::max_attempts")]
+    pub max_attempts: u32,
+    /// The first retry's delay in milliseconds, doubled each attempt, with up to half of it
+    /// again as random jitter. Default: 500.
+    #[serde(default = "defaults::backoff_ms")]
+    pub backoff_ms: u64,
+    /// The longest delay between two attempts, in milliseconds. Default: 30000.
+    #[serde(default = "defaults::max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    /// One request's timeout, in milliseconds. Default: 10000.
+    #[serde(default = "defaults::timeout_ms")]
+    pub timeout_ms: u64,
+    /// Findings waiting for the sender before delivery waits for it. Default: 10000.
+    #[serde(default = "defaults::queue")]
+    pub queue: usize,
+    /// Where batches that ran out of attempts are appended as JSON lines; relative to the
+    /// config file's folder. Default: none (they are counted as lost).
+    pub dead_letter: Option<PathBuf>,
+    /// `ocsf` (default): JSON arrays of OCSF Detection Findings; `slack`: one readable
+    /// message per finding, as Slack's incoming webhooks (and the tools that copy them) take.
+    #[serde(default)]
+    pub format: Format,
+}
+
+/// What a request carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Ocsf,
+    Slack,
+}
+
+mod defaults {
+    pub fn batch_size() -> usize {
+        100
+    }
+    pub fn max_attempts() -> u32 {
+        // 0.5 + 1 + 2 + 4 + 8 s between them: a receiver restarting in under 15 s loses nothing.
+        6
+    }
+    pub fn backoff_ms() -> u64 {
+        500
+    }
+    pub fn max_backoff_ms() -> u64 {
+        30_000
+    }
+    pub fn timeout_ms() -> u64 {
+        10_000
+    }
+    pub fn queue() -> usize {
+        10_000
+    }
+}
+
+impl SinkSettings for WebhookConfig {
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn build(&self) -> anyhow::Result<Box<dyn Sink>> {
+        let auth = match &self.auth_env {
+            Some(var) => Some(std::env::var(var).with_context(|| {
+                format!("webhook sink: the environment variable {var} (auth_env) is not set")
+            })?),
+            None => None,
+        };
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_millis(self.timeout_ms)))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let poster = Poster { config: self.clone(), agent, auth, seed: seed() };
+        // A Slack message is one finding.
+        let batch_size = if self.format == Format::Slack { 1 } else { self.batch_size };
+        Ok(Box::new(QueuedSink::start(poster, self.queue, batch_size, self.dead_letter.clone())?))
+    }
+
+    fn check(&self) -> Result<(), Invalid> {
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+            return Err(Invalid {
+                key: "url",
+                message: format!("{:?} is not an http:// or https:// URL", self.url),
+            });
+        }
+        for (key, n) in [
+            ("batch_size", self.batch_size as u64),
+            ("max_attempts", u64::from(self.max_attempts)),
+            ("queue", self.queue as u64),
+            ("timeout_ms", self.timeout_ms),
+        ] {
+            if n == 0 {
+                return Err(Invalid { key, message: "must be at least 1".into() });
+            }
+        }
+        if self.backoff_ms > self.max_backoff_ms {
+            return Err(Invalid { key: "backoff_ms", message: "must not exceed max_backoff_ms".into() });
+        }
+        Ok(())
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        if let Some(path) = &mut self.dead_letter {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+}
+
+/// A per-sink random seed for the jitter (retries of several hosts must not line up).
+fn seed() -> u64 {
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    (nanos ^ u64::from(std::process::id()).rotate_left(32)) | 1
+}
+
+struct Poster {
+    config: WebhookConfig,
+    agent: ureq::Agent,
+    auth: Option<String>,
+    /// xorshift state for the jitter.
+    seed: u64,
+}
+
+impl Poster {
+    /// The delay before attempt `attempt` (from 1): the backoff doubled each time, capped,
+    /// plus up to half of it again at random.
+    fn delay(&mut self, attempt: u32) -> Duration {
+        let base =
+            self.config.backoff_ms.saturating_mul(1 << (attempt - 1).min(20)).min(self.config.max_backoff_ms);
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        Duration::from_millis(base + self.seed % (base / 2 + 1))
+    }
+
+    /// One POST; whether to retry when it failed.
+    fn post(&self, body: &str) -> Result<(), (anyhow::Error, bool)> {
+        let mut request = self.agent.post(&self.config.url).header("Content-Type", "application/json");
+        if let Some(auth) = &self.auth {
+            request = request.header("Authorization", auth);
+        }
+        match request.send(body) {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                if (200..300).contains(&status) {
+                    return Ok(());
+                }
+                let retry = status >= 500 || status == 408 || status == 429;
+                Err((anyhow::anyhow!("answered HTTP {status}"), retry))
+            }
+            Err(e) => Err((anyhow::Error::new(e).context("request failed"), true)),
+        }
+    }
+}
+
+impl Batches for Poster {
+    fn describe(&self) -> String {
+        format!("webhook {}", self.config.url)
+    }
+
+    fn send(&mut self, batch: &[serde_json::Value]) -> anyhow::Result<()> {
+        let bodies: Vec<String> = match self.config.format {
+            Format::Ocsf => vec![serde_json::Value::Array(batch.to_vec()).to_string()],
+            // One message each (and batches of one, see `build`, so a failure retries only it).
+            Format::Slack => batch.iter().map(|f| super::slack::message(f).to_string()).collect(),
+        };
+        for body in bodies {
+            let mut attempt = 1;
+            loop {
+                match self.post(&body) {
+                    Ok(()) => break,
+                    Err((error, retry)) if retry && attempt < self.config.max_attempts => {
+                        let delay = self.delay(attempt);
+                        tracing::warn!(url = %self.config.url, attempt, ?delay, "webhook failed, retrying: {error:#}");
+                        std::thread::sleep(delay);
+                        attempt += 1;
+                    }
+                    Err((error, _)) => {
+                        bail!("{} finding(s) after {attempt} attempt(s): {error:#}", batch.len())
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> WebhookConfig {
+        toml::from_str(&format!("url = {url:?}")).unwrap()
+    }
+
+    #[test]
+    fn defaults_and_checks() {
+        let c = config("https://hooks.example/x");
+        assert_eq!((c.batch_size, c.max_attempts, c.backoff_ms, c.queue), (100, 6, 500, 10_000));
+        assert!(c.check().is_ok());
+        assert_eq!(config("ftp://x").check().unwrap_err().key, "url");
+        let zero = WebhookConfig { batch_size: 0, ..config("http://x") };
+        assert_eq!(zero.check().unwrap_err().key, "batch_size");
+        let backwards = WebhookConfig { backoff_ms: 10, max_backoff_ms: 5, ..config("http://x") };
+        assert_eq!(backwards.check().unwrap_err().key, "backoff_ms");
+    }
+
+    #[test]
+    fn the_backoff_doubles_up_to_its_cap_with_bounded_jitter() {
+        let c = WebhookConfig { backoff_ms: 100, max_backoff_ms: 1000, ..config("http://x") };
+        let agent = ureq::Agent::new_with_defaults();
+        let mut poster = Poster { config: c, agent, auth: None, seed: 12345 };
+        for (attempt, base) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (9, 1000)] {
+            let d = poster.delay(attempt).as_millis() as u64;
+            assert!((base..=base + base / 2).contains(&d), "attempt {attempt}: {d} ms");
+        }
+    }
+}
