@@ -71,6 +71,22 @@ fn scan_prints_findings_and_a_summary_naming_the_malformed_line() {
 }
 
 #[test]
+fn log_format_json_writes_log_events_as_json_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let plugin = support::component("minimal-detector");
+    let path = dir.path().to_str().unwrap();
+    let out = trailhound(&["--log-format", "json", "scan", path, "--plugin", plugin.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let logged: Vec<Value> = stderr.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let malformed = logged.iter().find(|l| l["fields"]["message"] == "malformed record").expect(&stderr);
+    assert_eq!(malformed["level"], "WARN");
+    assert!(malformed["fields"]["origin"].as_str().unwrap().contains("more.jsonl:2"), "{malformed}");
+    assert!(malformed["timestamp"].is_string());
+}
+
+#[test]
 fn scan_json_output_is_ocsf_detection_findings() {
     let dir = tempfile::tempdir().unwrap();
     sample(dir.path());

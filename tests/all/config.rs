@@ -81,7 +81,13 @@ fn example_config_parses_to_expected_values() {
 /// `(config file, line, column, field, a fragment of the message)`.
 const BROKEN: &[(&str, usize, usize, &str, &str)] = &[
     ("unknown-engine-key.toml", 4, 1, "engine.batchsize", "unknown field `batchsize`, expected one of"),
-    ("unknown-sink-key.toml", 13, 1, "sinks[1].pth", "unknown field `pth`, expected one of `name`, `path`, `max_bytes`, `keep`"),
+    (
+        "unknown-sink-key.toml",
+        13,
+        1,
+        "sinks[1].pth",
+        "unknown field `pth`, expected one of `name`, `path`, `max_bytes`, `keep`",
+    ),
     (
         "unknown-sink-type.toml",
         9,

@@ -42,4 +42,5 @@ mod story;
 mod storyline;
 mod synth;
 mod syslog;
+mod systemd;
 mod webhook;

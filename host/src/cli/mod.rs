@@ -24,6 +24,9 @@ struct Cli {
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// `text` (default) or `json`: one JSON object per log line, for a log collector.
+    #[arg(long, value_enum, default_value_t = logging::Format::Text, global = true)]
+    log_format: logging::Format,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,7 +66,7 @@ enum PluginCommand {
 /// input, failed test case, invalid config), 2 the command could not run.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.verbose);
+    logging::init(cli.verbose, cli.log_format);
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Run { config } => run::run(&config),
