@@ -77,3 +77,22 @@ pub fn component(name: &str) -> PathBuf {
         Err(error) => panic!("building the plugin components failed:\n{error}"),
     }
 }
+
+/// `n` CloudTrail calls by the root user of 111122223333 (`root-0` …), one a minute from
+/// 10:00, as JSON lines in `dir/root.jsonl`: each is one finding of the minimal detector.
+pub fn root_calls(dir: &Path, n: usize) {
+    let lines: Vec<String> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "eventVersion": "1.08", "eventID": format!("root-{i}"),
+                "eventTime": format!("2026-11-03T{:02}:{:02}:00Z", 10 + i / 60, i % 60),
+                "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
+                "recipientAccountId": "111122223333",
+                "userIdentity": {"type": "Root", "principalId": "111122223333",
+                                 "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"}
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(dir.join("root.jsonl"), lines.join("\n") + "\n").unwrap();
+}

@@ -8,8 +8,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use crate::support;
 
 const FINDINGS: usize = 5;
@@ -41,25 +39,10 @@ fn parse(message: &str) -> (String, String) {
     (fields[5].to_string(), sd[..=end].to_string())
 }
 
-fn root_calls(dir: &Path) {
-    let lines: Vec<String> = (0..FINDINGS)
-        .map(|i| {
-            json!({
-                "eventVersion": "1.08", "eventID": format!("root-{i}"), "eventTime": format!("2026-11-03T10:0{i}:00Z"),
-                "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
-                "recipientAccountId": "111122223333",
-                "userIdentity": {"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"}
-            })
-            .to_string()
-        })
-        .collect();
-    std::fs::write(dir.join("root.jsonl"), lines.join("\n") + "\n").unwrap();
-}
-
 #[test]
 fn findings_arrive_as_rfc5424_messages_over_udp_and_tcp() {
     let dir = tempfile::tempdir().unwrap();
-    root_calls(dir.path());
+    support::root_calls(dir.path(), FINDINGS);
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     let tcp = TcpListener::bind("127.0.0.1:0").unwrap();

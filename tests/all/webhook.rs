@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::support;
 
@@ -122,22 +122,6 @@ fn serve(stream: TcpStream, status: u16) -> Option<(Option<String>, Value)> {
     Some((auth, serde_json::from_slice(&body).ok()?))
 }
 
-/// `n` root calls, each its own finding of the minimal detector.
-fn root_calls(dir: &Path, n: usize) {
-    let lines: Vec<String> = (0..n)
-        .map(|i| {
-            json!({
-                "eventVersion": "1.08", "eventID": format!("root-{i}"), "eventTime": format!("2026-11-03T10:{:02}:00Z", i % 60),
-                "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
-                "recipientAccountId": "111122223333",
-                "userIdentity": {"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"}
-            })
-            .to_string()
-        })
-        .collect();
-    std::fs::write(dir.join("root.jsonl"), lines.join("\n") + "\n").unwrap();
-}
-
 fn run(dir: &Path, sink: &str) -> Output {
     let config = format!(
         "[engine]\nworkers = 1\n[[sources]]\ntype = \"files\"\npaths = [\"root.jsonl\"]\n\
@@ -167,7 +151,7 @@ fn uids(findings: &[Value]) -> Vec<String> {
 #[test]
 fn a_receiver_that_fails_for_a_while_gets_every_finding_once_with_the_auth_header() {
     let dir = tempfile::tempdir().unwrap();
-    root_calls(dir.path(), 25);
+    support::root_calls(dir.path(), 25);
     let receiver = Receiver::start(3, 500);
     let sink = format!(
         "url = {:?}\nauth_env = \"TRAILHOUND_TEST_TOKEN\"\nbatch_size = 10\nbackoff_ms = 20\nmax_backoff_ms = 100\nmax_attempts = 10\n",
@@ -193,7 +177,7 @@ fn a_receiver_that_fails_for_a_while_gets_every_finding_once_with_the_auth_heade
 #[test]
 fn a_receiver_that_never_recovers_leaves_every_finding_in_the_dead_letter_file() {
     let dir = tempfile::tempdir().unwrap();
-    root_calls(dir.path(), 12);
+    support::root_calls(dir.path(), 12);
     let receiver = Receiver::start(usize::MAX, 503);
     let sink = format!(
         "url = {:?}\nbatch_size = 5\nbackoff_ms = 10\nmax_backoff_ms = 20\nmax_attempts = 3\ndead_letter = \"dead.jsonl\"\n",
@@ -219,7 +203,7 @@ fn a_receiver_that_never_recovers_leaves_every_finding_in_the_dead_letter_file()
 #[test]
 fn a_refusal_that_retrying_cannot_fix_is_not_retried() {
     let dir = tempfile::tempdir().unwrap();
-    root_calls(dir.path(), 3);
+    support::root_calls(dir.path(), 3);
     let receiver = Receiver::start(usize::MAX, 400);
     let sink = format!(
         "url = {:?}\nbatch_size = 10\nbackoff_ms = 10\nmax_attempts = 5\ndead_letter = \"dead.jsonl\"\n",
@@ -237,7 +221,7 @@ fn a_refusal_that_retrying_cannot_fix_is_not_retried() {
 #[test]
 fn the_slack_format_posts_one_readable_message_per_finding() {
     let dir = tempfile::tempdir().unwrap();
-    root_calls(dir.path(), 3);
+    support::root_calls(dir.path(), 3);
     let receiver = Receiver::start(0, 200);
     let output = run(dir.path(), &format!("url = {:?}\nformat = \"slack\"\n", receiver.url));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
