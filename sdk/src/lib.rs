@@ -27,6 +27,7 @@
 pub mod aws;
 pub mod batch;
 pub mod bindings;
+pub mod bounded;
 mod detector;
 pub mod event;
 mod fields;

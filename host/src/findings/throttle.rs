@@ -6,11 +6,12 @@
 //! already made them one finding.
 //!
 //! Bounded: at most `max_keys` keys are remembered; when full, those whose window is over go
-//! first, then the least recently seen tenth.
+//! first, then the least recently seen tenth ([`stalest`]).
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use trailhound_sdk::bounded::stalest;
 
 use super::Detection;
 
@@ -111,11 +112,9 @@ impl Throttle {
         if self.windows.len() < self.config.max_keys.max(1) {
             return;
         }
-        let mut by_age: Vec<(i64, Key)> =
-            self.windows.iter().map(|(k, w)| (w.last_seen, k.clone())).collect();
-        let n = (by_age.len() / 10).max(1);
-        by_age.select_nth_unstable(n - 1);
-        for (_, key) in by_age.into_iter().take(n) {
+        let entries = self.windows.iter().map(|(k, w)| (w.last_seen, k));
+        let stale: Vec<Key> = stalest(entries, self.config.max_keys.max(1)).into_iter().cloned().collect();
+        for key in stale {
             self.windows.remove(&key);
         }
     }

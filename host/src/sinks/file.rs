@@ -67,9 +67,7 @@ impl SinkSettings for FileConfig {
     }
 
     fn resolve_paths(&mut self, base: &Path) {
-        if self.path.is_relative() {
-            self.path = base.join(&self.path);
-        }
+        super::resolve(&mut self.path, base);
     }
 }
 

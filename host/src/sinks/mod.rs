@@ -60,6 +60,13 @@ pub trait SinkSettings {
     fn resolve_paths(&mut self, _base: &Path) {}
 }
 
+/// Makes `path` relative to `base` (the config file's folder) when it is relative.
+pub(crate) fn resolve(path: &mut std::path::PathBuf, base: &Path) {
+    if path.is_relative() {
+        *path = base.join(&*path);
+    }
+}
+
 /// A value in a sink's config that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {

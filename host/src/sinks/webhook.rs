@@ -136,9 +136,7 @@ impl SinkSettings for WebhookConfig {
 
     fn resolve_paths(&mut self, base: &Path) {
         if let Some(path) = &mut self.dead_letter {
-            if path.is_relative() {
-                *path = base.join(&*path);
-            }
+            super::resolve(path, base);
         }
     }
 }

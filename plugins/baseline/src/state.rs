@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use foldhash::fast::FixedState;
 use serde::{Deserialize, Serialize};
+use trailhound_sdk::bounded::stalest;
 
 use crate::config::Config;
 use crate::observe::Call;
@@ -154,20 +155,13 @@ impl State {
     }
 }
 
-/// Evicts the least recently active tenth of `map` (at least enough to get under `cap`, which
-/// may have been lowered since a snapshot) when it is full; how many went. Ties go by name,
-/// so the choice is the same on every run; evicting a share at once makes one pass serve
-/// many new profiles.
+/// Evicts the stalest profiles of `map` when it is full (see [`stalest`]); how many went.
 fn make_room<V: Recent>(map: &mut Map<V>, cap: usize) -> u64 {
     if map.len() < cap {
         return 0;
     }
-    let mut by_age: Vec<(i64, &str)> = map.iter().map(|(k, v)| (v.last_seen(), &**k)).collect();
-    let n = (by_age.len() + 1).saturating_sub(cap).max(cap / 10).max(1).min(by_age.len());
-    if n < by_age.len() {
-        by_age.select_nth_unstable(n);
-    }
-    let gone: Vec<Box<str>> = by_age.into_iter().take(n).map(|(_, k)| k.into()).collect();
+    let gone: Vec<Box<str>> =
+        stalest(map.iter().map(|(k, v)| (v.last_seen(), &**k)), cap).into_iter().map(Box::from).collect();
     for key in &gone {
         map.remove(key);
     }

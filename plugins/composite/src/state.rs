@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use foldhash::fast::FixedState;
 use serde::{Deserialize, Serialize};
+use trailhound_sdk::bounded::stalest;
 
 use crate::chain::Chain;
 use crate::config::Config;
@@ -150,21 +151,13 @@ impl State {
         }
     }
 
-    /// Evicts the least recently active tenth of the chains (at least enough to get under the
-    /// bound, which may have been lowered since a snapshot) when the bound is reached. Ties go
-    /// by id, so the choice is the same on every run; evicting a share at once makes one pass
-    /// serve many new chains.
+    /// Evicts the stalest chains when the bound is reached (see [`stalest`]).
     fn make_room(&mut self, config: &Config) {
-        let bound = config.max_chains;
-        if self.chains.len() < bound {
+        if self.chains.len() < config.max_chains {
             return;
         }
-        let mut by_age: Vec<(i64, u64)> = self.chains.iter().map(|(id, c)| (c.last_seen, *id)).collect();
-        let n = (by_age.len() + 1).saturating_sub(bound).max(bound / 10).max(1).min(by_age.len());
-        if n < by_age.len() {
-            by_age.select_nth_unstable(n);
-        }
-        for (_, id) in by_age.into_iter().take(n) {
+        let entries = self.chains.iter().map(|(id, c)| (c.last_seen, *id));
+        for id in stalest(entries, config.max_chains) {
             self.remove(id);
         }
     }

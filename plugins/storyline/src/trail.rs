@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use foldhash::fast::FixedState;
 
 use serde::{Deserialize, Serialize};
+use trailhound_sdk::bounded::stalest;
 use trailhound_sdk::model::Plane;
 use trailhound_sdk::story::{Hop, Node, Proximity};
 use trailhound_sdk::{Event, Severity};
@@ -586,8 +587,9 @@ impl State {
 
     fn make_room(&mut self, config: &Config) {
         if self.trails.len() >= config.max_trails {
-            let stalest = stalest(self.trails.iter().map(|(k, t)| (t.last_seen, k)), config.max_trails);
-            for key in stalest {
+            let entries = self.trails.iter().map(|(k, t)| (t.last_seen, k));
+            let stale: Vec<String> = stalest(entries, config.max_trails).into_iter().cloned().collect();
+            for key in stale {
                 self.trails.remove(&key);
             }
         }
@@ -598,20 +600,4 @@ impl State {
         let horizon = now - config.ttl_hours * 3_600_000;
         self.trails.retain(|_, t| t.last_seen >= horizon);
     }
-}
-
-/// The keys to drop from a map that reached its bound: the least recently active tenth of
-/// `bound` (at least one, and enough to get under it), ties broken by key so the choice is
-/// the same on every run. Dropping a share at once makes one pass serve many insertions;
-/// dropping one per insertion made every new actor cost a pass over thousands of trails once
-/// the bound was reached.
-fn stalest<'a>(entries: impl Iterator<Item = (i64, &'a String)>, bound: usize) -> Vec<String> {
-    let mut by_age: Vec<(i64, &String)> = entries.collect();
-    // Enough to get under the bound (it may have been lowered since a snapshot), and a tenth.
-    let n = (by_age.len() + 1).saturating_sub(bound).max(bound / 10).max(1).min(by_age.len());
-    if n < by_age.len() {
-        by_age.select_nth_unstable(n);
-    }
-    by_age.truncate(n);
-    by_age.into_iter().map(|(_, k)| k.clone()).collect()
 }
