@@ -59,7 +59,7 @@ impl Detector for Baseline {
     }
 
     fn on_event(&mut self, event: &Event<'_>, findings: &mut Vec<Finding>) {
-        let Some(call) = observe::observe(event) else { return };
+        let Some(call) = observe::observe(event, &self.config) else { return };
         for flag in self.state.apply(&call, &self.config) {
             findings.push(report::finding(&flag, &call, event));
         }

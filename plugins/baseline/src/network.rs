@@ -46,6 +46,26 @@ impl<'de> Deserialize<'de> for Cidr {
     }
 }
 
+/// Where a call came from, as the baseline keeps it: the network and the ASN-sized range of
+/// its source address, at the config's prefix lengths, and whether a trusted range holds it.
+/// Worked out once per call, for the key's profile and the principal's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub network: String,
+    pub range: String,
+    pub trusted: bool,
+}
+
+impl Place {
+    pub fn of(address: IpAddr, config: &crate::config::Config) -> Place {
+        Place {
+            network: prefix(address, config.network_prefix_v4, config.network_prefix_v6),
+            range: prefix(address, config.range_prefix_v4, config.range_prefix_v6),
+            trusted: config.trusted(address),
+        }
+    }
+}
+
 /// An event's source address, when it is one (not a service name).
 pub fn address(source_ip: Option<&str>) -> Option<IpAddr> {
     source_ip?.trim().parse().ok()

@@ -4,11 +4,10 @@
 //! whether it is discovery. Calls AWS makes for itself or on a principal's behalf
 //! (`invokedBy`) carry the service's address and agent, not the principal's, and are left out.
 
-use std::net::IpAddr;
-
 use trailhound_sdk::{AccessLevel, Event, Plane};
 
-use crate::{agent, network};
+use crate::config::Config;
+use crate::network::{self, Place};
 
 /// The log sources whose calls are baselined: the cloud control planes and Kubernetes.
 pub const SOURCES: [&str; 4] = ["aws-cloudtrail", "gcp-audit", "azure-activity", "k8s-audit"];
@@ -27,7 +26,8 @@ pub struct Call<'a> {
     /// its first network and tools.
     pub session: bool,
     pub region: &'a str,
-    pub address: Option<IpAddr>,
+    /// Where it came from, when its source is an address.
+    pub place: Option<Place>,
     pub agent: Option<String>,
     pub user_agent: Option<&'a str>,
     pub service: &'a str,
@@ -38,7 +38,7 @@ pub struct Call<'a> {
 }
 
 /// The call an event records, when it is one a baseline learns from.
-pub fn observe<'a>(event: &Event<'a>) -> Option<Call<'a>> {
+pub fn observe<'a>(event: &Event<'a>, config: &Config) -> Option<Call<'a>> {
     if !matches!(event.plane(), Plane::Cloud | Plane::Kubernetes) {
         return None;
     }
@@ -61,8 +61,8 @@ pub fn observe<'a>(event: &Event<'a>) -> Option<Call<'a>> {
         key,
         session: key.is_some_and(|k| k.starts_with("ASIA")),
         region: event.region(),
-        address: network::address(event.source_ip()),
-        agent: agent::family(event.user_agent()),
+        place: network::address(event.source_ip()).map(|a| Place::of(a, config)),
+        agent: crate::agent::family(event.user_agent()),
         user_agent: event.user_agent(),
         service: event.service(),
         action: event.action(),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use trailhound_sdk::AccessLevel;
 
 use crate::config::Config;
-use crate::network;
+use crate::network::Place;
 use crate::observe::Call;
 use crate::sketch::{Bloom, Capped};
 
@@ -79,14 +79,6 @@ fn level_bit(level: AccessLevel) -> u8 {
     1 << AccessLevel::ALL.iter().position(|l| *l == level).unwrap_or_default()
 }
 
-/// The network and range of an address, at the config's prefix lengths.
-fn prefixes(address: std::net::IpAddr, config: &Config) -> (String, String) {
-    (
-        network::prefix(address, config.network_prefix_v4, config.network_prefix_v6),
-        network::prefix(address, config.range_prefix_v4, config.range_prefix_v6),
-    )
-}
-
 impl Principal {
     pub fn new(time: i64) -> Self {
         Principal { first_seen: time, last_seen: time, ..Principal::default() }
@@ -129,10 +121,9 @@ impl Principal {
         if let Some(agent) = &call.agent {
             self.agents.insert(agent, AGENTS);
         }
-        if let Some(address) = call.address {
-            let (network, range) = prefixes(address, config);
-            self.networks.insert(&network, NETWORKS);
-            self.ranges.insert(&range, RANGES);
+        if let Some(place) = &call.place {
+            self.networks.insert(&place.network, NETWORKS);
+            self.ranges.insert(&place.range, RANGES);
         }
     }
 
@@ -193,21 +184,20 @@ impl Key {
         self.last_seen = self.last_seen.max(call.time);
         let agent_new =
             call.agent.as_deref().is_some_and(|a| !self.agents.is_empty() && !self.agents.knows(a, AGENTS));
-        if let Some(address) = call.address {
-            let (network, range) = prefixes(address, config);
+        if let Some(Place { network, range, trusted }) = &call.place {
             // A trusted address is never news, but it is where the key was: a session that
             // starts behind a VPC endpoint and turns up on the internet has moved.
-            if !learning && !config.trusted(address) {
-                let range_new = !self.ranges.knows(&range, RANGES);
+            if !learning && !trusted {
+                let range_new = !self.ranges.knows(range, RANGES);
                 if range_new && self.session && agent_new {
                     flags.push(Flag::SessionAgents {
                         agent: call.agent.clone().unwrap_or_default(),
                         network: network.clone(),
                         known_agents: self.agents.len(),
                     });
-                } else if range_new || !self.networks.knows(&network, NETWORKS) {
+                } else if range_new || !self.networks.knows(network, NETWORKS) {
                     flags.push(Flag::NewNetwork {
-                        principal_knows: principal.ranges.knows(&range, RANGES),
+                        principal_knows: principal.ranges.knows(range, RANGES),
                         network: network.clone(),
                         range: range.clone(),
                         range_new,
@@ -215,8 +205,8 @@ impl Key {
                     });
                 }
             }
-            self.networks.insert(&network, NETWORKS);
-            self.ranges.insert(&range, RANGES);
+            self.networks.insert(network, NETWORKS);
+            self.ranges.insert(range, RANGES);
         }
         if let Some(agent) = &call.agent {
             self.agents.insert(agent, AGENTS);
