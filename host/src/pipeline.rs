@@ -229,6 +229,12 @@ impl Pipeline {
         note_malformed(&mut self.summary, bad);
     }
 
+    /// A handle that swaps other plugins in while the pipeline runs (see
+    /// [`crate::engine::reload`]).
+    pub fn reloader(&self) -> crate::engine::Reloader {
+        self.engine.reloader()
+    }
+
     /// The counters so far.
     pub fn summary(&self) -> &RunSummary {
         &self.summary

@@ -18,7 +18,7 @@ use crate::support;
 /// How long any one step may take before the test fails (generous: CI machines are shared).
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn root_event(id: &str) -> String {
+pub(super) fn root_event(id: &str) -> String {
     json!({
         "eventVersion": "1.08", "eventID": id, "eventTime": "2026-11-03T10:00:00Z",
         "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
@@ -41,12 +41,19 @@ pub(super) struct Service {
 impl Service {
     pub(super) fn start(dir: &Path, sources: &str, plugin: (&str, serde_json::Value)) -> Service {
         let component = support::component(plugin.0);
-        let config = format!(
-            "[engine]\nworkers = 1\nbatch_size = 512\nlinger_ms = 200\n{sources}\n\
-             [[plugins]]\nname = \"p\"\npath = {:?}\nconfig = {}\n\
-             [[sinks]]\ntype = \"stdout\"\nformat = \"json\"\n",
+        let plugins = format!(
+            "[[plugins]]\nname = \"p\"\npath = {:?}\nconfig = {}\n",
             component.display().to_string(),
             toml_inline(&plugin.1),
+        );
+        Service::with_plugins(dir, sources, &plugins)
+    }
+
+    /// A service of `sources` and `plugins` (TOML tables) printing findings as JSON lines.
+    pub(super) fn with_plugins(dir: &Path, sources: &str, plugins: &str) -> Service {
+        let config = format!(
+            "[engine]\nworkers = 1\nbatch_size = 512\nlinger_ms = 200\n{sources}\n{plugins}\n\
+             [[sinks]]\ntype = \"stdout\"\nformat = \"json\"\n"
         );
         std::fs::write(dir.join("service.toml"), config).unwrap();
         // Run from the config's folder with a relative path, as an operator does: relative
@@ -70,15 +77,25 @@ impl Service {
     }
 
     /// Waits for a line on stderr containing `needle`.
-    fn wait_for_log(&mut self, needle: &str) {
+    pub(super) fn wait_for_log(&mut self, needle: &str) {
+        self.wait_for_logs(needle, 1);
+    }
+
+    /// Waits until `n` lines on stderr in all contain `needle`.
+    pub(super) fn wait_for_logs(&mut self, needle: &str, n: usize) {
         let deadline = Instant::now() + PATIENCE;
-        while !self.logged.iter().any(|l| l.contains(needle)) {
+        while self.logged.iter().filter(|l| l.contains(needle)).count() < n {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.errors.recv_timeout(left) {
                 Ok(line) => self.logged.push(line),
                 Err(_) => panic!("no {needle:?} on stderr within {PATIENCE:?}: {:?}", self.logged),
             }
         }
+    }
+
+    /// The findings printed so far.
+    pub(super) fn findings(&self) -> &[String] {
+        &self.seen
     }
 
     /// Waits until `n` findings have been printed in all.

@@ -6,6 +6,7 @@ mod pack;
 mod plugin_build;
 mod plugin_test;
 mod progress;
+mod reload;
 mod run;
 mod scan;
 mod story;

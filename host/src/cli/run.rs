@@ -12,6 +12,9 @@
 //! Findings arrive within a bounded delay: when the input has been quiet for
 //! `engine.linger_ms`, partial batches go to the plugins and due ticks run.
 //!
+//! Plugins, their rule files and the config are watched and reloaded while the run goes on
+//! (see [`super::reload`]); SIGHUP reloads at once.
+//!
 //! The first SIGINT or SIGTERM stops reading; what was read is drained through the plugins,
 //! sinks are flushed, the summary is printed and the exit status says whether everything
 //! was read and delivered. A second signal exits at once (status 130).
@@ -33,6 +36,7 @@ use trailhound::pipeline::Pipeline;
 use trailhound::sources::watch::Tracker;
 use trailhound::sources::{self, printable_path, Input, Item, SourceError};
 
+use super::reload::{Reloading, Trigger};
 use super::summary;
 
 /// What reaches the service loop from the other threads.
@@ -54,6 +58,9 @@ const EVENT_QUEUE: usize = 4096;
 /// Set by the first stop signal; read between files while sources are read.
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Where SIGHUP asks for a reload, once the plugins are loaded.
+static HANGUP: std::sync::OnceLock<Sender<Trigger>> = std::sync::OnceLock::new();
+
 pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // Signals are answered from the start: loading plugins can take a while.
     let (tx, rx) = crossbeam_channel::bounded::<Event>(EVENT_QUEUE);
@@ -64,7 +71,10 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let plugin_count = plugins.len();
     let settings = config.engine_settings();
     let linger = settings.linger;
+    let watched = plugins.clone();
     let mut pipeline = Pipeline::start(settings, plugins, outputs)?.with_limits(config.input);
+    let reloading = Reloading::start(config_path, config.clone(), &watched, pipeline.reloader())?;
+    let _ = HANGUP.set(reloading.triggers());
     eprintln!(
         "running: {plugin_count} plugin(s), {} source(s), {} sink(s), {} route(s); SIGINT or SIGTERM to stop",
         config.sources.len(),
@@ -144,6 +154,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         pipeline.note_malformed(tail);
     }
     let summary = pipeline.finish()?;
+    drop(reloading);
     summary::print(&summary);
     Ok(summary::exit_code(&summary))
 }
@@ -313,21 +324,33 @@ fn is_finished_write(kind: &EventKind) -> bool {
     )
 }
 
-/// The first SIGINT or SIGTERM sends `Stop`; the second exits at once.
+/// The first SIGINT or SIGTERM sends `Stop`; the second exits at once. SIGHUP reloads.
 fn stop_on_signals(tx: Sender<Event>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
         runtime.block_on(async {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+            let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+                (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
             else {
-                tracing::error!("cannot listen for SIGTERM and SIGINT");
+                tracing::error!("cannot listen for SIGTERM, SIGINT and SIGHUP");
                 return;
             };
-            for count in 0.. {
+            let mut count = 0;
+            loop {
                 tokio::select! {
                     _ = term.recv() => {},
                     _ = int.recv() => {},
+                    _ = hup.recv() => {
+                        match HANGUP.get() {
+                            Some(reload) => {
+                                eprintln!("SIGHUP: reloading the config and plugins");
+                                let _ = reload.send(Trigger::Hangup);
+                            }
+                            None => eprintln!("SIGHUP before the plugins are loaded: nothing to reload yet"),
+                        }
+                        continue;
+                    },
                 }
                 if count == 0 {
                     eprintln!("stopping: draining what was read and flushing the sinks (signal again to exit at once)");
@@ -338,6 +361,7 @@ fn stop_on_signals(tx: Sender<Event>) -> anyhow::Result<()> {
                     eprintln!("second signal: exiting now");
                     std::process::exit(130);
                 }
+                count += 1;
             }
         });
     })?;

@@ -94,12 +94,19 @@ pub fn print(summary: &RunSummary) {
     if let Some(state) = &summary.engine.state {
         print_state(state, &summary.engine.plugins);
     }
+    let reloads = &summary.engine.reloads;
+    if reloads.applied + reloads.refused > 0 {
+        eprintln!("reloads: {} applied, {} refused", reloads.applied, reloads.refused);
+    }
     for plugin in &summary.engine.plugins {
         let s = &plugin.stats;
         let mut line = format!(
             "plugin {} {}: {} events, {} findings",
             plugin.name, plugin.version, s.events, s.findings
         );
+        if plugin.retired {
+            line.push_str(" (until a reload replaced or removed it)");
+        }
         let faults = s.timeouts + s.out_of_memory + s.over_budget + s.traps;
         if faults > 0 {
             line.push_str(&format!(
@@ -169,7 +176,8 @@ pub fn json(summary: &RunSummary) -> serde_json::Value {
         .map(|p| {
             let s = &p.stats;
             serde_json::json!({
-                "name": p.name, "version": p.version, "events": s.events, "findings": s.findings,
+                "name": p.name, "version": p.version, "retired": p.retired,
+                "events": s.events, "findings": s.findings,
                 "quarantines": s.quarantines, "last_fault": s.last_fault,
                 "state": {"restored": s.state.restored, "started_empty": s.state.started_empty,
                           "why_empty": s.state.why_empty, "snapshot_failures": s.state.snapshot_failures},
@@ -195,6 +203,7 @@ pub fn json(summary: &RunSummary) -> serde_json::Value {
         "sink_failures": summary.sink_failures,
         "elapsed_secs": summary.elapsed.as_secs_f64(),
         "plugins": plugins,
+        "reloads": {"applied": summary.engine.reloads.applied, "refused": summary.engine.reloads.refused},
         "state": state,
     })
 }

@@ -7,7 +7,7 @@
 //! [`store`] is the per-instance host state and its imports; [`cache`] keeps compiled
 //! components on disk; [`lowering`] is the event as sent into a plugin, borrowed from the
 //! host's, per contract version; [`plugin`] loads a component and runs calls under a deadline;
-//! [`supervisor`] isolates faults (recreate, retry once, quarantine); [`lineage`] traces
+//! [`supervisor`] isolates faults (recreate, retry once, quarantine); [`reload`] swaps a new set of plugins in while the stream runs; [`lineage`] traces
 //! each actor to its origin across role hops and impersonation; [`shard`] keys events by
 //! it; [`worker`] is one thread with its own instances; [`state`] keeps plugin and host state
 //! across restarts;
@@ -21,6 +21,7 @@ pub mod limits;
 pub mod lineage;
 pub mod lowering;
 pub mod plugin;
+pub mod reload;
 pub mod runner;
 pub mod runtime;
 pub mod settings;
@@ -32,5 +33,6 @@ pub mod worker;
 
 pub use budget::Budget;
 pub use plugin::{LoadedPlugin, PluginError, PluginSpec};
-pub use runner::{Engine, EngineError, EngineReport, PluginReport};
+pub use reload::{Changes, ReloadError, Reloader};
+pub use runner::{Engine, EngineError, EngineReport, PluginReport, ReloadReport};
 pub use settings::EngineSettings;

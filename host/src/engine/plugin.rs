@@ -100,6 +100,9 @@ pub struct LoadedPlugin {
     pub info: trailhound_sdk::Info,
     pub contract: Contract,
     pub from_cache: bool,
+    /// A digest of the component's bytes and the files it was given: a reload keeps a plugin
+    /// whose spec and fingerprint are unchanged as it runs.
+    pub fingerprint: u64,
     /// `info.actions` for lookup on every event (foldhash: this runs per event and plugin).
     actions: HashSet<String, foldhash::fast::RandomState>,
     config_text: String,
@@ -153,6 +156,7 @@ impl LoadedPlugin {
             info: trailhound_sdk::Info::default(),
             contract,
             from_cache,
+            fingerprint: digest(&wasm, &files),
             actions: HashSet::default(),
             config_text,
             files,
@@ -170,6 +174,19 @@ impl LoadedPlugin {
 
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// The [`LoadedPlugin::fingerprint`] `spec` would load with now.
+    ///
+    /// # Errors
+    /// The component or a file it names cannot be read.
+    pub fn fingerprint(spec: &PluginSpec) -> Result<u64, PluginError> {
+        let wasm = std::fs::read(&spec.path).map_err(|source| PluginError::Read {
+            name: spec.name.clone(),
+            path: spec.path.clone(),
+            source,
+        })?;
+        Ok(digest(&wasm, &read_files(spec)?))
     }
 
     /// What this plugin may make the host hold or write.
@@ -197,6 +214,19 @@ fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     v0_2::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Ok(linker)
+}
+
+/// A digest of a component and its files (stable within a process, which is all a reload
+/// compares it across).
+fn digest(wasm: &[u8], files: &[PluginFile]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    wasm.hash(&mut hasher);
+    for file in files {
+        file.path.hash(&mut hasher);
+        file.contents.hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 /// The files `spec` names, read whole; a folder stands for every file under it, in path order,

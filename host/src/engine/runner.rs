@@ -10,14 +10,15 @@ use trailhound_sdk::StateScope;
 use super::clock::{ClockReport, StreamClock};
 use super::lineage::Lineage;
 use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
+use super::reload::{PluginSet, ReloadCounters, Reloader, Request, Swap};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed, Sharder};
 use super::state::{StateDir, StateReport};
 use super::supervisor::PluginStats;
-use super::worker::{self, Job, Shared};
+use super::worker::{self, Job, Shared, WorkerStats};
 use super::EngineSettings;
 use crate::findings::Detection;
-use crate::projection::{Projection, ProjectionError};
+use crate::projection::ProjectionError;
 use crate::record::Record;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,8 @@ pub struct PluginReport {
     pub version: String,
     /// The compiled component came from the on-disk cache.
     pub from_cache: bool,
+    /// A reload replaced or removed this version before the end of the run.
+    pub retired: bool,
     pub stats: PluginStats,
 }
 
@@ -56,13 +59,29 @@ pub struct EngineReport {
     pub clock: ClockReport,
     /// What was restored from and saved into the state folder, when there is one.
     pub state: Option<StateReport>,
+    pub reloads: ReloadReport,
+}
+
+/// The reloads of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReloadReport {
+    pub applied: u64,
+    pub refused: u64,
+    /// How long each applied swap held the stream.
+    pub swap_latencies: Vec<std::time::Duration>,
 }
 
 /// The running engine.
 pub struct Engine {
     // Declared before `runtime` so workers are joined before the epoch ticker stops.
-    workers: Vec<(Sender<Job>, std::thread::JoinHandle<Vec<PluginStats>>)>,
+    workers: Vec<(Sender<Job>, std::thread::JoinHandle<WorkerStats>)>,
     plugins: Vec<Arc<LoadedPlugin>>,
+    /// Every plugin version the run has loaded, in order: the report has a row for each.
+    history: Vec<Arc<LoadedPlugin>>,
+    /// Sets prepared by a [`Reloader`], swapped in at the next batch boundary.
+    requests: (Sender<Request>, crossbeam_channel::Receiver<Request>),
+    reloads: Arc<ReloadCounters>,
+    settings: EngineSettings,
     /// The plugins that keep state per resource.
     per_resource: Vec<Arc<LoadedPlugin>>,
     pending: Vec<Vec<Routed>>,
@@ -74,7 +93,7 @@ pub struct Engine {
     snapshot_interval: std::time::Duration,
     /// When the state is next saved (wall clock), checked between batches.
     next_snapshot: Instant,
-    _runtime: Arc<WasmRuntime>,
+    runtime: Arc<WasmRuntime>,
 }
 
 impl Engine {
@@ -89,20 +108,7 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         let runtime =
             Arc::new(WasmRuntime::new(&settings).map_err(|e| EngineError::Runtime(format!("{e:#}")))?);
-        let mut projection = Projection::default();
-        let mut plugins = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let plugin = LoadedPlugin::load(spec, &runtime, &settings)?;
-            let fields = projection.register(plugin.name(), &plugin.info.fields)?;
-            tracing::info!(
-                plugin = plugin.name(),
-                version = %plugin.info.version,
-                cached = plugin.from_cache,
-                fields = plugin.info.fields.len(),
-                "plugin loaded"
-            );
-            plugins.push((Arc::new(plugin), fields));
-        }
+        let set = PluginSet::prepare(specs, &[], &runtime, &settings)?;
         let workers_n = settings.workers.max(1);
         let mut lineage = Lineage::new(settings.lineage_capacity);
         let mut clock = StreamClock::new(settings.time_skew);
@@ -114,14 +120,9 @@ impl Engine {
             }
             Arc::new(state)
         });
-        let shared = Shared {
-            runtime: runtime.clone(),
-            plugins: plugins.clone().into(),
-            projection: Arc::new(projection),
-            settings: settings.clone(),
-            out,
-            state: state.clone(),
-        };
+        let plugins: Vec<Arc<LoadedPlugin>> = set.loaded().cloned().collect();
+        let shared =
+            Shared { runtime: runtime.clone(), set, settings: settings.clone(), out, state: state.clone() };
         let mut workers = Vec::with_capacity(workers_n);
         for id in 0..workers_n {
             let (tx, rx) = crossbeam_channel::bounded(settings.queued_batches_per_worker);
@@ -129,11 +130,13 @@ impl Engine {
                 worker::spawn(id, shared.clone(), rx).map_err(|e| EngineError::Runtime(e.to_string()))?;
             workers.push((tx, handle));
         }
-        let plugins: Vec<Arc<LoadedPlugin>> = plugins.into_iter().map(|(p, _)| p).collect();
         Ok(Engine {
             workers,
-            per_resource: plugins.iter().filter(|p| p.info.state == StateScope::Resource).cloned().collect(),
+            per_resource: per_resource(&plugins),
+            history: plugins.clone(),
             plugins,
+            requests: crossbeam_channel::unbounded(),
+            reloads: Arc::default(),
             pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
             lineage,
             sharder: Sharder::new(workers_n),
@@ -142,12 +145,77 @@ impl Engine {
             state,
             snapshot_interval: settings.snapshot_interval,
             next_snapshot: Instant::now() + settings.snapshot_interval,
-            _runtime: runtime,
+            settings,
+            runtime,
         })
     }
 
     pub fn plugins(&self) -> &[Arc<LoadedPlugin>] {
         &self.plugins
+    }
+
+    /// A handle that prepares new plugin sets on its caller's thread and has this engine swap
+    /// them in (see [`super::reload`]). One at a time: it diffs against the set it last made.
+    pub fn reloader(&self) -> Reloader {
+        Reloader::new(
+            self.runtime.clone(),
+            self.settings.clone(),
+            self.plugins.clone(),
+            self.requests.0.clone(),
+            self.reloads.clone(),
+        )
+    }
+
+    /// Swaps in the sets reloaders have prepared, if any, between two batches.
+    fn apply_reloads(&mut self) -> Result<(), EngineError> {
+        while let Ok(request) = self.requests.1.try_recv() {
+            let started = Instant::now();
+            let outcome = self.swap(request.set);
+            match &outcome {
+                Ok(()) => self.reloads.applied(started.elapsed()),
+                Err(Some(why)) => tracing::warn!(%why, "a worker refused the new plugin set"),
+                Err(None) => return Err(EngineError::WorkerDied(0)),
+            }
+            let _ = request.answer.send(outcome.map_err(Option::unwrap_or_default));
+        }
+        Ok(())
+    }
+
+    /// Every worker finishes the batches it has, then starts `set` and votes; all swap, or
+    /// none. `Err(None)`: a worker has died.
+    fn swap(&mut self, set: PluginSet) -> Result<(), Option<String>> {
+        let n = self.workers.len();
+        let (vote, votes) = crossbeam_channel::bounded(n);
+        let (decide, decision) = crossbeam_channel::bounded(n);
+        let swap = Arc::new(Swap { set: set.clone(), vote, decision });
+        for shard in 0..n {
+            self.flush(shard).map_err(|_| None)?;
+            self.workers[shard].0.send(Job::Swap(swap.clone())).map_err(|_| None)?;
+        }
+        drop(swap);
+        let mut refusal = None;
+        for _ in 0..n {
+            match votes.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => refusal = refusal.or(Some(why)),
+                Err(_) => return Err(None),
+            }
+        }
+        let commit = refusal.is_none();
+        for _ in 0..n {
+            let _ = decide.send(commit);
+        }
+        if let Some(why) = refusal {
+            return Err(Some(why));
+        }
+        self.plugins = set.loaded().cloned().collect();
+        self.per_resource = per_resource(&self.plugins);
+        for plugin in &self.plugins {
+            if !self.history.iter().any(|p| Arc::ptr_eq(p, plugin)) {
+                self.history.push(plugin.clone());
+            }
+        }
+        Ok(())
     }
 
     /// Queues one record for its actor's worker, and for its resource's worker when a plugin
@@ -187,6 +255,7 @@ impl Engine {
         if self.pending[shard].len() >= self.batch_size {
             self.flush(shard)?;
             self.snapshot_if_due()?;
+            self.apply_reloads()?;
         }
         Ok(())
     }
@@ -226,7 +295,8 @@ impl Engine {
             self.flush(shard)?;
             self.workers[shard].0.send(Job::Idle).map_err(|_| EngineError::WorkerDied(shard))?;
         }
-        self.snapshot_if_due()
+        self.snapshot_if_due()?;
+        self.apply_reloads()
     }
 
     /// Sends what is pending, runs the final tick, waits for the workers and sums their stats.
@@ -237,28 +307,45 @@ impl Engine {
         for shard in 0..self.workers.len() {
             self.flush(shard)?;
         }
-        let mut totals: Vec<PluginStats> = vec![PluginStats::default(); self.plugins.len()];
+        // A reload asked for as the input ends is answered: it was not applied.
+        while let Ok(request) = self.requests.1.try_recv() {
+            let _ = request.answer.send(Err("the run ended first".into()));
+        }
+        let mut totals: Vec<PluginStats> = vec![PluginStats::default(); self.history.len()];
         for (id, (tx, handle)) in self.workers.drain(..).enumerate() {
             let _ = tx.send(Job::Finish);
             drop(tx);
             let stats = handle.join().map_err(|_| EngineError::WorkerDied(id))?;
-            for (total, s) in totals.iter_mut().zip(&stats) {
-                total.merge(s);
+            for (plugin, s) in &stats {
+                if let Some(at) = self.history.iter().position(|p| Arc::ptr_eq(p, plugin)) {
+                    totals[at].merge(s);
+                }
             }
         }
         let plugins = self
-            .plugins
+            .history
             .iter()
             .zip(totals)
             .map(|(p, stats)| PluginReport {
                 name: p.name().to_string(),
                 version: p.info.version.clone(),
                 from_cache: p.from_cache,
+                retired: !self.plugins.iter().any(|running| Arc::ptr_eq(running, p)),
                 stats,
             })
             .collect();
         // The workers saved theirs before they returned.
         let state = self.state.as_ref().map(|state| state.finish(&self.lineage, self.clock.now()));
-        Ok(EngineReport { plugins, clock: self.clock.report.clone(), state })
+        let reloads = ReloadReport {
+            applied: self.reloads.applied.load(std::sync::atomic::Ordering::Relaxed),
+            refused: self.reloads.refused.load(std::sync::atomic::Ordering::Relaxed),
+            swap_latencies: self.reloads.swap_latencies(),
+        };
+        Ok(EngineReport { plugins, clock: self.clock.report.clone(), state, reloads })
     }
+}
+
+/// The plugins that keep state per resource.
+fn per_resource(plugins: &[Arc<LoadedPlugin>]) -> Vec<Arc<LoadedPlugin>> {
+    plugins.iter().filter(|p| p.info.state == StateScope::Resource).cloned().collect()
 }

@@ -294,6 +294,41 @@ impl Supervised {
         }
     }
 
+    /// Starts the instance now, from `state` (the snapshot of the version this one replaces)
+    /// when there is one, for a reload: unlike [`Supervised::resume`], a plugin that cannot
+    /// start, or cannot take the state, is an error, so the reload is refused.
+    ///
+    /// # Errors
+    /// Why the instance could not start or take the state.
+    pub fn take_over(
+        &mut self,
+        runtime: &WasmRuntime,
+        settings: &EngineSettings,
+        state: Option<Vec<u8>>,
+    ) -> Result<(), String> {
+        let name = self.plugin.name();
+        let mut instance =
+            PluginInstance::start(&self.plugin, runtime, settings).map_err(|e| e.to_string())?;
+        if let Some(state) = &state {
+            match instance.restore(state) {
+                Ok(Ok(())) => {}
+                Ok(Err(message)) => {
+                    return Err(format!(
+                        "plugin {name:?} refused the state of the version it replaces: {message}"
+                    ))
+                }
+                Err(fault) => {
+                    return Err(format!(
+                        "plugin {name:?} {fault} restoring the state of the version it replaces"
+                    ))
+                }
+            }
+        }
+        self.held = state;
+        self.instance = Some(instance);
+        Ok(())
+    }
+
     /// The plugin's state now, which this worker then holds: the live instance's snapshot, or
     /// with no live instance (never started, or dropped after a fault) the snapshot held.
     /// `None` when there is no state, or the snapshot faulted (counted; the instance is dropped).

@@ -7,6 +7,7 @@ use trailhound_sdk::Finding;
 
 use super::lowering::Sent;
 use super::plugin::LoadedPlugin;
+use super::reload::{PluginSet, Swap};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed};
 use super::state::{StateDir, WorkerClock};
@@ -14,7 +15,7 @@ use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
 use crate::findings::recent::RecentEvents;
 use crate::findings::{feedback, Detection, RelatedEvent};
-use crate::projection::{BatchValues, FieldMap, Projection};
+use crate::projection::{BatchValues, FieldMap};
 
 /// Work for a worker.
 pub enum Job {
@@ -24,6 +25,9 @@ pub enum Job {
     Idle,
     /// Save the state into the state folder now: every batch before this one is done.
     Snapshot,
+    /// Run another set of plugins from the next batch on, if every worker can (see
+    /// [`super::reload`]).
+    Swap(Arc<Swap>),
     /// No more input: run the final tick, save the state and return the stats.
     Finish,
 }
@@ -32,15 +36,17 @@ pub enum Job {
 #[derive(Clone)]
 pub struct Shared {
     pub runtime: Arc<WasmRuntime>,
-    pub plugins: Arc<[(Arc<LoadedPlugin>, FieldMap)]>,
-    pub projection: Arc<Projection>,
+    pub set: PluginSet,
     pub settings: EngineSettings,
     pub out: Sender<Detection>,
     /// Where state is restored from and saved; none: state lasts as long as the run.
     pub state: Option<Arc<StateDir>>,
 }
 
-/// Starts worker `id`; its handle yields the stats of each plugin, in plugin order.
+/// Each plugin this worker ran (every version of it, when it was reloaded) and its stats.
+pub type WorkerStats = Vec<(Arc<LoadedPlugin>, PluginStats)>;
+
+/// Starts worker `id`; its handle yields the stats of each plugin it ran.
 ///
 /// # Errors
 /// The OS refuses a new thread.
@@ -48,7 +54,7 @@ pub fn spawn(
     id: usize,
     shared: Shared,
     jobs: Receiver<Job>,
-) -> std::io::Result<std::thread::JoinHandle<Vec<PluginStats>>> {
+) -> std::io::Result<std::thread::JoinHandle<WorkerStats>> {
     std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || Worker::new(id, shared).run(jobs))
 }
 
@@ -56,6 +62,8 @@ struct Worker {
     id: usize,
     shared: Shared,
     plugins: Vec<(Supervised, FieldMap)>,
+    /// The stats of the plugins a reload replaced or removed.
+    retired: WorkerStats,
     recent: RecentEvents,
     stream_time: Option<i64>,
     last_tick: Option<i64>,
@@ -66,6 +74,7 @@ struct Worker {
 impl Worker {
     fn new(id: usize, shared: Shared) -> Self {
         let mut plugins: Vec<(Supervised, FieldMap)> = shared
+            .set
             .plugins
             .iter()
             .map(|(plugin, fields)| (Supervised::new(plugin.clone(), &shared.settings), fields.clone()))
@@ -79,6 +88,7 @@ impl Worker {
             id,
             shared,
             plugins,
+            retired: Vec::new(),
             recent,
             stream_time: clock.stream_time,
             last_tick: clock.last_tick,
@@ -93,7 +103,7 @@ impl Worker {
         }
     }
 
-    fn run(mut self, jobs: Receiver<Job>) -> Vec<PluginStats> {
+    fn run(mut self, jobs: Receiver<Job>) -> WorkerStats {
         for job in jobs {
             match job {
                 Job::Batch(records) => {
@@ -111,6 +121,7 @@ impl Worker {
                     }
                 }
                 Job::Snapshot => self.save_state(),
+                Job::Swap(swap) => self.swap(&swap),
                 Job::Finish => break,
             }
         }
@@ -122,7 +133,63 @@ impl Worker {
         }
         self.last_tick = scheduled;
         self.save_state();
-        self.plugins.into_iter().map(|(s, _)| s.stats).collect()
+        let running = self.plugins.into_iter().map(|(s, _)| (s.plugin, s.stats));
+        self.retired.into_iter().chain(running).collect()
+    }
+
+    /// Starts the plugins of the new set this worker does not run yet, each replacing version
+    /// from the snapshot of the one it replaces; votes; swaps if every worker could.
+    fn swap(&mut self, swap: &Swap) {
+        let (runtime, settings) = (&self.shared.runtime, &self.shared.settings);
+        let mut started: Vec<Option<Supervised>> = Vec::with_capacity(swap.set.plugins.len());
+        let mut failure = None;
+        for (plugin, _) in swap.set.plugins.iter() {
+            if self.plugins.iter().any(|(s, _)| Arc::ptr_eq(&s.plugin, plugin)) {
+                started.push(None);
+                continue;
+            }
+            let replaced = self.plugins.iter_mut().find(|(s, _)| s.plugin.name() == plugin.name());
+            let state = replaced.and_then(|(old, _)| old.snapshot());
+            let mut new = Supervised::new(plugin.clone(), settings);
+            if let Err(why) = new.take_over(runtime, settings, state) {
+                failure = Some(why);
+                break;
+            }
+            started.push(Some(new));
+        }
+        let voted = swap.vote.send(failure.map_or(Ok(()), Err)).is_ok();
+        // No decision (the engine went away) is no swap.
+        if !voted || !swap.decision.recv().unwrap_or(false) {
+            return;
+        }
+        let mut old = std::mem::take(&mut self.plugins);
+        for ((plugin, fields), new) in swap.set.plugins.iter().zip(started) {
+            let supervised = match new {
+                Some(new) => new,
+                None => {
+                    let at = old
+                        .iter()
+                        .position(|(s, _)| Arc::ptr_eq(&s.plugin, plugin))
+                        .expect("kept plugin runs");
+                    old.swap_remove(at).0
+                }
+            };
+            self.plugins.push((supervised, fields.clone()));
+        }
+        self.shared.set = swap.set.clone();
+        // What is left was replaced or removed. A removed one is drained: its last tick
+        // closes its windows. A replaced one handed its state to its successor instead.
+        let mut drained = Vec::new();
+        for (mut supervised, _) in old {
+            let removed = !self.plugins.iter().any(|(s, _)| s.plugin.name() == supervised.plugin.name());
+            if let (true, Some(now)) = (removed, self.stream_time) {
+                let outcome = supervised.run(runtime, settings, 0, |i| i.on_tick(now));
+                let cited = |id: &str| self.recent.get(id);
+                collect(outcome, &mut supervised, 0, &cited, Some(now), &mut drained);
+            }
+            self.retired.push((supervised.plugin, supervised.stats));
+        }
+        self.send(drained);
     }
 
     fn batch(&mut self, records: Vec<Routed>) {
@@ -149,7 +216,7 @@ impl Worker {
     ) -> Vec<Produced> {
         // Most events of a stream concern no plugin that projects fields.
         let values = BatchValues::evaluate(
-            &self.shared.projection,
+            &self.shared.set.projection,
             records.iter().map(|r| {
                 let needed = self.plugins.iter().any(|(s, fields)| !fields.is_empty() && sent(&s.plugin, r));
                 (&*r.record.raw, needed)

@@ -19,6 +19,11 @@
 //! `{"fields": ["$.path", ...]}` declares those paths once configured (as a rules engine
 //! declares what its rules read); echoed as `ID.field.PATH`. `{"wants_findings": true}` asks
 //! for the findings of other plugins.
+//!
+//! To test reloads: `{"per_event": true, "label": "v7"}` makes one `test.event-seen` finding
+//! per event instead, citing it, with the label and `seen`, the events this plugin has seen
+//! on its worker, counted across versions (its state: the snapshot is the count). With
+//! `{"refuse_restore": true}` it refuses any state it is given.
 use trailhound_sdk::prelude::*;
 
 #[derive(Default)]
@@ -42,6 +47,10 @@ pub struct Misbehaving {
     /// Paths declared from the config.
     fields: Vec<String>,
     wants_findings: bool,
+    per_event: bool,
+    label: String,
+    seen: u64,
+    refuse_restore: bool,
 }
 
 impl Detector for Misbehaving {
@@ -51,6 +60,7 @@ impl Detector for Misbehaving {
 
     fn declared(&self) -> Info {
         let info = if self.wants_findings { Self::info().findings() } else { Self::info() };
+        let info = if self.per_event { info.stateful() } else { info };
         self.fields.iter().fold(info, |info, path| info.field(path.clone()))
     }
 
@@ -78,12 +88,43 @@ impl Detector for Misbehaving {
         self.metric_name_bytes = number("metric_name_bytes").map(|n| n as usize);
         self.echo = config["echo"].as_bool().unwrap_or(false);
         self.wants_findings = config["wants_findings"].as_bool().unwrap_or(false);
+        self.per_event = config["per_event"].as_bool().unwrap_or(false);
+        self.label = config["label"].as_str().unwrap_or_default().to_string();
+        self.refuse_restore = config["refuse_restore"].as_bool().unwrap_or(false);
         let paths = config["fields"].as_array().into_iter().flatten();
         self.fields = paths.filter_map(|p| p.as_str().map(String::from)).collect();
         Ok(())
     }
 
+    fn snapshot(&self) -> Vec<u8> {
+        self.seen.to_le_bytes().to_vec()
+    }
+
+    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        if self.refuse_restore {
+            return Err("asked to refuse every state".into());
+        }
+        if state.is_empty() {
+            return Ok(());
+        }
+        let bytes: [u8; 8] = state.try_into().map_err(|_| format!("{} bytes is not a count", state.len()))?;
+        self.seen = u64::from_le_bytes(bytes);
+        Ok(())
+    }
+
     fn on_events(&mut self, events: &Batch, findings: &mut Vec<Finding>) {
+        if self.per_event {
+            for event in events.iter() {
+                self.seen += 1;
+                findings.push(
+                    Finding::new("test.event-seen", "Event seen", Severity::Info)
+                        .event(&event)
+                        .evidence("label", self.label.clone())
+                        .evidence("seen", self.seen.to_string()),
+                );
+            }
+            return;
+        }
         if let Some(action) = &self.trap_on {
             if let Some(e) = events.iter().find(|e| e.action() == action) {
                 panic!("asked to trap on {} (event {})", e.action(), e.id());
