@@ -103,6 +103,7 @@ pub fn run(
     }
     for input in inputs {
         pipeline.ingest(input, reading.source_type, progress)?;
+        pipeline.checkpoint_if_due(|| None)?;
     }
     progress(pipeline.summary.events);
     pipeline.finish()
@@ -127,6 +128,11 @@ pub struct Pipeline {
     /// Merges several inputs in time order (see [`crate::merge`]); `None` passes records on
     /// as they are read.
     merge: Option<Merge>,
+    /// Where the state is kept, if it is: its report is complete once delivery is done.
+    state: Option<std::sync::Arc<crate::engine::state::StateDir>>,
+    checkpoint_interval: Duration,
+    /// When the next cut of the state is due (wall clock).
+    next_checkpoint: Instant,
     started: Instant,
 }
 
@@ -144,12 +150,18 @@ impl Pipeline {
         let started = Instant::now();
         let (tx, rx) = crossbeam_channel::bounded::<Detection>(settings.detection_queue);
         let normalizers = Pool::start(settings.workers).map_err(RunError::Threads)?;
-        let engine = Engine::start(settings, plugins, tx)?;
+        let checkpoint_interval = settings.checkpoint_interval;
+        let mut engine = Engine::start(settings, plugins, tx)?;
+        let (cuts_tx, cuts) = crossbeam_channel::unbounded();
+        engine.deliver_cuts_to(cuts_tx);
         let delivery = std::thread::Builder::new()
             .name("delivery".into())
-            .spawn(move || deliver(rx, outputs))
+            .spawn(move || deliver(rx, cuts, outputs))
             .map_err(|_| RunError::Delivery)?;
         Ok(Pipeline {
+            state: engine.state_dir(),
+            checkpoint_interval,
+            next_checkpoint: started + checkpoint_interval,
             engine,
             delivery,
             summary: RunSummary::default(),
@@ -240,14 +252,51 @@ impl Pipeline {
         &self.summary
     }
 
-    /// Flushes pending batches, runs the final tick, waits for delivery, and reports.
+    /// How far the sources were read at the cut the state was restored from, as they saved
+    /// it; none when there is no such cut, or it holds no positions.
+    pub fn resumed_sources(&self) -> Option<Vec<u8>> {
+        self.engine.resumed_sources()
+    }
+
+    /// When the state is kept and `checkpoint_interval` has passed, cuts it here: everything
+    /// taken so far goes to the engine first, so `sources` (called only then: how far the
+    /// sources were read) is the point of the stream the cut is at. The cut is committed once
+    /// the findings before it are delivered.
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn checkpoint_if_due(&mut self, sources: impl FnOnce() -> Option<Vec<u8>>) -> Result<(), RunError> {
+        if !self.engine.keeps_state() || Instant::now() < self.next_checkpoint {
+            return Ok(());
+        }
+        self.drain()?;
+        if self.engine.cut(sources())? {
+            self.next_checkpoint = Instant::now() + self.checkpoint_interval;
+        }
+        Ok(())
+    }
+
+    /// [`Pipeline::finish_at`] for sources that keep no positions.
     ///
     /// # Errors
     /// A worker or the delivery thread died.
-    pub fn finish(mut self) -> Result<RunSummary, RunError> {
+    pub fn finish(self) -> Result<RunSummary, RunError> {
+        self.finish_at(None)
+    }
+
+    /// Flushes pending batches, runs the final tick, waits for delivery, and reports. When the
+    /// state is kept, a last cut is taken with `sources` (how far the sources were read).
+    ///
+    /// # Errors
+    /// A worker or the delivery thread died.
+    pub fn finish_at(mut self, sources: Option<Vec<u8>>) -> Result<RunSummary, RunError> {
         self.drain()?;
-        self.summary.engine = self.engine.finish()?;
+        self.summary.engine = self.engine.finish_at(sources)?;
         let delivered = self.delivery.join().map_err(|_| RunError::Delivery)?;
+        // Delivery committed the last cut (or gave it up) before it returned.
+        if let Some(state) = &self.state {
+            self.summary.engine.state = Some(state.report_now());
+        }
         self.summary.findings_by_severity = delivered.by_severity;
         self.summary.findings_suppressed = delivered.suppressed;
         self.summary.findings_unrouted = delivered.unrouted;

@@ -4,6 +4,7 @@ mod support;
 
 mod baseline;
 mod cache;
+mod checkpoints;
 mod cli;
 mod composite;
 mod config;

@@ -55,6 +55,11 @@ impl Service {
             "[engine]\nworkers = 1\nbatch_size = 512\nlinger_ms = 200\n{sources}\n{plugins}\n\
              [[sinks]]\ntype = \"stdout\"\nformat = \"json\"\n"
         );
+        Service::with_config(dir, &config)
+    }
+
+    /// A service of the config `config` (TOML), written to `service.toml` in `dir`.
+    pub(super) fn with_config(dir: &Path, config: &str) -> Service {
         std::fs::write(dir.join("service.toml"), config).unwrap();
         // Run from the config's folder with a relative path, as an operator does: relative
         // source paths stay relative to the working folder.
@@ -107,6 +112,16 @@ impl Service {
                 Ok(line) => self.seen.push(line),
                 Err(_) => panic!("{} of {n} findings within {PATIENCE:?}: {:?}", self.seen.len(), self.seen),
             }
+        }
+    }
+
+    /// Waits until `done` holds (checked every 20 ms); panics with `what` after the patience.
+    pub(super) fn wait_until(&mut self, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !done() {
+            assert!(Instant::now() < deadline, "{what} not within {PATIENCE:?}; stderr: {:?}", self.logged);
+            self.logged.extend(self.errors.try_iter());
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

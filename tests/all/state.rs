@@ -278,6 +278,13 @@ fn the_baseline_keeps_what_a_session_learned_across_a_restart() {
 /// belongs to, and no temporary file is left behind.
 fn state_files_are_whole(state: &Path, workers: usize) {
     let mut plugins = BTreeSet::new();
+    assert_eq!(
+        std::fs::read_dir(state).unwrap().count(),
+        2,
+        "the committed cut and the link to it, nothing else: {:?}",
+        std::fs::read_dir(state).unwrap().collect::<Vec<_>>()
+    );
+    let state = &state.join("current");
     let mut files = vec![state.join("engine.state")];
     for worker in 0..workers {
         for entry in std::fs::read_dir(state.join(format!("worker-{worker}"))).unwrap() {
@@ -320,7 +327,7 @@ fn a_corrupt_state_file_is_refused_and_the_plugin_starts_empty() {
     let state = dir.path().join("state");
     let state_arg = state.to_str().unwrap();
     scan(&[&first], &["--workers", "1", "--state", state_arg]);
-    let snapshot = state.join("worker-0/plugin-storyline.state");
+    let snapshot = state.join("current/worker-0/plugin-storyline.state");
     let whole = std::fs::read(&snapshot).unwrap();
     std::fs::write(&snapshot, &whole[..whole.len() / 2]).unwrap();
 
@@ -349,7 +356,11 @@ fn state_saved_with_another_worker_count_is_refused_with_the_count_that_fits() {
     assert!(after.stderr.contains("nothing restored"), "{}", after.stderr);
     assert!(after.stderr.contains("plugin storyline started empty on 1 worker(s)"), "{}", after.stderr);
     assert_eq!(trail_events(&after.findings), None);
-    assert_eq!(file::read(&state.join("engine.state")).unwrap().unwrap().0.workers, 2, "saved anew for two");
+    assert_eq!(
+        file::read(&state.join("current/engine.state")).unwrap().unwrap().0.workers,
+        2,
+        "saved anew for two"
+    );
 }
 
 #[test]
@@ -361,7 +372,7 @@ fn a_snapshot_the_plugin_cannot_read_starts_it_empty_with_the_plugins_reason_in_
     scan(&[&first], &["--workers", "1", "--state", state_arg]);
     // A whole file, as an older build of the plugin might have left it: the host accepts it,
     // the plugin does not.
-    let snapshot = state.join("worker-0/plugin-storyline.state");
+    let snapshot = state.join("current/worker-0/plugin-storyline.state");
     let (header, _) = file::read(&snapshot).unwrap().unwrap();
     file::write(&snapshot, header, br#"{"version": 99, "trails": {}}"#).unwrap();
 

@@ -15,6 +15,10 @@
 //! Plugins, their rule files and the config are watched and reloaded while the run goes on
 //! (see [`super::reload`]); SIGHUP reloads at once.
 //!
+//! With `engine.state_dir`, how far each file was read is checkpointed with the state once
+//! the findings before that point are delivered, and a restart reads on from there (see
+//! [`trailhound::engine::state`]).
+//!
 //! The first SIGINT or SIGTERM stops reading; what was read is drained through the plugins,
 //! sinks are flushed, the summary is printed and the exit status says whether everything
 //! was read and delivered. A second signal exits at once (status 130).
@@ -84,6 +88,18 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
 
     let mut stdin_open = false;
     let mut tracker = Tracker::new(config.input);
+    if let Some(saved) = pipeline.resumed_sources() {
+        match tracker.resume(&saved) {
+            Ok(files) => eprintln!(
+                "resuming from the last checkpoint: {files} file(s) are read on from where it was taken; \
+                 what was read after it is read again, so findings delivered since then may arrive twice"
+            ),
+            Err(why) => {
+                tracing::warn!("{why}; reading every file from its start");
+                eprintln!("warning: {why}; reading every file from its start");
+            }
+        }
+    }
     let mut roots = Vec::new();
     let mut stopped = false;
     for source in &config.sources {
@@ -106,7 +122,14 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
                         stopped = true;
                         break;
                     }
-                    pipeline.ingest(input, log_type, &mut |_| {})?;
+                    match input {
+                        // Through the tracker, so a restart reads on where the last checkpoint was.
+                        Input::File(path) => {
+                            let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                            read_changed(&path, log_type, &mut tracker, &mut pipeline);
+                        }
+                        Input::Stdin => pipeline.ingest(input, log_type, &mut |_| {})?,
+                    }
                 }
             }
         }
@@ -138,6 +161,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         }
         if last_idle.elapsed() >= linger {
             pipeline.idle()?;
+            pipeline.checkpoint_if_due(|| Some(tracker.positions()))?;
             if let Some(watch) = &mut watch {
                 watch.check_roots(&mut tracker, &mut pipeline);
             }
@@ -153,7 +177,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     for tail in tracker.incomplete() {
         pipeline.note_malformed(tail);
     }
-    let summary = pipeline.finish()?;
+    let summary = pipeline.finish_at(Some(tracker.positions()))?;
     drop(reloading);
     summary::print(&summary);
     Ok(summary::exit_code(&summary))
@@ -294,15 +318,19 @@ impl Watch {
     }
 }
 
-/// Reads what is new in `path`, every record as `log_type` (`None`: recognised).
+/// Reads what is new in `path`, every record as `log_type` (`None`: recognised); then, if one
+/// is due, checkpoints with the file read this far.
 fn read_changed(path: &Path, log_type: Option<SourceType>, tracker: &mut Tracker, pipeline: &mut Pipeline) {
-    let mut items = Vec::new();
-    let result = tracker.read_new(path, &mut |item| items.push(item));
-    for item in items {
-        if let Err(error) = pipeline.take(item, log_type) {
-            tracing::error!(%error, "the engine stopped");
-            return;
+    let mut stopped = None;
+    let result = tracker.read_new(path, &mut |item| {
+        if stopped.is_none() {
+            stopped = pipeline.take(item, log_type).err();
         }
+    });
+    if let Some(error) = stopped.or_else(|| pipeline.checkpoint_if_due(|| Some(tracker.positions())).err()) {
+        // The finish reports it.
+        tracing::error!(%error, "the engine stopped");
+        return;
     }
     match result {
         Ok(progress) if progress.bytes > 0 => {

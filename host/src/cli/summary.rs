@@ -158,12 +158,24 @@ fn print_state(state: &StateReport, plugins: &[PluginReport]) {
     for problem in &state.problems {
         eprintln!("state: {problem}");
     }
+    if let Some(why) = &state.uncommitted {
+        eprintln!("state: {why}");
+    }
+    if state.write_failures > 0 {
+        eprintln!("state: {} file(s) could not be saved to {dir}", state.write_failures);
+    }
+    let committed = state.committed;
     match state.saved_at {
-        Some(time) => eprintln!("state: saved to {dir} (stream time {})", iso_time(time)),
-        None if state.write_failures > 0 => {
-            eprintln!("state: {} file(s) could not be saved to {dir}", state.write_failures)
+        Some(time) => {
+            eprintln!(
+                "state: {committed} checkpoint(s) committed to {dir}, the last at stream time {}",
+                iso_time(time)
+            )
         }
-        None => eprintln!("state: saved to {dir} (no events yet)"),
+        None if committed > 0 => {
+            eprintln!("state: {committed} checkpoint(s) committed to {dir} (no events yet)")
+        }
+        None => eprintln!("state: nothing committed to {dir}"),
     }
 }
 
@@ -189,6 +201,8 @@ pub fn json(summary: &RunSummary) -> serde_json::Value {
             "dir": printable_path(&state.dir),
             "restored_from": state.restored_from.map(iso_time),
             "saved_at": state.saved_at.map(iso_time),
+            "committed": state.committed,
+            "uncommitted": state.uncommitted,
             "problems": state.problems,
             "write_failures": state.write_failures,
         })
@@ -212,7 +226,8 @@ pub fn json(summary: &RunSummary) -> serde_json::Value {
 /// could not be read, a finding did not reach a sink or a state file was not written (the
 /// summary says which).
 pub fn exit_code(summary: &RunSummary) -> ExitCode {
-    let state_saved = summary.engine.state.as_ref().is_none_or(|s| s.write_failures == 0);
+    let state_saved =
+        summary.engine.state.as_ref().is_none_or(|s| s.write_failures == 0 && s.uncommitted.is_none());
     if summary.unreadable.is_empty() && summary.sink_failures == 0 && state_saved {
         ExitCode::SUCCESS
     } else {

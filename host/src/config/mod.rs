@@ -124,12 +124,13 @@ pub struct EngineConfig {
     /// ([`EngineSettings::detection_queue`]).
     pub detection_queue: usize,
     /// The state folder: plugin and host state is restored from it at start and saved into it
-    /// at shutdown and every `snapshot_interval_secs`; relative to the config file's folder
-    /// ([`EngineSettings::state_dir`]). Default: none, state lasts as long as the run.
+    /// at shutdown and every `checkpoint_interval_secs`, with how far each source was read;
+    /// relative to the config file's folder ([`EngineSettings::state_dir`]). Default: none,
+    /// state lasts as long as the run, and a restart reads its sources from the start.
     pub state_dir: Option<PathBuf>,
-    /// Wall-clock seconds between snapshots of the state into `state_dir`
-    /// ([`EngineSettings::snapshot_interval`]).
-    pub snapshot_interval_secs: u64,
+    /// Wall-clock seconds between checkpoints into `state_dir`
+    /// ([`EngineSettings::checkpoint_interval`]).
+    pub checkpoint_interval_secs: u64,
     /// `[engine.budget]`: what each plugin may make the host hold or write (see [`Budget`]
     /// for every key and its default).
     pub budget: Budget,
@@ -162,7 +163,7 @@ impl From<&EngineSettings> for EngineConfig {
             queued_batches_per_worker: settings.queued_batches_per_worker,
             detection_queue: settings.detection_queue,
             state_dir: settings.state_dir.clone(),
-            snapshot_interval_secs: settings.snapshot_interval.as_secs(),
+            checkpoint_interval_secs: settings.checkpoint_interval.as_secs(),
             budget: settings.budget,
         }
     }
@@ -191,7 +192,7 @@ impl EngineConfig {
             detection_queue: self.detection_queue,
             linger: Duration::from_millis(self.linger_ms),
             state_dir: self.state_dir.clone(),
-            snapshot_interval: Duration::from_secs(self.snapshot_interval_secs),
+            checkpoint_interval: Duration::from_secs(self.checkpoint_interval_secs),
         }
     }
 }

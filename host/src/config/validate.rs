@@ -54,8 +54,8 @@ impl Config {
         let queued = engine.queued_batches_per_worker as u64;
         in_range(problems, field("queued_batches_per_worker"), queued, &ranges::QUEUED_BATCHES_PER_WORKER);
         in_range(problems, field("detection_queue"), engine.detection_queue as u64, &ranges::DETECTION_QUEUE);
-        let interval = engine.snapshot_interval_secs;
-        in_range(problems, field("snapshot_interval_secs"), interval, &ranges::SNAPSHOT_INTERVAL_SECS);
+        let interval = engine.checkpoint_interval_secs;
+        in_range(problems, field("checkpoint_interval_secs"), interval, &ranges::CHECKPOINT_INTERVAL_SECS);
         if engine.state_dir.as_ref().is_some_and(|d| d.as_os_str().is_empty()) {
             problems.push(Problem::new(field("state_dir"), "must name a folder"));
         }

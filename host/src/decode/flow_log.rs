@@ -52,7 +52,7 @@ const NUMERIC_FIELDS: &[&str] = &[
 const FLOW_FIELDS: [&str; 4] = ["srcaddr", "dstaddr", "interface-id", "log-status"];
 
 /// The field names of a flow log's text lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Format {
     fields: Vec<String>,
     /// The header line that named them, if any: a line equal to it (the header of the next

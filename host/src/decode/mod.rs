@@ -69,7 +69,7 @@ impl Limits {
 }
 
 /// A place in an input: where reading starts, or where it can resume.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     /// Bytes before this point.
     pub offset: u64,

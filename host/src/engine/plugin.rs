@@ -127,11 +127,7 @@ impl LoadedPlugin {
             path: spec.path.clone(),
             reason,
         };
-        let wasm = std::fs::read(&spec.path).map_err(|source| PluginError::Read {
-            name: spec.name.clone(),
-            path: spec.path.clone(),
-            source,
-        })?;
+        let wasm = read_component(&spec)?;
         let (component, from_cache) = cache::load(&runtime.engine, &wasm, &settings.cache_dir)
             .map_err(|e| invalid(format!("{e:#}")))?;
         let linker = linker(&runtime.engine).map_err(|e| invalid(format!("{e:#}")))?;
@@ -181,12 +177,7 @@ impl LoadedPlugin {
     /// # Errors
     /// The component or a file it names cannot be read.
     pub fn fingerprint(spec: &PluginSpec) -> Result<u64, PluginError> {
-        let wasm = std::fs::read(&spec.path).map_err(|source| PluginError::Read {
-            name: spec.name.clone(),
-            path: spec.path.clone(),
-            source,
-        })?;
-        Ok(digest(&wasm, &read_files(spec)?))
+        Ok(digest(&read_component(spec)?, &read_files(spec)?))
     }
 
     /// What this plugin may make the host hold or write.
@@ -214,6 +205,15 @@ fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     v0_2::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Ok(linker)
+}
+
+/// The component's bytes.
+fn read_component(spec: &PluginSpec) -> Result<Vec<u8>, PluginError> {
+    std::fs::read(&spec.path).map_err(|source| PluginError::Read {
+        name: spec.name.clone(),
+        path: spec.path.clone(),
+        source,
+    })
 }
 
 /// A digest of a component and its files (stable within a process, which is all a reload

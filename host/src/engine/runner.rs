@@ -13,7 +13,8 @@ use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
 use super::reload::{PluginSet, ReloadCounters, Reloader, Request, Swap};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed, Sharder};
-use super::state::{StateDir, StateReport};
+use super::state::cut::Cut;
+use super::state::{self, StateDir, StateReport};
 use super::supervisor::PluginStats;
 use super::worker::{self, Job, Shared, WorkerStats};
 use super::EngineSettings;
@@ -90,9 +91,10 @@ pub struct Engine {
     clock: StreamClock,
     batch_size: usize,
     state: Option<Arc<StateDir>>,
-    snapshot_interval: std::time::Duration,
-    /// When the state is next saved (wall clock), checked between batches.
-    next_snapshot: Instant,
+    /// The last cut begun, until it is committed or abandoned: one at a time.
+    cut: Option<Arc<Cut>>,
+    /// Where a cut goes once every worker saved it (see [`Engine::deliver_cuts_to`]).
+    commits: Option<Sender<Arc<Cut>>>,
     runtime: Arc<WasmRuntime>,
 }
 
@@ -143,8 +145,8 @@ impl Engine {
             clock,
             batch_size: settings.batch_size.max(1),
             state,
-            snapshot_interval: settings.snapshot_interval,
-            next_snapshot: Instant::now() + settings.snapshot_interval,
+            cut: None,
+            commits: None,
             settings,
             runtime,
         })
@@ -170,35 +172,54 @@ impl Engine {
     fn apply_reloads(&mut self) -> Result<(), EngineError> {
         while let Ok(request) = self.requests.1.try_recv() {
             let started = Instant::now();
-            let outcome = self.swap(request.set);
+            let outcome = self.swap(request.set).inspect_err(|_| {
+                let _ = request.answer.send(Err("a worker stopped during the swap".into()));
+            })?;
             match &outcome {
                 Ok(()) => self.reloads.applied(started.elapsed()),
-                Err(Some(why)) => tracing::warn!(%why, "a worker refused the new plugin set"),
-                Err(None) => return Err(EngineError::WorkerDied(0)),
+                Err(why) => tracing::warn!(%why, "a worker refused the new plugin set"),
             }
-            let _ = request.answer.send(outcome.map_err(Option::unwrap_or_default));
+            let _ = request.answer.send(outcome);
         }
         Ok(())
     }
 
     /// Every worker finishes the batches it has, then starts `set` and votes; all swap, or
-    /// none. `Err(None)`: a worker has died.
-    fn swap(&mut self, set: PluginSet) -> Result<(), Option<String>> {
+    /// none (`Ok(Err(why))`).
+    ///
+    /// # Errors
+    /// A worker died.
+    fn swap(&mut self, set: PluginSet) -> Result<Result<(), String>, EngineError> {
         let n = self.workers.len();
         let (vote, votes) = crossbeam_channel::bounded(n);
         let (decide, decision) = crossbeam_channel::bounded(n);
         let swap = Arc::new(Swap { set: set.clone(), vote, decision });
         for shard in 0..n {
-            self.flush(shard).map_err(|_| None)?;
-            self.workers[shard].0.send(Job::Swap(swap.clone())).map_err(|_| None)?;
+            self.flush(shard)?;
+            self.workers[shard]
+                .0
+                .send(Job::Swap(swap.clone()))
+                .map_err(|_| EngineError::WorkerDied(shard))?;
         }
         drop(swap);
         let mut refusal = None;
-        for _ in 0..n {
-            match votes.recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(why)) => refusal = refusal.or(Some(why)),
-                Err(_) => return Err(None),
+        let mut voted = 0;
+        while voted < n {
+            match votes.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(vote) => {
+                    voted += 1;
+                    refusal = refusal.or(vote.err());
+                }
+                // The workers that voted hold the vote channel while they wait for the
+                // decision, so a dead one is found by its thread, not by the channel.
+                Err(_) => {
+                    if let Some(dead) = self.workers.iter().position(|(_, handle)| handle.is_finished()) {
+                        for _ in 0..n {
+                            let _ = decide.send(false);
+                        }
+                        return Err(EngineError::WorkerDied(dead));
+                    }
+                }
             }
         }
         let commit = refusal.is_none();
@@ -206,7 +227,7 @@ impl Engine {
             let _ = decide.send(commit);
         }
         if let Some(why) = refusal {
-            return Err(Some(why));
+            return Ok(Err(why));
         }
         self.plugins = set.loaded().cloned().collect();
         self.per_resource = per_resource(&self.plugins);
@@ -215,7 +236,7 @@ impl Engine {
                 self.history.push(plugin.clone());
             }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// Queues one record for its actor's worker, and for its resource's worker when a plugin
@@ -254,27 +275,56 @@ impl Engine {
         self.pending[shard].push(routed);
         if self.pending[shard].len() >= self.batch_size {
             self.flush(shard)?;
-            self.snapshot_if_due()?;
             self.apply_reloads()?;
         }
         Ok(())
     }
 
-    /// Saves the state when the interval has passed: every worker saves its own once it has
-    /// done the batches sent before, and the reader thread its own, all at one point of the
-    /// stream.
-    fn snapshot_if_due(&mut self) -> Result<(), EngineError> {
-        let Some(state) = self.state.clone() else { return Ok(()) };
-        if Instant::now() < self.next_snapshot {
-            return Ok(());
+    /// The state folder, when the state is kept.
+    pub fn state_dir(&self) -> Option<Arc<StateDir>> {
+        self.state.clone()
+    }
+
+    /// Whether the engine keeps its state in a state folder.
+    pub fn keeps_state(&self) -> bool {
+        self.state.is_some()
+    }
+
+    /// Has every cut, once its workers saved it, sent to `ready` to be committed there (by
+    /// delivery, once the findings before it are delivered) instead of committed at once.
+    pub fn deliver_cuts_to(&mut self, ready: Sender<Arc<Cut>>) {
+        self.commits = Some(ready);
+    }
+
+    /// How far the sources were read at the cut the state was restored from, as they saved
+    /// it (see [`state::StateDir::resume_sources`]).
+    pub fn resumed_sources(&self) -> Option<Vec<u8>> {
+        self.state.as_ref()?.resume_sources()
+    }
+
+    /// Begins a cut of the state at this point of the stream, `sources` saved with it: every
+    /// worker saves its own once it has done the batches sent before, and the reader thread
+    /// its own now. Returns whether one was begun: not when no state is kept, nor while the
+    /// last cut is still in flight.
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn cut(&mut self, sources: Option<Vec<u8>>) -> Result<bool, EngineError> {
+        let Some(state) = self.state.clone() else { return Ok(false) };
+        if self.cut.as_ref().is_some_and(|cut| !cut.is_done()) {
+            return Ok(false);
         }
+        let cut = state.begin_cut(self.clock.now(), sources, self.commits.clone());
+        state::save_engine(&cut, &self.lineage, self.clock.now());
         for shard in 0..self.workers.len() {
             self.flush(shard)?;
-            self.workers[shard].0.send(Job::Snapshot).map_err(|_| EngineError::WorkerDied(shard))?;
+            self.workers[shard]
+                .0
+                .send(Job::Snapshot(cut.clone()))
+                .map_err(|_| EngineError::WorkerDied(shard))?;
         }
-        state.save_engine(&self.lineage, self.clock.now());
-        self.next_snapshot = Instant::now() + self.snapshot_interval;
-        Ok(())
+        self.cut = Some(cut);
+        Ok(true)
     }
 
     fn flush(&mut self, shard: usize) -> Result<(), EngineError> {
@@ -295,15 +345,23 @@ impl Engine {
             self.flush(shard)?;
             self.workers[shard].0.send(Job::Idle).map_err(|_| EngineError::WorkerDied(shard))?;
         }
-        self.snapshot_if_due()?;
         self.apply_reloads()
     }
 
-    /// Sends what is pending, runs the final tick, waits for the workers and sums their stats.
+    /// [`Engine::finish_at`] for sources that keep no positions.
     ///
     /// # Errors
     /// A worker died.
-    pub fn finish(mut self) -> Result<EngineReport, EngineError> {
+    pub fn finish(self) -> Result<EngineReport, EngineError> {
+        self.finish_at(None)
+    }
+
+    /// Sends what is pending, runs the final tick, waits for the workers and sums their stats.
+    /// When the state is kept, a last cut is saved, `sources` with it.
+    ///
+    /// # Errors
+    /// A worker died.
+    pub fn finish_at(mut self, sources: Option<Vec<u8>>) -> Result<EngineReport, EngineError> {
         for shard in 0..self.workers.len() {
             self.flush(shard)?;
         }
@@ -311,9 +369,14 @@ impl Engine {
         while let Ok(request) = self.requests.1.try_recv() {
             let _ = request.answer.send(Err("the run ended first".into()));
         }
+        let last_cut = self.state.as_ref().map(|state| {
+            let cut = state.begin_cut(self.clock.now(), sources, self.commits.take());
+            state::save_engine(&cut, &self.lineage, self.clock.now());
+            cut
+        });
         let mut totals: Vec<PluginStats> = vec![PluginStats::default(); self.history.len()];
         for (id, (tx, handle)) in self.workers.drain(..).enumerate() {
-            let _ = tx.send(Job::Finish);
+            let _ = tx.send(Job::Finish(last_cut.clone()));
             drop(tx);
             let stats = handle.join().map_err(|_| EngineError::WorkerDied(id))?;
             for (plugin, s) in &stats {
@@ -334,8 +397,9 @@ impl Engine {
                 stats,
             })
             .collect();
-        // The workers saved theirs before they returned.
-        let state = self.state.as_ref().map(|state| state.finish(&self.lineage, self.clock.now()));
+        // The workers saved theirs before they returned; the cut is committed, or on its way
+        // to delivery, which commits it (and so completes this report) before it returns.
+        let state = self.state.as_ref().map(|state| state.report_now());
         let reloads = ReloadReport {
             applied: self.reloads.applied.load(std::sync::atomic::Ordering::Relaxed),
             refused: self.reloads.refused.load(std::sync::atomic::Ordering::Relaxed),

@@ -77,10 +77,11 @@ pub mod ranges {
         Range { min: 1_000, max: 100_000_000, why: "links held in memory by the reader thread" };
     pub const QUEUED_BATCHES_PER_WORKER: Range =
         Range { min: 1, max: 1024, why: "each queued batch is held in memory" };
-    pub const SNAPSHOT_INTERVAL_SECS: Range = Range {
+    pub const CHECKPOINT_INTERVAL_SECS: Range = Range {
         min: 1,
         max: 86_400,
-        why: "wall-clock time between snapshots of the state; a day at most, so a crash loses at most a day",
+        why:
+            "wall-clock time between cuts of the state; a day at most, so a restart reads again at most a day",
     };
     pub const DETECTION_QUEUE: Range =
         Range { min: 1, max: 1_000_000, why: "each queued detection is held in memory" };
@@ -125,11 +126,12 @@ pub struct EngineSettings {
     /// plugins and due ticks run: the longest a finding waits for more input.
     pub linger: Duration,
     /// The state folder: plugin and host state is restored from it at start and saved into
-    /// it at the finish and every `snapshot_interval` (see [`super::state`]). None: state
+    /// it at the finish and every `checkpoint_interval` (see [`super::state`]). None: state
     /// lasts as long as the run.
     pub state_dir: Option<PathBuf>,
-    /// Wall-clock time between snapshots of the state into `state_dir` during a run.
-    pub snapshot_interval: Duration,
+    /// Wall-clock time between cuts of the state (and of the sources' positions) into
+    /// `state_dir` during a run.
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for EngineSettings {
@@ -164,9 +166,9 @@ impl Default for EngineSettings {
             detection_queue: 4096,
             linger: Duration::from_secs(1),
             state_dir: None,
-            // A crash loses at most five minutes of learned state; saving every plugin's state
-            // that rarely costs a negligible share of the run.
-            snapshot_interval: Duration::from_secs(300),
+            // A restart reads again at most ten seconds of input; saving every plugin's state
+            // that often still costs a small share of a run.
+            checkpoint_interval: Duration::from_secs(10),
         }
     }
 }

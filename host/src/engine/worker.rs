@@ -10,7 +10,8 @@ use super::plugin::LoadedPlugin;
 use super::reload::{PluginSet, Swap};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed};
-use super::state::{StateDir, WorkerClock};
+use super::state::cut::Cut;
+use super::state::{self, StateDir, WorkerClock};
 use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
 use crate::findings::recent::RecentEvents;
@@ -23,13 +24,14 @@ pub enum Job {
     /// The input has been quiet: tick if a tick is due by the time that has passed since
     /// the last batch, so windows close and findings arrive without waiting for more input.
     Idle,
-    /// Save the state into the state folder now: every batch before this one is done.
-    Snapshot,
+    /// Save the state into this cut now: every batch before this one is done.
+    Snapshot(Arc<Cut>),
     /// Run another set of plugins from the next batch on, if every worker can (see
     /// [`super::reload`]).
     Swap(Arc<Swap>),
-    /// No more input: run the final tick, save the state and return the stats.
-    Finish,
+    /// No more input: run the final tick, save the state into the cut (when the state is
+    /// kept) and return the stats.
+    Finish(Option<Arc<Cut>>),
 }
 
 /// What every worker shares.
@@ -96,14 +98,14 @@ impl Worker {
         }
     }
 
-    fn save_state(&mut self) {
-        if let Some(state) = &self.shared.state {
-            let clock = WorkerClock { stream_time: self.stream_time, last_tick: self.last_tick };
-            state.save_worker(self.id, self.plugins.iter_mut().map(|(s, _)| s), &self.recent, clock);
-        }
+    fn save_state(&mut self, cut: &Arc<Cut>) {
+        let clock = WorkerClock { stream_time: self.stream_time, last_tick: self.last_tick };
+        state::save_worker(cut, self.id, self.plugins.iter_mut().map(|(s, _)| s), &self.recent, clock);
+        cut.saved();
     }
 
     fn run(mut self, jobs: Receiver<Job>) -> WorkerStats {
+        let mut final_cut = None;
         for job in jobs {
             match job {
                 Job::Batch(records) => {
@@ -120,9 +122,12 @@ impl Worker {
                         self.maybe_tick(now.saturating_add(quiet));
                     }
                 }
-                Job::Snapshot => self.save_state(),
+                Job::Snapshot(cut) => self.save_state(&cut),
                 Job::Swap(swap) => self.swap(&swap),
-                Job::Finish => break,
+                Job::Finish(cut) => {
+                    final_cut = cut;
+                    break;
+                }
             }
         }
         // The final tick closes windows at the end of this input; the saved schedule leaves it
@@ -132,7 +137,9 @@ impl Worker {
             self.tick(now);
         }
         self.last_tick = scheduled;
-        self.save_state();
+        if let Some(cut) = final_cut {
+            self.save_state(&cut);
+        }
         let running = self.plugins.into_iter().map(|(s, _)| (s.plugin, s.stats));
         self.retired.into_iter().chain(running).collect()
     }

@@ -2,14 +2,24 @@
 //! routed ([`super::routes`]) and handed to its sinks; what happened to every one is counted,
 //! so none is dropped silently. One broken sink does not stop the others: its failures are
 //! counted and logged, and the finding counts as lost.
+//!
+//! Delivery also commits the cuts of the state (see [`crate::engine::state`]): a cut arrives
+//! once every worker saved it, so every finding from before it is already queued here; those
+//! are delivered, the sinks flushed, and the cut committed. Once a finding has been lost, no
+//! later cut is: a restart reads again from the last cut whose findings all arrived.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crossbeam_channel::Receiver;
 
 use trailhound_sdk::{Evidence, Severity};
 
 use super::routes::Routes;
 use super::throttle::{Throttle, Verdict, SUPPRESSED};
 use super::Detection;
+use crate::engine::state::cut::Cut;
+use crate::sinks::queued::Undelivered;
 use crate::sinks::Sink;
 
 /// Sink errors kept verbatim for the summary.
@@ -43,6 +53,8 @@ pub struct Delivered {
     /// Findings that did not reach every sink they were routed to.
     pub lost: u64,
     pub errors: Vec<String>,
+    /// A sink failed to flush without saying how many findings it lost with it.
+    pub unknown_loss: bool,
 }
 
 impl Delivered {
@@ -56,15 +68,49 @@ impl Delivered {
     }
 }
 
-/// Delivers every detection `rx` yields until it closes, then flushes the sinks.
-pub fn deliver(rx: crossbeam_channel::Receiver<Detection>, mut outputs: Outputs) -> Delivered {
+/// Delivers every detection `rx` yields and commits every cut `cuts` yields, until both
+/// close, then flushes the sinks.
+pub fn deliver(rx: Receiver<Detection>, cuts: Receiver<Arc<Cut>>, mut outputs: Outputs) -> Delivered {
     let mut delivered = Delivered::default();
-    for mut detection in rx {
-        *delivered.by_severity.entry(detection.finding.severity).or_insert(0) += 1;
+    let (mut detections, mut cuts) = (Some(rx), Some(cuts));
+    let (no_detections, no_cuts) = (crossbeam_channel::never(), crossbeam_channel::never());
+    while detections.is_some() || cuts.is_some() {
+        crossbeam_channel::select! {
+            recv(detections.as_ref().unwrap_or(&no_detections)) -> detection => match detection {
+                Ok(detection) => delivered.one(detection, &mut outputs),
+                Err(_) => detections = None,
+            },
+            recv(cuts.as_ref().unwrap_or(&no_cuts)) -> cut => match cut {
+                Ok(cut) => {
+                    // What is queued now holds every finding from before the cut.
+                    if let Some(rx) = &detections {
+                        for detection in rx.try_iter().take(rx.len()) {
+                            delivered.one(detection, &mut outputs);
+                        }
+                    }
+                    delivered.flush(&mut outputs);
+                    match delivered.loss() {
+                        None => {
+                            cut.commit();
+                        }
+                        Some(why) => cut.abandon(&why),
+                    }
+                }
+                Err(_) => cuts = None,
+            },
+        }
+    }
+    delivered.flush(&mut outputs);
+    delivered
+}
+
+impl Delivered {
+    fn one(&mut self, mut detection: Detection, outputs: &mut Outputs) {
+        *self.by_severity.entry(detection.finding.severity).or_insert(0) += 1;
         match outputs.throttle.check(&detection) {
             Verdict::Suppress => {
-                delivered.suppressed += 1;
-                continue;
+                self.suppressed += 1;
+                return;
             }
             Verdict::Pass(0) => {}
             Verdict::Pass(n) => {
@@ -73,25 +119,41 @@ pub fn deliver(rx: crossbeam_channel::Receiver<Detection>, mut outputs: Outputs)
         }
         let to = outputs.routes.sinks_of(&detection);
         if to.is_empty() {
-            delivered.unrouted += 1;
-            continue;
+            self.unrouted += 1;
+            return;
         }
         let mut lost = false;
         for i in to {
             if let Err(e) = outputs.sinks[i].deliver(&detection) {
-                delivered.failed(&e);
+                self.failed(&e);
                 lost = true;
             }
         }
-        delivered.lost += u64::from(lost);
+        self.lost += u64::from(lost);
     }
-    for sink in &mut outputs.sinks {
-        if let Err(e) = sink.flush() {
-            // What the sink buffered is lost with it; it cannot say how much.
-            delivered.failed(&e);
+
+    fn flush(&mut self, outputs: &mut Outputs) {
+        for sink in &mut outputs.sinks {
+            if let Err(e) = sink.flush() {
+                match e.downcast_ref::<Undelivered>() {
+                    // Dead-lettered findings are kept; lost ones are counted.
+                    Some(undelivered) => self.lost += undelivered.lost,
+                    // What the sink buffered is lost with it; it cannot say how much.
+                    None => self.unknown_loss = true,
+                }
+                self.failed(&e);
+            }
         }
     }
-    delivered
+
+    /// Why findings from before now may not all have arrived, if they may not.
+    fn loss(&self) -> Option<String> {
+        match (self.lost, self.unknown_loss) {
+            (0, false) => None,
+            (0, true) => Some("a sink failed to flush".into()),
+            (n, _) => Some(format!("{n} finding(s) were lost")),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -140,7 +202,8 @@ mod tests {
             tx.send(d).unwrap();
         }
         drop(tx);
-        let delivered = deliver(rx, outputs);
+        let (_, no_cuts) = crossbeam_channel::unbounded();
+        let delivered = deliver(rx, no_cuts, outputs);
         assert_eq!((delivered.suppressed, delivered.unrouted, delivered.lost), (2, 1, 0));
         assert_eq!(delivered.by_severity.values().sum::<u64>(), 5);
         let got = pager.detections();

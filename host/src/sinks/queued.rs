@@ -181,13 +181,36 @@ impl Sink for QueuedSink {
         let error = outcome.last_error.clone().unwrap_or_default();
         match (dead, lost) {
             (0, 0) => Ok(()),
-            (dead, 0) => anyhow::bail!("{dead} finding(s) written to the dead-letter file after their attempts ran out ({error})"),
-            (dead, lost) => anyhow::bail!(
-                "{lost} finding(s) not delivered and not written anywhere, {dead} written to the dead-letter file ({error})"
+            (dead_lettered, lost) => Err(Undelivered { lost, dead_lettered, error }.into()),
+        }
+    }
+}
+
+/// Findings that did not reach the destination since the last flush.
+#[derive(Debug)]
+pub struct Undelivered {
+    /// Neither delivered nor written anywhere.
+    pub lost: u64,
+    /// Written to the dead-letter file after their attempts ran out.
+    pub dead_lettered: u64,
+    /// The last error, verbatim.
+    pub error: String,
+}
+
+impl std::fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Undelivered { lost, dead_lettered, error } = self;
+        match lost {
+            0 => write!(f, "{dead_lettered} finding(s) written to the dead-letter file after their attempts ran out ({error})"),
+            _ => write!(
+                f,
+                "{lost} finding(s) not delivered and not written anywhere, {dead_lettered} written to the dead-letter file ({error})"
             ),
         }
     }
 }
+
+impl std::error::Error for Undelivered {}
 
 impl Drop for QueuedSink {
     fn drop(&mut self) {

@@ -13,6 +13,10 @@
 //! format is only on its first line.
 //!
 //! Whatever is still incomplete when the run stops is reported, never dropped silently.
+//!
+//! How far each file was read is saved with the state ([`Tracker::positions`]) and read back
+//! at a restart ([`Tracker::resume`]): a file that is still the one it was is read on from
+//! there, so each file is read once across restarts too.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -37,12 +41,13 @@ pub struct Progress {
     pub pending: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Tracked {
     identity: (u64, u64),
     /// Where the next read starts.
     settled: Position,
     /// Bytes after `settled` that did not yet form a complete value.
+    #[serde(skip)]
     pending: u64,
     /// The format of its lines, when it is flow-log text.
     flow_log: Option<Format>,
@@ -173,6 +178,26 @@ impl Tracker {
             .collect();
         tails.sort_by(|a, b| a.origin.file.cmp(&b.origin.file));
         tails
+    }
+
+    /// How far each file was read, to be saved with the state. Files whose path is not
+    /// UTF-8 are left out (they are read again from their start after a restart).
+    pub fn positions(&self) -> Vec<u8> {
+        let saved: std::collections::BTreeMap<&str, &Tracked> =
+            self.files.iter().filter_map(|(path, tracked)| Some((path.to_str()?, tracked))).collect();
+        serde_json::to_vec(&saved).unwrap_or_default()
+    }
+
+    /// Takes up the positions [`Tracker::positions`] saved; returns how many files it holds.
+    ///
+    /// # Errors
+    /// They cannot be read (the file was written by another build).
+    pub fn resume(&mut self, saved: &[u8]) -> Result<usize, String> {
+        let saved: HashMap<PathBuf, Tracked> = serde_json::from_slice(saved)
+            .map_err(|e| format!("the saved positions of the sources cannot be read: {e}"))?;
+        let count = saved.len();
+        self.files.extend(saved);
+        Ok(count)
     }
 
     /// Whether `path` has been read (at least in part).

@@ -28,6 +28,8 @@ pub enum Kind {
     Worker,
     /// One plugin instance's snapshot, on one worker.
     Plugin,
+    /// How far the run's sources were read.
+    Sources,
 }
 
 /// Who wrote a state file, and what is in it.

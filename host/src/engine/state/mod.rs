@@ -1,31 +1,41 @@
-//! Plugin and host state across restarts: the state folder, what is kept in it, and how a run
-//! resumes from it, so that two runs over two halves of a log find what one run over all of
-//! it finds.
+//! Plugin, host and source state across restarts: the state folder, what is kept in it, and
+//! how a run resumes from it, so that a run that stops and starts again (or two runs over two
+//! halves of a log) finds what one run over all of it finds, and a service that is killed
+//! resumes its sources where the findings it delivered end.
 //!
-//! The folder holds `engine.state` (the reader thread's lineage links and stream clock) and,
-//! for each worker N, `worker-N/host.state` (its stream time, last tick and the recent events
-//! that cited event ids resolve to) and `worker-N/plugin-NAME.state` (each plugin instance's
-//! own snapshot). Each is a [`file`]: a header (format version, plugin name and version,
-//! worker index and count, stream time, checksum), written atomically.
+//! State is saved as **cuts**: one point of the stream that every worker shares (the engine
+//! queues the cut behind the batches before it). A cut is a folder `cut-N` holding
+//! `engine.state` (the reader thread's lineage links and stream clock), for each worker K
+//! `worker-K/host.state` (its stream time, last tick and the recent events that cited event
+//! ids resolve to) and `worker-K/plugin-NAME.state` (each plugin instance's own snapshot),
+//! and `sources.state` (how far each source was read, when the run's sources keep
+//! positions). Each is a [`file`]: a header (format version, plugin name and version, worker
+//! index and count, stream time, checksum), written atomically.
 //!
-//! State is saved at the engine's finish, and every `snapshot_interval` of wall-clock time at
-//! one point of the stream that every worker shares (the engine queues the snapshot behind
-//! the batches before it), so the files describe one cut of the stream. It is restored at
-//! start, each plugin instance right after `configure`; a worker also restores the last
-//! snapshot it holds into the fresh instance that replaces one lost to a fault.
+//! A cut is **committed** only once every finding of the events before it has been delivered
+//! and the sinks flushed ([`cut::Cut::commit`], called by delivery): the symbolic link
+//! `current` is then pointed at its folder, atomically, and older cuts are removed. A crash
+//! at any moment leaves `current` at a whole cut whose findings were all delivered; a restart
+//! reads again what came after it (at-least-once). Cuts are taken at the finish and every
+//! `checkpoint_interval` of wall-clock time, one in flight at a time.
 //!
-//! A file that cannot be used is refused with a warning, counted, and its part starts empty:
-//! unreadable or corrupt, written by a run with another worker count (events would shard
-//! differently, and a plugin would see state for actors it never gets), or refused by the
-//! plugin's own `restore` (a snapshot of a version it cannot read). The run goes on.
+//! State is restored at start, each plugin instance right after `configure`; a worker also
+//! restores the last snapshot it holds into the fresh instance that replaces one lost to a
+//! fault. A file that cannot be used is refused with a warning, counted, and its part starts
+//! empty: unreadable or corrupt, written by a run with another worker count (events would
+//! shard differently, and a plugin would see state for actors it never gets), or refused by
+//! the plugin's own `restore` (a snapshot of a version it cannot read). The run goes on.
 
+pub mod cut;
 pub mod file;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use self::cut::Cut;
 use self::file::{Header, Kind};
 use super::lineage::Lineage;
 use super::runtime::WasmRuntime;
@@ -34,14 +44,21 @@ use super::EngineSettings;
 use crate::findings::recent::RecentEvents;
 use crate::findings::RelatedEvent;
 
+/// The link to the committed cut.
+const CURRENT: &str = "current";
+
 /// What the state folder did for one run, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateReport {
     pub dir: PathBuf,
     /// The stream time the restored state was taken at; none when the run started empty.
     pub restored_from: Option<i64>,
-    /// The stream time of the state saved at the finish; none when nothing could be saved.
+    /// The stream time of the last cut committed; none when none was.
     pub saved_at: Option<i64>,
+    /// Cuts committed during the run (the one at the finish included).
+    pub committed: u64,
+    /// Why cuts were not committed, when one was not (the first reason).
+    pub uncommitted: Option<String>,
     /// Files refused or not written, each with the reason, in the order they happened.
     pub problems: Vec<String>,
     /// State files that could not be written.
@@ -71,53 +88,79 @@ pub struct WorkerClock {
     pub last_tick: Option<i64>,
 }
 
-/// The state folder of one run, shared by the engine and its workers.
+/// The state folder of one run, shared by the engine, its workers and delivery.
 #[derive(Debug)]
 pub struct StateDir {
     root: PathBuf,
     workers: usize,
+    /// The folder of the committed cut, what the run resumes from; none: nothing was saved.
+    committed: Option<PathBuf>,
+    /// The number the next cut takes.
+    next_cut: AtomicU64,
     /// Why workers start empty whatever their own files hold (the engine's file was refused).
     refused_whole: Option<String>,
     report: Mutex<StateReport>,
 }
 
 impl StateDir {
-    /// The state folder at `root` for a run of `workers` workers; nothing is read yet.
+    /// The state folder at `root` for a run of `workers` workers. Cuts a crashed run left
+    /// uncommitted are removed; nothing is read yet.
     pub fn new(root: &Path, workers: usize) -> Self {
-        StateDir {
+        let committed_cut =
+            std::fs::read_link(root.join(CURRENT)).ok().and_then(|target| cut_number(&target));
+        let mut state = StateDir {
             root: root.to_path_buf(),
             workers,
+            committed: committed_cut.map(|n| root.join(cut_name(n))),
+            next_cut: AtomicU64::new(committed_cut.map_or(1, |n| n + 1)),
             refused_whole: None,
             report: Mutex::new(StateReport { dir: root.to_path_buf(), ..StateReport::default() }),
+        };
+        if state.committed.as_ref().is_some_and(|dir| !dir.is_dir()) {
+            state.refuse(format!("{} points at no saved cut", root.join(CURRENT).display()));
+            state.committed = None;
+        }
+        state.remove_cuts(|n| Some(n) != committed_cut);
+        state
+    }
+
+    /// Removes the cut folders whose number `doomed` picks.
+    fn remove_cuts(&self, doomed: impl Fn(u64) -> bool) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else { return };
+        for entry in entries.flatten() {
+            if cut_number(Path::new(&entry.file_name())).is_some_and(&doomed) {
+                if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                    tracing::warn!(path = %entry.path().display(), "cannot remove an old cut of the state: {e}");
+                }
+            }
         }
     }
 
-    fn engine_file(&self) -> PathBuf {
-        self.root.join("engine.state")
-    }
-
-    fn worker_dir(&self, worker: usize) -> PathBuf {
-        self.root.join(format!("worker-{worker}"))
-    }
-
-    fn plugin_file(&self, worker: usize, plugin: &str) -> PathBuf {
-        // Plugin names from file names may hold anything; a file name must not.
-        let name: String = plugin
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
-            .collect();
-        self.worker_dir(worker).join(format!("plugin-{name}.state"))
+    /// Starts a cut of the stream, to be saved by the engine and every worker; `sources`
+    /// (how far the run's sources were read at the cut, if they keep positions) is saved
+    /// with it when it is committed. `ready`: where the cut goes once every worker saved its
+    /// part (delivery, which commits it once the findings before it are delivered); none:
+    /// it is committed then.
+    pub fn begin_cut(
+        self: &Arc<Self>,
+        stream_time: Option<i64>,
+        sources: Option<Vec<u8>>,
+        ready: Option<crossbeam_channel::Sender<Arc<Cut>>>,
+    ) -> Arc<Cut> {
+        let number = self.next_cut.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Cut::new(
+            self.clone(),
+            number,
+            self.root.join(cut_name(number)),
+            stream_time,
+            sources,
+            ready,
+        ))
     }
 
     fn report(&self) -> std::sync::MutexGuard<'_, StateReport> {
         // A worker that panicked while holding the lock left a report that is still whole.
         self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn write(&self, path: &Path, header: Header, payload: &[u8]) {
-        if let Err(error) = file::write(path, header, payload) {
-            self.unsaved(error.to_string());
-        }
     }
 
     fn unsaved(&self, problem: String) {
@@ -127,16 +170,19 @@ impl StateDir {
         report.problems.push(problem);
     }
 
-    /// The checked contents of the file at `path`, if there is one: `Err` says why it cannot be
-    /// used (unreadable, corrupt, of another kind or worker count).
-    fn read(&self, path: &Path, kind: Kind) -> Result<Option<(Header, Vec<u8>)>, String> {
-        let Some((header, payload)) = file::read(path).map_err(|e| e.to_string())? else {
+    /// The checked contents of the file at `name` in the committed cut, if there is one: `Err`
+    /// says why it cannot be used (unreadable, corrupt, of another kind or worker count).
+    fn read(&self, name: &Path, kind: Kind) -> Result<Option<(Header, Vec<u8>)>, String> {
+        let Some(committed) = &self.committed else { return Ok(None) };
+        let path = committed.join(name);
+        let Some((header, payload)) = file::read(&path).map_err(|e| e.to_string())? else {
             return Ok(None);
         };
         if header.kind != kind {
             return Err(format!("state file {} holds {:?} state, not {kind:?}", path.display(), header.kind));
         }
-        if header.workers != self.workers {
+        // How far sources were read does not depend on how events are sharded.
+        if header.workers != self.workers && kind != Kind::Sources {
             return Err(format!(
                 "state file {} was saved by a run with {} worker(s), this run has {}: events would \
                  shard differently, so it is not restored (run with --workers {} to resume it)",
@@ -152,14 +198,14 @@ impl StateDir {
     /// [`StateDir::read`] and the payload parsed as JSON; a refusal is reported, and `Err`.
     fn read_json<T: serde::de::DeserializeOwned>(
         &self,
-        path: &Path,
+        name: &Path,
         kind: Kind,
     ) -> Result<Option<(Header, T)>, String> {
-        let parsed = self.read(path, kind).and_then(|found| match found {
+        let parsed = self.read(name, kind).and_then(|found| match found {
             None => Ok(None),
             Some((header, payload)) => serde_json::from_slice(&payload)
                 .map(|state| Some((header, state)))
-                .map_err(|e| format!("state file {} cannot be read: {e}", path.display())),
+                .map_err(|e| format!("state file {} cannot be read: {e}", name.display())),
         });
         parsed.map_err(|why| self.refuse(why))
     }
@@ -176,7 +222,7 @@ impl StateDir {
     /// empty too: their files alone are no cut of the stream (and another worker count is
     /// refused whole).
     pub fn resume_engine(&mut self, lineage_capacity: usize) -> Option<(Lineage, Option<i64>)> {
-        match self.read_json::<EngineState<Lineage>>(&self.engine_file(), Kind::Engine) {
+        match self.read_json::<EngineState<Lineage>>(Path::new(ENGINE_FILE), Kind::Engine) {
             Ok(Some((header, state))) => {
                 self.report().restored_from = header.stream_time;
                 Some((state.lineage.bounded(lineage_capacity), state.stream_time))
@@ -189,16 +235,15 @@ impl StateDir {
         }
     }
 
-    /// Saves the reader thread's state.
-    pub fn save_engine(&self, lineage: &Lineage, stream_time: Option<i64>) {
-        let state = EngineState { lineage, stream_time };
-        match serde_json::to_vec(&state) {
-            Ok(payload) => self.write(
-                &self.engine_file(),
-                Header::new(Kind::Engine, self.workers, stream_time),
-                &payload,
-            ),
-            Err(e) => self.unsaved(format!("the engine's state cannot be saved: {e}")),
+    /// How far the sources were read at the committed cut, as they saved it; none when
+    /// nothing was saved (or it cannot be used, which is reported).
+    pub fn resume_sources(&self) -> Option<Vec<u8>> {
+        match self.read(Path::new(SOURCES_FILE), Kind::Sources) {
+            Ok(found) => found.map(|(_, payload)| payload),
+            Err(why) => {
+                self.refuse(why);
+                None
+            }
         }
     }
 
@@ -214,14 +259,14 @@ impl StateDir {
     ) -> WorkerClock {
         if let Some(why) = &self.refused_whole {
             for supervised in plugins.filter(keeps_state) {
-                if self.plugin_file(worker, supervised.plugin.name()).exists() {
+                let name = plugin_file(worker, supervised.plugin.name());
+                if self.committed.as_ref().is_some_and(|dir| dir.join(name).exists()) {
                     supervised.stats.state.started_empty(why.clone());
                 }
             }
             return WorkerClock::default();
         }
-        let path = self.worker_dir(worker).join("host.state");
-        let clock = match self.read_json::<WorkerState<Vec<RelatedEvent>>>(&path, Kind::Worker) {
+        let clock = match self.read_json::<WorkerState<Vec<RelatedEvent>>>(&host_file(worker), Kind::Worker) {
             Ok(Some((_, state))) => {
                 state.recent.into_iter().for_each(|event| recent.remember(event));
                 WorkerClock { stream_time: state.stream_time, last_tick: state.last_tick }
@@ -229,8 +274,7 @@ impl StateDir {
             Ok(None) | Err(_) => WorkerClock::default(),
         };
         for supervised in plugins.filter(keeps_state) {
-            let path = self.plugin_file(worker, supervised.plugin.name());
-            match self.read(&path, Kind::Plugin) {
+            match self.read(&plugin_file(worker, supervised.plugin.name()), Kind::Plugin) {
                 Ok(Some((header, state))) => {
                     let running = &supervised.plugin.info.version;
                     if header.plugin_version.as_ref() != Some(running) {
@@ -250,60 +294,78 @@ impl StateDir {
         clock
     }
 
-    /// Saves worker `worker`'s state and every plugin's snapshot.
-    pub fn save_worker<'a>(
-        &self,
-        worker: usize,
-        plugins: impl Iterator<Item = &'a mut Supervised>,
-        recent: &RecentEvents,
-        clock: WorkerClock,
-    ) {
-        let header =
-            |kind| Header { worker: Some(worker), ..Header::new(kind, self.workers, clock.stream_time) };
-        let state = WorkerState { stream_time: clock.stream_time, last_tick: clock.last_tick, recent };
-        match serde_json::to_vec(&state) {
-            Ok(payload) => {
-                self.write(&self.worker_dir(worker).join("host.state"), header(Kind::Worker), &payload)
-            }
-            Err(e) => self.unsaved(format!("worker {worker}'s state cannot be saved: {e}")),
-        }
-        for supervised in plugins.filter(keeps_state) {
-            let Some(snapshot) = supervised.snapshot() else { continue };
-            let plugin = &supervised.plugin;
-            let header = Header {
-                plugin: Some(plugin.name().to_string()),
-                plugin_version: Some(plugin.info.version.clone()),
-                ..header(Kind::Plugin)
-            };
-            self.write(&self.plugin_file(worker, plugin.name()), header, &snapshot);
-        }
+    /// The report so far.
+    pub fn report_now(&self) -> StateReport {
+        self.report().clone()
     }
+}
 
-    /// Removes the folders of workers this run does not have (a run with fewer workers than the
-    /// last), so the folder holds one cut of the stream.
-    fn prune(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.root) else { return };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let worker =
-                name.to_str().and_then(|n| n.strip_prefix("worker-")).and_then(|n| n.parse::<usize>().ok());
-            if worker.is_some_and(|w| w >= self.workers) {
-                if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                    tracing::warn!(path = %entry.path().display(), "cannot remove the state of a worker this run does not have: {e}");
-                }
-            }
+/// The reader thread's file in a cut.
+const ENGINE_FILE: &str = "engine.state";
+/// The sources' positions in a cut.
+const SOURCES_FILE: &str = "sources.state";
+
+fn worker_dir(worker: usize) -> PathBuf {
+    PathBuf::from(format!("worker-{worker}"))
+}
+
+fn host_file(worker: usize) -> PathBuf {
+    worker_dir(worker).join("host.state")
+}
+
+fn plugin_file(worker: usize, plugin: &str) -> PathBuf {
+    // Plugin names from file names may hold anything; a file name must not.
+    let name: String = plugin
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect();
+    worker_dir(worker).join(format!("plugin-{name}.state"))
+}
+
+fn cut_name(number: u64) -> String {
+    format!("cut-{number}")
+}
+
+/// The number of the cut folder `name` names, if it names one.
+fn cut_number(name: &Path) -> Option<u64> {
+    name.to_str()?.strip_prefix("cut-")?.parse().ok()
+}
+
+/// Saves the reader thread's state into `cut`.
+pub fn save_engine(cut: &Cut, lineage: &Lineage, stream_time: Option<i64>) {
+    let state = EngineState { lineage, stream_time };
+    match serde_json::to_vec(&state) {
+        Ok(payload) => {
+            cut.write(Path::new(ENGINE_FILE), Header::new(Kind::Engine, cut.workers(), stream_time), &payload)
         }
+        Err(e) => cut.unsaved(format!("the engine's state cannot be saved: {e}")),
     }
+}
 
-    /// Saves the reader thread's state after the workers saved theirs, and reports.
-    pub fn finish(&self, lineage: &Lineage, stream_time: Option<i64>) -> StateReport {
-        self.save_engine(lineage, stream_time);
-        self.prune();
-        let mut report = self.report().clone();
-        if report.write_failures == 0 {
-            report.saved_at = stream_time;
-        }
-        report
+/// Saves worker `worker`'s state and every plugin's snapshot into `cut`.
+pub fn save_worker<'a>(
+    cut: &Cut,
+    worker: usize,
+    plugins: impl Iterator<Item = &'a mut Supervised>,
+    recent: &RecentEvents,
+    clock: WorkerClock,
+) {
+    let header =
+        |kind| Header { worker: Some(worker), ..Header::new(kind, cut.workers(), clock.stream_time) };
+    let state = WorkerState { stream_time: clock.stream_time, last_tick: clock.last_tick, recent };
+    match serde_json::to_vec(&state) {
+        Ok(payload) => cut.write(&host_file(worker), header(Kind::Worker), &payload),
+        Err(e) => cut.unsaved(format!("worker {worker}'s state cannot be saved: {e}")),
+    }
+    for supervised in plugins.filter(keeps_state) {
+        let Some(snapshot) = supervised.snapshot() else { continue };
+        let plugin = &supervised.plugin;
+        let header = Header {
+            plugin: Some(plugin.name().to_string()),
+            plugin_version: Some(plugin.info.version.clone()),
+            ..header(Kind::Plugin)
+        };
+        cut.write(&plugin_file(worker, plugin.name()), header, &snapshot);
     }
 }
 
@@ -318,15 +380,23 @@ mod tests {
 
     #[test]
     fn plugin_names_make_safe_file_names() {
-        let dir = StateDir::new(Path::new("/state"), 2);
-        assert_eq!(dir.plugin_file(1, "actor-trail"), Path::new("/state/worker-1/plugin-actor-trail.state"));
-        assert_eq!(dir.plugin_file(0, "../x y"), Path::new("/state/worker-0/plugin-.._x_y.state"));
+        assert_eq!(plugin_file(1, "actor-trail"), Path::new("worker-1/plugin-actor-trail.state"));
+        assert_eq!(plugin_file(0, "../x y"), Path::new("worker-0/plugin-.._x_y.state"));
+    }
+
+    /// Saves a cut of a run of `workers` holding the engine's state at `stream_time`, and
+    /// commits it.
+    fn saved(root: &Path, workers: usize, stream_time: i64) {
+        let state = Arc::new(StateDir::new(root, workers));
+        let cut = state.begin_cut(Some(stream_time), None, None);
+        save_engine(&cut, &Lineage::new(10), Some(stream_time));
+        cut.commit();
     }
 
     #[test]
     fn the_engine_state_of_another_worker_count_is_refused_with_the_count_to_use() {
         let root = tempfile::tempdir().unwrap();
-        StateDir::new(root.path(), 1).save_engine(&Lineage::new(10), Some(7));
+        saved(root.path(), 1, 7);
         let mut two = StateDir::new(root.path(), 2);
         assert!(two.resume_engine(10).is_none());
         assert!(two.refused_whole.is_some());
@@ -338,5 +408,30 @@ mod tests {
         let mut one = StateDir::new(root.path(), 1);
         assert_eq!(one.resume_engine(10).map(|(_, t)| t), Some(Some(7)));
         assert_eq!(one.report().restored_from, Some(7));
+    }
+
+    #[test]
+    fn a_cut_is_resumed_only_once_committed_and_a_crash_leaves_the_last_committed_one() {
+        let root = tempfile::tempdir().unwrap();
+        let state = Arc::new(StateDir::new(root.path(), 1));
+        let first = state.begin_cut(Some(1), Some(b"first".to_vec()), None);
+        save_engine(&first, &Lineage::new(10), Some(1));
+        assert!(std::fs::read_link(root.path().join(CURRENT)).is_err(), "not committed yet");
+        first.commit();
+        let second = state.begin_cut(Some(2), Some(b"second".to_vec()), None);
+        save_engine(&second, &Lineage::new(10), Some(2));
+        // A crash now: the second cut is half written and never committed.
+        let mut after = StateDir::new(root.path(), 1);
+        assert_eq!(after.resume_sources().as_deref(), Some(&b"first"[..]));
+        assert_eq!(after.resume_engine(10).map(|(_, t)| t), Some(Some(1)));
+        let left: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 2, "the uncommitted cut is removed at start: {left:?}");
+        // Committing a later cut removes the older ones.
+        let third = Arc::new(after).begin_cut(Some(3), Some(b"third".to_vec()), None);
+        save_engine(&third, &Lineage::new(10), Some(3));
+        third.commit();
+        let names: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(StateDir::new(root.path(), 1).resume_sources().as_deref(), Some(&b"third"[..]));
     }
 }
