@@ -5,7 +5,7 @@
 //! [`normalize`] maps each record onto the event model → [`enrich`] adds access levels, MITRE
 //! ATT&CK techniques and risks → [`engine`] shards events by actor
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
-//! [`sinks`] deliver it. [`pipeline`] wires the stages; [`config`] describes them;
+//! [`sinks`] deliver it; [`metrics`] shows the run live. [`pipeline`] wires the stages; [`config`] describes them;
 //! [`build`] turns plugin sources into components; [`pack`] is the bundled first-party pack. [`text`] makes outside text safe to print.
 //! [`story`] draws storyline and composite findings as a page an analyst can read.
 //! [`plugin_cases`] is the YAML of `plugin test`; [`invariants`] are the properties the
@@ -20,6 +20,7 @@ pub mod event;
 pub mod findings;
 pub mod invariants;
 pub mod merge;
+pub mod metrics;
 pub mod normalize;
 pub mod pack;
 pub mod pipeline;

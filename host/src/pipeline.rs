@@ -7,6 +7,7 @@
 //! growing a queue (the channel between them is bounded).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use trailhound_sdk::Severity;
@@ -16,6 +17,7 @@ use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpe
 use crate::findings::delivery::{deliver, Delivered, Outputs};
 use crate::findings::Detection;
 use crate::merge::Merge;
+use crate::metrics::{Due, Metrics, ReaderView, SinkView};
 use crate::normalize::pool::{Outcome, Pool};
 use crate::normalize::{Normalized, SourceType};
 use crate::record::Malformed;
@@ -58,6 +60,8 @@ pub struct RunSummary {
     pub findings_lost: u64,
     /// The first of those errors, verbatim.
     pub sink_errors: Vec<String>,
+    /// What each sink was handed and failed, in config order.
+    pub sinks: Vec<SinkView>,
     pub engine: EngineReport,
     pub elapsed: Duration,
 }
@@ -128,8 +132,11 @@ pub struct Pipeline {
     /// Merges several inputs in time order (see [`crate::merge`]); `None` passes records on
     /// as they are read.
     merge: Option<Merge>,
+    metrics: Arc<Metrics>,
+    /// When the reader's counters are next published to the metrics.
+    publish: Due,
     /// Where the state is kept, if it is: its report is complete once delivery is done.
-    state: Option<std::sync::Arc<crate::engine::state::StateDir>>,
+    state: Option<Arc<crate::engine::state::StateDir>>,
     checkpoint_interval: Duration,
     /// When the next cut of the state is due (wall clock).
     next_checkpoint: Instant,
@@ -154,11 +161,15 @@ impl Pipeline {
         let mut engine = Engine::start(settings, plugins, tx)?;
         let (cuts_tx, cuts) = crossbeam_channel::unbounded();
         engine.deliver_cuts_to(cuts_tx);
+        let metrics = engine.metrics();
+        let published = metrics.clone();
         let delivery = std::thread::Builder::new()
             .name("delivery".into())
-            .spawn(move || deliver(rx, cuts, outputs))
+            .spawn(move || deliver(rx, cuts, outputs, &published))
             .map_err(|_| RunError::Delivery)?;
         Ok(Pipeline {
+            metrics,
+            publish: Due::default(),
             state: engine.state_dir(),
             checkpoint_interval,
             next_checkpoint: started + checkpoint_interval,
@@ -213,7 +224,29 @@ impl Pipeline {
     /// A worker died.
     pub fn take(&mut self, item: Item, forced: Option<SourceType>) -> Result<(), RunError> {
         let (engine, summary, merge) = (&mut self.engine, &mut self.summary, &mut self.merge);
-        self.normalizers.push(item, forced, &mut |outcome| submit(engine, summary, merge, outcome))
+        self.normalizers.push(item, forced, &mut |outcome| submit(engine, summary, merge, outcome))?;
+        // Looking at the clock every record would cost more than the counting.
+        if self.summary.events.is_multiple_of(256) && self.publish.now() {
+            self.publish();
+        }
+        Ok(())
+    }
+
+    /// Publishes the reader's counters to the metrics.
+    fn publish(&self) {
+        let summary = &self.summary;
+        self.metrics.publish_reader(ReaderView {
+            events_by_source: summary.events_by_source.clone(),
+            events_by_provider: summary.events_by_provider.clone(),
+            malformed: summary.malformed,
+            late: summary.late,
+            unreadable: summary.unreadable.len() as u64,
+        });
+    }
+
+    /// The run's live metrics.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// Hands every record taken so far to the engine, normalized.
@@ -233,6 +266,7 @@ impl Pipeline {
     /// A worker died.
     pub fn idle(&mut self) -> Result<(), RunError> {
         self.drain()?;
+        self.publish();
         Ok(self.engine.idle()?)
     }
 
@@ -291,6 +325,7 @@ impl Pipeline {
     /// A worker or the delivery thread died.
     pub fn finish_at(mut self, sources: Option<Vec<u8>>) -> Result<RunSummary, RunError> {
         self.drain()?;
+        self.publish();
         self.summary.engine = self.engine.finish_at(sources)?;
         let delivered = self.delivery.join().map_err(|_| RunError::Delivery)?;
         // Delivery committed the last cut (or gave it up) before it returned.
@@ -303,6 +338,7 @@ impl Pipeline {
         self.summary.sink_failures = delivered.failures;
         self.summary.findings_lost = delivered.lost;
         self.summary.sink_errors = delivered.errors;
+        self.summary.sinks = delivered.sinks;
         self.summary.elapsed = self.started.elapsed();
         Ok(self.summary)
     }

@@ -17,6 +17,7 @@ mod feedback;
 mod fuzz;
 mod hardening;
 mod hot_reload;
+mod http_ingest;
 mod iam_risk;
 mod limits;
 mod lineage;

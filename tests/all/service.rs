@@ -60,6 +60,11 @@ impl Service {
 
     /// A service of the config `config` (TOML), written to `service.toml` in `dir`.
     pub(super) fn with_config(dir: &Path, config: &str) -> Service {
+        Service::with_config_and_env(dir, config, &[])
+    }
+
+    /// [`Service::with_config`], the process given these environment variables too.
+    pub(super) fn with_config_and_env(dir: &Path, config: &str, env: &[(&str, &str)]) -> Service {
         std::fs::write(dir.join("service.toml"), config).unwrap();
         // Run from the config's folder with a relative path, as an operator does: relative
         // source paths stay relative to the working folder.
@@ -67,6 +72,7 @@ impl Service {
             .args(["run", "--config", "service.toml"])
             .current_dir(dir)
             .env("CI", "true")
+            .envs(env.iter().copied())
             .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("service-cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -96,6 +102,11 @@ impl Service {
                 Err(_) => panic!("no {needle:?} on stderr within {PATIENCE:?}: {:?}", self.logged),
             }
         }
+    }
+
+    /// The lines on stderr so far.
+    pub(super) fn logged(&self) -> &[String] {
+        &self.logged
     }
 
     /// The findings printed so far.

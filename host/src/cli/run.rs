@@ -25,7 +25,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,8 +35,10 @@ use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use trailhound::config::{Config, SourceConfig};
 use trailhound::decode::{Layout, Limits};
+use trailhound::metrics::server::Server as MetricsServer;
 use trailhound::normalize::SourceType;
 use trailhound::pipeline::Pipeline;
+use trailhound::sources::http::{self, HttpIngest};
 use trailhound::sources::watch::Tracker;
 use trailhound::sources::{self, printable_path, Input, Item, SourceError};
 
@@ -51,6 +53,9 @@ enum Event {
     StdinDone(Result<(), SourceError>),
     /// A file in a watched folder was written or moved into place.
     File(PathBuf),
+    /// The records of one request to an HTTP source, the source type they are read as, and
+    /// the source's count of requests waiting, which taking them lowers.
+    Records(Vec<Item>, Option<SourceType>, Arc<AtomicUsize>),
     /// The first stop signal (also in [`STOP`]).
     Stop,
 }
@@ -86,7 +91,16 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         config.routes.len()
     );
 
+    let metrics_server = match config.metrics.listen {
+        Some(listen) => {
+            let server = MetricsServer::start(listen, pipeline.metrics())?;
+            eprintln!("metrics on {} (/metrics, /healthz, /readyz)", server.address);
+            Some(server)
+        }
+        None => None,
+    };
     let mut stdin_open = false;
+    let mut https = Vec::new();
     let mut tracker = Tracker::new(config.input);
     if let Some(saved) = pipeline.resumed_sources() {
         match tracker.resume(&saved) {
@@ -108,6 +122,12 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             SourceConfig::Stdin(_) => {
                 stdin_open = true;
                 read_stdin(tx.clone(), config.input, log_type)?;
+            }
+            SourceConfig::Http(source) => {
+                let ingest = HttpIngest::start(source, config.input, hand_on(source, log_type, tx.clone()))?;
+                pipeline.metrics().add_http(ingest.counts.clone());
+                eprintln!("http source listening on {} (POST {})", ingest.address, http::PATH);
+                https.push(ingest);
             }
             SourceConfig::Files(files) if files.watch => {
                 roots.extend(files.paths.iter().map(|path| (path.clone(), log_type)));
@@ -139,12 +159,16 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         watch.read_all(&mut tracker, &mut pipeline);
     }
     drop(tx);
+    pipeline.metrics().set_ready(true);
 
     let mut last_idle = Instant::now();
-    while !stopped && !STOP.load(Ordering::Relaxed) && (stdin_open || watch.is_some()) {
+    while !stopped && !STOP.load(Ordering::Relaxed) && (stdin_open || watch.is_some() || !https.is_empty()) {
         let event = rx.recv_timeout(linger.saturating_sub(last_idle.elapsed()));
         match event {
             Ok(Event::Item(item, forced)) => pipeline.take(item, forced)?,
+            Ok(Event::Records(items, forced, waiting)) => {
+                take_request(&mut pipeline, items, forced, &waiting)?
+            }
             Ok(Event::StdinDone(result)) => {
                 stdin_open = false;
                 if let Err(error) = result {
@@ -168,10 +192,16 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             last_idle = Instant::now();
         }
     }
+    pipeline.metrics().set_ready(false);
+    // No request is taken once the stop began: what was taken is drained with the rest.
+    let http_counts: Vec<_> = https.iter().map(|h| (h.address, h.counts.clone())).collect();
+    drop(https);
     // Drain what was read before the stop, then report what is still incomplete.
     while let Ok(event) = rx.try_recv() {
-        if let Event::Item(item, forced) = event {
-            pipeline.take(item, forced)?;
+        match event {
+            Event::Item(item, forced) => pipeline.take(item, forced)?,
+            Event::Records(items, forced, waiting) => take_request(&mut pipeline, items, forced, &waiting)?,
+            _ => {}
         }
     }
     for tail in tracker.incomplete() {
@@ -180,7 +210,64 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let summary = pipeline.finish_at(Some(tracker.positions()))?;
     drop(reloading);
     summary::print(&summary);
+    for (address, counts) in &http_counts {
+        print_http(*address, counts);
+    }
+    drop(metrics_server);
     Ok(summary::exit_code(&summary))
+}
+
+/// What an HTTP source hands on: a request's records, as one event of the service loop;
+/// refused (`false`) when `max_queued_requests` are waiting already or the loop's queue is
+/// full, so the sender is told to retry instead of holding a thread.
+fn hand_on(source: &http::HttpSource, log_type: Option<SourceType>, tx: Sender<Event>) -> http::Deliver {
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let most = source.max_queued_requests.max(1);
+    Arc::new(move |items| {
+        if waiting.fetch_add(1, Ordering::SeqCst) >= most {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        let taken = tx.try_send(Event::Records(items, log_type, waiting.clone())).is_ok();
+        if !taken {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+        taken
+    })
+}
+
+fn take_request(
+    pipeline: &mut Pipeline,
+    items: Vec<Item>,
+    forced: Option<SourceType>,
+    waiting: &AtomicUsize,
+) -> anyhow::Result<()> {
+    for item in items {
+        pipeline.take(item, forced)?;
+    }
+    waiting.fetch_sub(1, Ordering::SeqCst);
+    Ok(())
+}
+
+/// One line per HTTP source: what it took and what it refused, by reason.
+fn print_http(address: std::net::SocketAddr, counts: &http::Counts) {
+    let (requests, records) =
+        (counts.accepted_requests.load(Ordering::Relaxed), counts.accepted_records.load(Ordering::Relaxed));
+    let refused: Vec<String> =
+        counts
+            .refusals()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (reason, n))| {
+                if i == 0 {
+                    format!("{n} request(s) refused as {reason}")
+                } else {
+                    format!("{n} as {reason}")
+                }
+            })
+            .collect();
+    let refused = if refused.is_empty() { "none refused".to_string() } else { refused.join(", ") };
+    eprintln!("http {address}: {requests} request(s) taken ({records} record(s)); {refused}");
 }
 
 /// Reads stdin on its own thread, so that a stop signal is answered while a read blocks;

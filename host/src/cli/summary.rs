@@ -94,6 +94,12 @@ pub fn print(summary: &RunSummary) {
     if let Some(state) = &summary.engine.state {
         print_state(state, &summary.engine.plugins);
     }
+    // One sink needs no line of its own: the findings line says it all.
+    if summary.sinks.len() > 1 || summary.sinks.iter().any(|s| s.failures > 0) {
+        for sink in &summary.sinks {
+            eprintln!("sink {}: {} delivered, {} failed", sink.label, sink.delivered, sink.failures);
+        }
+    }
     let reloads = &summary.engine.reloads;
     if reloads.applied + reloads.refused > 0 {
         eprintln!("reloads: {} applied, {} refused", reloads.applied, reloads.refused);
@@ -218,6 +224,7 @@ pub fn json(summary: &RunSummary) -> serde_json::Value {
         "elapsed_secs": summary.elapsed.as_secs_f64(),
         "plugins": plugins,
         "reloads": {"applied": summary.engine.reloads.applied, "refused": summary.engine.reloads.refused},
+        "sinks": summary.sinks.iter().map(|s| serde_json::json!({"sink": s.label, "delivered": s.delivered, "failed": s.failures})).collect::<Vec<_>>(),
         "state": state,
     })
 }

@@ -73,6 +73,18 @@ pub struct Config {
     /// `[throttle]`: dedup and throttling per (plugin, rule, actor); off by default.
     #[serde(default)]
     pub throttle: ThrottleConfig,
+    /// `[metrics]`: the Prometheus and health endpoint of `run`; off by default.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, `host:port`. Default: none, not
+    /// served.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `[engine]`: how plugins run, in the config's units (milliseconds, MiB). Every key is
@@ -205,6 +217,8 @@ pub enum SourceConfig {
     Files(FilesSource),
     /// `type = "stdin"`: records on standard input.
     Stdin(StdinSource),
+    /// `type = "http"`: records POSTed to `/events` (see [`crate::sources::http`]).
+    Http(crate::sources::http::HttpSource),
 }
 
 /// `type = "files"`.
@@ -243,6 +257,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Files(files) => files.log_type.as_deref(),
             SourceConfig::Stdin(stdin) => stdin.log_type.as_deref(),
+            SourceConfig::Http(http) => http.log_type.as_deref(),
         }
     }
 }
@@ -362,7 +377,13 @@ impl Config {
         let routes =
             crate::findings::routes::Routes::new(&self.routes, &names).map_err(anyhow::Error::msg)?;
         let throttle = crate::findings::throttle::Throttle::new(self.throttle.clone());
-        Ok(crate::findings::delivery::Outputs { sinks, routes, throttle })
+        let labels = self
+            .sinks
+            .iter()
+            .enumerate()
+            .map(|(i, sink)| sink.name().map_or_else(|| format!("{}#{i}", sink.type_name()), str::to_string))
+            .collect();
+        Ok(crate::findings::delivery::Outputs { sinks, labels, routes, throttle })
     }
 
     fn resolve_paths(&mut self, base: &Path) {

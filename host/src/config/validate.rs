@@ -93,6 +93,18 @@ impl Config {
                         ));
                     }
                 }
+                SourceConfig::Http(http) => {
+                    if http.max_body_bytes == 0 {
+                        problems.push(Problem::new(field.key("max_body_bytes"), "must be at least 1"));
+                    }
+                    if http.max_queued_requests == 0 {
+                        problems.push(Problem::new(field.key("max_queued_requests"), "must be at least 1"));
+                    }
+                    if http.token_env.as_ref().is_some_and(|name| name.is_empty()) {
+                        problems
+                            .push(Problem::new(field.key("token_env"), "must name an environment variable"));
+                    }
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ use super::supervisor::PluginStats;
 use super::worker::{self, Job, Shared, WorkerStats};
 use super::EngineSettings;
 use crate::findings::Detection;
+use crate::metrics::Metrics;
 use crate::projection::ProjectionError;
 use crate::record::Record;
 
@@ -82,6 +83,7 @@ pub struct Engine {
     /// Sets prepared by a [`Reloader`], swapped in at the next batch boundary.
     requests: (Sender<Request>, crossbeam_channel::Receiver<Request>),
     reloads: Arc<ReloadCounters>,
+    metrics: Arc<Metrics>,
     settings: EngineSettings,
     /// The plugins that keep state per resource.
     per_resource: Vec<Arc<LoadedPlugin>>,
@@ -123,8 +125,16 @@ impl Engine {
             Arc::new(state)
         });
         let plugins: Vec<Arc<LoadedPlugin>> = set.loaded().cloned().collect();
-        let shared =
-            Shared { runtime: runtime.clone(), set, settings: settings.clone(), out, state: state.clone() };
+        let reloads: Arc<ReloadCounters> = Arc::default();
+        let metrics = Arc::new(Metrics::new(workers_n, reloads.clone(), state.clone()));
+        let shared = Shared {
+            runtime: runtime.clone(),
+            set,
+            settings: settings.clone(),
+            out,
+            state: state.clone(),
+            metrics: metrics.clone(),
+        };
         let mut workers = Vec::with_capacity(workers_n);
         for id in 0..workers_n {
             let (tx, rx) = crossbeam_channel::bounded(settings.queued_batches_per_worker);
@@ -138,7 +148,8 @@ impl Engine {
             history: plugins.clone(),
             plugins,
             requests: crossbeam_channel::unbounded(),
-            reloads: Arc::default(),
+            reloads,
+            metrics,
             pending: (0..workers_n).map(|_| Vec::with_capacity(settings.batch_size)).collect(),
             lineage,
             sharder: Sharder::new(workers_n),
@@ -278,6 +289,11 @@ impl Engine {
             self.apply_reloads()?;
         }
         Ok(())
+    }
+
+    /// The run's live metrics, which the workers publish into.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// The state folder, when the state is kept.

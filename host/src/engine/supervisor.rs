@@ -33,6 +33,8 @@ pub struct PluginStats {
     pub last_fault: Option<String>,
     /// What became of the plugin's state across runs.
     pub state: StateStats,
+    /// How long its event batches took.
+    pub latency: crate::metrics::histogram::Histogram,
 }
 
 /// One plugin's state across runs, on one worker; summed across workers for the report.
@@ -83,6 +85,7 @@ impl PluginStats {
             self.last_fault.clone_from(&other.last_fault);
         }
         self.state.merge(&other.state);
+        self.latency.merge(&other.latency);
     }
 
     fn record(&mut self, fault: &Fault) {

@@ -16,6 +16,7 @@ use super::supervisor::{Outcome, PluginStats, Supervised};
 use super::EngineSettings;
 use crate::findings::recent::RecentEvents;
 use crate::findings::{feedback, Detection, RelatedEvent};
+use crate::metrics::{Due, Metrics, PluginView};
 use crate::projection::{BatchValues, FieldMap};
 
 /// Work for a worker.
@@ -43,6 +44,7 @@ pub struct Shared {
     pub out: Sender<Detection>,
     /// Where state is restored from and saved; none: state lasts as long as the run.
     pub state: Option<Arc<StateDir>>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Each plugin this worker ran (every version of it, when it was reloaded) and its stats.
@@ -71,6 +73,8 @@ struct Worker {
     last_tick: Option<i64>,
     /// When the last batch arrived, for idle ticks.
     last_batch: std::time::Instant,
+    /// When its counters are next published to the metrics.
+    publish: Due,
 }
 
 impl Worker {
@@ -95,6 +99,7 @@ impl Worker {
             stream_time: clock.stream_time,
             last_tick: clock.last_tick,
             last_batch: std::time::Instant::now(),
+            publish: Due::default(),
         }
     }
 
@@ -114,6 +119,9 @@ impl Worker {
                     if let Some(now) = self.stream_time {
                         self.maybe_tick(now);
                     }
+                    if self.publish.now() {
+                        self.publish();
+                    }
                 }
                 Job::Idle => {
                     // A quiet stream's time goes on with the wall clock since its last event.
@@ -121,6 +129,7 @@ impl Worker {
                     if let Some(now) = self.stream_time {
                         self.maybe_tick(now.saturating_add(quiet));
                     }
+                    self.publish();
                 }
                 Job::Snapshot(cut) => self.save_state(&cut),
                 Job::Swap(swap) => self.swap(&swap),
@@ -140,6 +149,7 @@ impl Worker {
         if let Some(cut) = final_cut {
             self.save_state(&cut);
         }
+        self.publish();
         let running = self.plugins.into_iter().map(|(s, _)| (s.plugin, s.stats));
         self.retired.into_iter().chain(running).collect()
     }
@@ -249,10 +259,12 @@ impl Worker {
                 })
                 .collect();
             let n = batch.len() as u64;
+            let started = std::time::Instant::now();
             let outcome = supervised.run(&shared.runtime, &shared.settings, n, |i| i.on_events(&batch));
             if !matches!(outcome, Outcome::Skipped) {
                 supervised.stats.batches += 1;
                 supervised.stats.events += n;
+                supervised.stats.latency.record(started.elapsed());
             }
             let cited = |id: &str| self.recent.cited(context.iter().map(|r| &r.record.event), id);
             let mut detections = Vec::new();
@@ -314,6 +326,18 @@ impl Worker {
                 .extend(detections.into_iter().map(|detection| Produced { detection, from: vec![index] }));
         }
         self.offer(produced, &[]);
+    }
+
+    /// Publishes the counters of every plugin version this worker ran to the metrics.
+    fn publish(&self) {
+        let view = |plugin: &LoadedPlugin, stats: &PluginStats| PluginView {
+            name: plugin.name().to_string(),
+            version: plugin.info.version.clone(),
+            stats: stats.clone(),
+        };
+        let running = self.plugins.iter().map(|(s, _)| view(&s.plugin, &s.stats));
+        let retired = self.retired.iter().map(|(plugin, stats)| view(plugin, stats));
+        self.shared.metrics.publish_worker(self.id, running.chain(retired).collect());
     }
 
     fn send(&self, detections: Vec<Detection>) {

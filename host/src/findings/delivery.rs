@@ -19,6 +19,7 @@ use super::routes::Routes;
 use super::throttle::{Throttle, Verdict, SUPPRESSED};
 use super::Detection;
 use crate::engine::state::cut::Cut;
+use crate::metrics::{DeliveryView, Due, Metrics, SinkView};
 use crate::sinks::queued::Undelivered;
 use crate::sinks::Sink;
 
@@ -28,6 +29,9 @@ const ERROR_SAMPLES: usize = 20;
 /// The sinks, and how findings reach them.
 pub struct Outputs {
     pub sinks: Vec<Box<dyn Sink>>,
+    /// What logs, the summary and the metrics call each sink: its name, or its type and
+    /// place (`webhook#2`).
+    pub labels: Vec<String>,
     pub routes: Routes,
     pub throttle: Throttle,
 }
@@ -35,7 +39,8 @@ pub struct Outputs {
 /// Every finding to every sink, none throttled.
 impl From<Vec<Box<dyn Sink>>> for Outputs {
     fn from(sinks: Vec<Box<dyn Sink>>) -> Self {
-        Outputs { routes: Routes::everything(sinks.len()), sinks, throttle: Throttle::default() }
+        let labels = (0..sinks.len()).map(|i| format!("sink#{i}")).collect();
+        Outputs { routes: Routes::everything(sinks.len()), sinks, labels, throttle: Throttle::default() }
     }
 }
 
@@ -55,6 +60,8 @@ pub struct Delivered {
     pub errors: Vec<String>,
     /// A sink failed to flush without saying how many findings it lost with it.
     pub unknown_loss: bool,
+    /// Each sink's deliveries and failures, in config order.
+    pub sinks: Vec<SinkView>,
 }
 
 impl Delivered {
@@ -70,14 +77,32 @@ impl Delivered {
 
 /// Delivers every detection `rx` yields and commits every cut `cuts` yields, until both
 /// close, then flushes the sinks.
-pub fn deliver(rx: Receiver<Detection>, cuts: Receiver<Arc<Cut>>, mut outputs: Outputs) -> Delivered {
-    let mut delivered = Delivered::default();
+pub fn deliver(
+    rx: Receiver<Detection>,
+    cuts: Receiver<Arc<Cut>>,
+    mut outputs: Outputs,
+    metrics: &Metrics,
+) -> Delivered {
+    let mut delivered = Delivered {
+        sinks: outputs
+            .labels
+            .iter()
+            .map(|label| SinkView { label: label.clone(), ..SinkView::default() })
+            .collect(),
+        ..Delivered::default()
+    };
+    let mut publish = Due::default();
     let (mut detections, mut cuts) = (Some(rx), Some(cuts));
     let (no_detections, no_cuts) = (crossbeam_channel::never(), crossbeam_channel::never());
     while detections.is_some() || cuts.is_some() {
         crossbeam_channel::select! {
             recv(detections.as_ref().unwrap_or(&no_detections)) -> detection => match detection {
-                Ok(detection) => delivered.one(detection, &mut outputs),
+                Ok(detection) => {
+                    delivered.one(detection, &mut outputs);
+                    if publish.now() {
+                        delivered.publish(metrics, detections.as_ref().map_or(0, Receiver::len));
+                    }
+                }
                 Err(_) => detections = None,
             },
             recv(cuts.as_ref().unwrap_or(&no_cuts)) -> cut => match cut {
@@ -95,12 +120,14 @@ pub fn deliver(rx: Receiver<Detection>, cuts: Receiver<Arc<Cut>>, mut outputs: O
                         }
                         Some(why) => cut.abandon(&why),
                     }
+                    delivered.publish(metrics, detections.as_ref().map_or(0, Receiver::len));
                 }
                 Err(_) => cuts = None,
             },
         }
     }
     delivered.flush(&mut outputs);
+    delivered.publish(metrics, 0);
     delivered
 }
 
@@ -124,17 +151,33 @@ impl Delivered {
         }
         let mut lost = false;
         for i in to {
-            if let Err(e) = outputs.sinks[i].deliver(&detection) {
-                self.failed(&e);
-                lost = true;
+            match outputs.sinks[i].deliver(&detection) {
+                Ok(()) => self.sinks[i].delivered += 1,
+                Err(e) => {
+                    self.failed(&e);
+                    self.sinks[i].failures += 1;
+                    lost = true;
+                }
             }
         }
         self.lost += u64::from(lost);
     }
 
+    fn publish(&self, metrics: &Metrics, queue_depth: usize) {
+        metrics.publish_delivery(DeliveryView {
+            by_severity: self.by_severity.clone(),
+            suppressed: self.suppressed,
+            unrouted: self.unrouted,
+            lost: self.lost,
+            sinks: self.sinks.clone(),
+            queue_depth,
+        });
+    }
+
     fn flush(&mut self, outputs: &mut Outputs) {
-        for sink in &mut outputs.sinks {
+        for (i, sink) in outputs.sinks.iter_mut().enumerate() {
             if let Err(e) = sink.flush() {
+                self.sinks[i].failures += 1;
                 match e.downcast_ref::<Undelivered>() {
                     // Dead-lettered findings are kept; lost ones are counted.
                     Some(undelivered) => self.lost += undelivered.lost,
@@ -188,6 +231,7 @@ mod tests {
         .unwrap();
         let outputs = Outputs {
             sinks: vec![Box::new(pager.clone()), Box::new(archive.clone())],
+            labels: vec!["pager".into(), "archive".into()],
             routes,
             throttle: Throttle::new(ThrottleConfig { window_secs: 60, ..ThrottleConfig::default() }),
         };
@@ -203,7 +247,9 @@ mod tests {
         }
         drop(tx);
         let (_, no_cuts) = crossbeam_channel::unbounded();
-        let delivered = deliver(rx, no_cuts, outputs);
+        let metrics = crate::metrics::Metrics::new(1, Arc::default(), None);
+        let delivered = deliver(rx, no_cuts, outputs, &metrics);
+        assert_eq!(delivered.sinks.iter().map(|s| s.delivered).collect::<Vec<_>>(), [2, 0]);
         assert_eq!((delivered.suppressed, delivered.unrouted, delivered.lost), (2, 1, 0));
         assert_eq!(delivered.by_severity.values().sum::<u64>(), 5);
         let got = pager.detections();

@@ -5,6 +5,7 @@
 //! A folder that cannot be listed costs only itself: it is reported and the rest of the tree
 //! is read. A file named twice (`scan logs logs/2024`) is read once.
 
+pub mod http;
 pub mod watch;
 
 use std::io::{self, BufRead, BufReader, Read};

@@ -116,6 +116,7 @@ impl Cut {
         let mut report = self.state.report();
         report.committed += 1;
         report.saved_at = self.stream_time;
+        report.committed_at = Some(std::time::Instant::now());
         drop(report);
         self.done.store(true, Ordering::Release);
         tracing::debug!(cut = self.number, "state committed");

@@ -57,6 +57,8 @@ pub struct StateReport {
     pub saved_at: Option<i64>,
     /// Cuts committed during the run (the one at the finish included).
     pub committed: u64,
+    /// When the last was (wall clock).
+    pub committed_at: Option<std::time::Instant>,
     /// Why cuts were not committed, when one was not (the first reason).
     pub uncommitted: Option<String>,
     /// Files refused or not written, each with the reason, in the order they happened.
