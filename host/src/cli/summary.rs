@@ -94,8 +94,9 @@ pub fn print(summary: &RunSummary) {
     if let Some(state) = &summary.engine.state {
         print_state(state, &summary.engine.plugins);
     }
-    // One sink needs no line of its own: the findings line says it all.
-    if summary.sinks.len() > 1 || summary.sinks.iter().any(|s| s.failures > 0) {
+    // Sinks that all took every finding need no line of their own: the findings line says it.
+    let uneven = summary.sinks.windows(2).any(|pair| pair[0].delivered != pair[1].delivered);
+    if uneven || summary.sinks.iter().any(|s| s.failures > 0) {
         for sink in &summary.sinks {
             eprintln!("sink {}: {} delivered, {} failed", sink.label, sink.delivered, sink.failures);
         }
