@@ -289,7 +289,7 @@ impl Pipeline {
     /// How far the sources were read at the cut the state was restored from, as they saved
     /// it; none when there is no such cut, or it holds no positions.
     pub fn resumed_sources(&self) -> Option<Vec<u8>> {
-        self.engine.resumed_sources()
+        self.state.as_ref()?.resume_sources()
     }
 
     /// When the state is kept and `checkpoint_interval` has passed, cuts it here: everything
@@ -300,13 +300,13 @@ impl Pipeline {
     /// # Errors
     /// A worker died.
     pub fn checkpoint_if_due(&mut self, sources: impl FnOnce() -> Option<Vec<u8>>) -> Result<(), RunError> {
-        if !self.engine.keeps_state() || Instant::now() < self.next_checkpoint {
+        // While the last cut is in flight, nothing is drained or serialised for a new one.
+        if self.state.is_none() || Instant::now() < self.next_checkpoint || self.engine.cut_in_flight() {
             return Ok(());
         }
         self.drain()?;
-        if self.engine.cut(sources())? {
-            self.next_checkpoint = Instant::now() + self.checkpoint_interval;
-        }
+        self.engine.cut(sources())?;
+        self.next_checkpoint = Instant::now() + self.checkpoint_interval;
         Ok(())
     }
 

@@ -301,37 +301,35 @@ impl Engine {
         self.state.clone()
     }
 
-    /// Whether the engine keeps its state in a state folder.
-    pub fn keeps_state(&self) -> bool {
-        self.state.is_some()
-    }
-
     /// Has every cut, once its workers saved it, sent to `ready` to be committed there (by
     /// delivery, once the findings before it are delivered) instead of committed at once.
     pub fn deliver_cuts_to(&mut self, ready: Sender<Arc<Cut>>) {
         self.commits = Some(ready);
     }
 
-    /// How far the sources were read at the cut the state was restored from, as they saved
-    /// it (see [`state::StateDir::resume_sources`]).
-    pub fn resumed_sources(&self) -> Option<Vec<u8>> {
-        self.state.as_ref()?.resume_sources()
+    /// Whether the last cut begun is still being saved or delivered: one at a time.
+    pub fn cut_in_flight(&self) -> bool {
+        self.cut.as_ref().is_some_and(|cut| !cut.is_done())
+    }
+
+    /// A cut at this point of the stream with the reader thread's part saved, `sources` to be
+    /// saved with it, going to `ready` once every worker saved (none when no state is kept).
+    fn begin_cut(&self, sources: Option<Vec<u8>>, ready: Option<Sender<Arc<Cut>>>) -> Option<Arc<Cut>> {
+        let state = self.state.as_ref()?;
+        let cut = state.begin_cut(self.clock.now(), sources, ready);
+        state::save_engine(&cut, &self.lineage, self.clock.now());
+        Some(cut)
     }
 
     /// Begins a cut of the state at this point of the stream, `sources` saved with it: every
     /// worker saves its own once it has done the batches sent before, and the reader thread
-    /// its own now. Returns whether one was begun: not when no state is kept, nor while the
-    /// last cut is still in flight.
+    /// its own now. Nothing when no state is kept; callers wait for [`Engine::cut_in_flight`]
+    /// to clear.
     ///
     /// # Errors
     /// A worker died.
-    pub fn cut(&mut self, sources: Option<Vec<u8>>) -> Result<bool, EngineError> {
-        let Some(state) = self.state.clone() else { return Ok(false) };
-        if self.cut.as_ref().is_some_and(|cut| !cut.is_done()) {
-            return Ok(false);
-        }
-        let cut = state.begin_cut(self.clock.now(), sources, self.commits.clone());
-        state::save_engine(&cut, &self.lineage, self.clock.now());
+    pub fn cut(&mut self, sources: Option<Vec<u8>>) -> Result<(), EngineError> {
+        let Some(cut) = self.begin_cut(sources, self.commits.clone()) else { return Ok(()) };
         for shard in 0..self.workers.len() {
             self.flush(shard)?;
             self.workers[shard]
@@ -340,7 +338,7 @@ impl Engine {
                 .map_err(|_| EngineError::WorkerDied(shard))?;
         }
         self.cut = Some(cut);
-        Ok(true)
+        Ok(())
     }
 
     fn flush(&mut self, shard: usize) -> Result<(), EngineError> {
@@ -385,11 +383,8 @@ impl Engine {
         while let Ok(request) = self.requests.1.try_recv() {
             let _ = request.answer.send(Err("the run ended first".into()));
         }
-        let last_cut = self.state.as_ref().map(|state| {
-            let cut = state.begin_cut(self.clock.now(), sources, self.commits.take());
-            state::save_engine(&cut, &self.lineage, self.clock.now());
-            cut
-        });
+        let commits = self.commits.take();
+        let last_cut = self.begin_cut(sources, commits);
         let mut totals: Vec<PluginStats> = vec![PluginStats::default(); self.history.len()];
         for (id, (tx, handle)) in self.workers.drain(..).enumerate() {
             let _ = tx.send(Job::Finish(last_cut.clone()));

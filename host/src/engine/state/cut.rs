@@ -102,13 +102,12 @@ impl Cut {
         if let Some(sources) = &self.sources {
             let header = Header::new(Kind::Sources, self.workers(), self.stream_time);
             self.write(Path::new(SOURCES_FILE), header, sources);
+            if self.failed.load(Ordering::Relaxed) {
+                self.abandon("its sources' positions could not be written");
+                return false;
+            }
         }
-        let linked = if self.failed.load(Ordering::Relaxed) {
-            Err(std::io::Error::other("its sources' positions could not be written"))
-        } else {
-            self.link()
-        };
-        if let Err(e) = linked {
+        if let Err(e) = self.link() {
             self.abandon(&format!("it cannot be made current: {e}"));
             return false;
         }
