@@ -2,7 +2,7 @@
 # Installs the toolchains that build trailhound's guest plugins, and the browser its picture
 # test uses, idempotently.
 #
-#   scripts/setup.sh [guest-rust|python|chromium|all]     (default: all)
+#   scripts/setup.sh [guest-rust|python|chromium|nats|all]     (default: all)
 #
 # guest-rust: a Rust compiler that can target wasm32. When rustup already has a wasm
 #             target nothing is installed; otherwise Debian's rustc-web, cargo-web,
@@ -12,6 +12,8 @@
 # python:     componentize-py, pinned, through `python3 -m pip`.
 # chromium:   Debian's chromium, the real browser the test of `trailhound story` takes a
 #             headless screenshot with, and a font for its text.
+# nats:       Debian's nats-server (2.9, with JetStream), the real server the tests of the
+#             NATS source and sink start on a free loopback port.
 #
 # It never prompts (CI runs it as root with no stdin) and returns quickly when
 # everything is already there. `trailhound plugin build` runs it by itself when a
@@ -156,21 +158,33 @@ setup_chromium() {
     command -v chromium >/dev/null 2>&1 || die "chromium missing after install"
 }
 
+setup_nats() {
+    if deb_installed nats-server; then
+        say "nats-server already installed"
+        return 0
+    fi
+    say "installing nats-server for the tests of the NATS source and sink"
+    apt_install nats-server
+    command -v nats-server >/dev/null 2>&1 || die "nats-server missing after install"
+}
+
 main() {
     local what="${1:-all}"
     case "$what" in
         guest-rust) setup_guest_rust ;;
         python) setup_python ;;
         chromium) setup_chromium ;;
+        nats) setup_nats ;;
         all)
             setup_guest_rust
             setup_python
             setup_chromium
+            setup_nats
             ;;
         -h | --help)
-            sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
             ;;
-        *) die "unknown subcommand '$what' (expected guest-rust, python, chromium or all)" ;;
+        *) die "unknown subcommand '$what' (expected guest-rust, python, chromium, nats or all)" ;;
     esac
 }
 

@@ -7,6 +7,7 @@
 //! and runs the detector components → [`findings`] renders what they report as OCSF →
 //! [`sinks`] deliver it; [`metrics`] shows the run live. [`pipeline`] wires the stages; [`config`] describes them;
 //! [`build`] turns plugin sources into components; [`pack`] is the bundled first-party pack. [`text`] makes outside text safe to print.
+//! [`nats`] is the NATS JetStream client the NATS source and sink share.
 //! [`story`] draws storyline and composite findings as a page an analyst can read.
 //! [`plugin_cases`] is the YAML of `plugin test`; [`invariants`] are the properties the
 //! fuzz targets check.
@@ -21,6 +22,7 @@ pub mod findings;
 pub mod invariants;
 pub mod merge;
 pub mod metrics;
+pub mod nats;
 pub mod normalize;
 pub mod pack;
 pub mod pipeline;

@@ -22,6 +22,7 @@ mod iam_risk;
 mod limits;
 mod lineage;
 mod log_type;
+mod nats;
 mod normalize;
 mod normalize_azure;
 mod normalize_falco;

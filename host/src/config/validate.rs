@@ -9,7 +9,7 @@ use super::{Config, FieldPath, Problem, SourceConfig};
 use crate::engine::settings::{ranges, Range};
 use crate::normalize::SourceType;
 use crate::pack;
-use crate::sinks::{syslog, webhook, SinkConfig};
+use crate::sinks::{nats, syslog, webhook, SinkConfig};
 
 impl Config {
     /// Checks what the types cannot: at least one source and one sink; an enabled plugin, or
@@ -190,7 +190,8 @@ impl Config {
                     }
                 }
                 SinkConfig::Webhook(webhook::WebhookConfig { dead_letter, .. })
-                | SinkConfig::Syslog(syslog::SyslogConfig { dead_letter, .. }) => {
+                | SinkConfig::Syslog(syslog::SyslogConfig { dead_letter, .. })
+                | SinkConfig::Nats(nats::NatsConfig { dead_letter, .. }) => {
                     if let Some(path) = dead_letter {
                         if let Some(first) = files.insert(path, i) {
                             problems.push(Problem::new(

@@ -5,8 +5,10 @@
 //! one new file plus one line in the `sink_types!` list below. [`MemorySink`] is not
 //! configurable: tests and `plugin test` use it to collect what was delivered.
 
+pub mod backoff;
 pub mod file;
 pub mod memory;
+pub mod nats;
 pub mod queued;
 pub mod slack;
 pub mod stdout;
@@ -114,6 +116,8 @@ sink_types! {
     Webhook(webhook::WebhookConfig) = "webhook",
     /// RFC 5424 messages over UDP or TCP.
     Syslog(syslog::SyslogConfig) = "syslog",
+    /// OCSF JSON messages published to a NATS JetStream subject, deduplicated by the stream.
+    Nats(nats::NatsConfig) = "nats",
 }
 
 impl SinkConfig {

@@ -10,11 +10,12 @@
 //! ([`super::slack`]).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
+use super::backoff::Backoff;
 use super::queued::{Batches, QueuedSink};
 use super::{Invalid, Sink, SinkSettings};
 
@@ -30,23 +31,23 @@ pub struct WebhookConfig {
     /// (`Bearer …`). Default: none, no header.
     pub auth_env: Option<String>,
     /// Findings per request. Default: 100.
-    #[serde(default = "defaults::batch_size")]
+    #[serde(default = "super::backoff::defaults::batch_size")]
     pub batch_size: usize,
     /// Attempts per batch before it is given up (and dead-lettered). Default: 6.
-    #[serde(default = "defaults::max_attempts")]
+    #[serde(default = "super::backoff::defaults::max_attempts")]
     pub max_attempts: u32,
     /// The first retry's delay in milliseconds, doubled each attempt, with up to half of it
     /// again as random jitter. Default: 500.
-    #[serde(default = "defaults::backoff_ms")]
+    #[serde(default = "super::backoff::defaults::backoff_ms")]
     pub backoff_ms: u64,
     /// The longest delay between two attempts, in milliseconds. Default: 30000.
-    #[serde(default = "defaults::max_backoff_ms")]
+    #[serde(default = "super::backoff::defaults::max_backoff_ms")]
     pub max_backoff_ms: u64,
     /// One request's timeout, in milliseconds. Default: 10000.
-    #[serde(default = "defaults::timeout_ms")]
+    #[serde(default = "super::backoff::defaults::timeout_ms")]
     pub timeout_ms: u64,
     /// Findings waiting for the sender before delivery waits for it. Default: 10000.
-    #[serde(default = "defaults::queue")]
+    #[serde(default = "super::backoff::defaults::queue")]
     pub queue: usize,
     /// Where batches that ran out of attempts are appended as JSON lines; relative to the
     /// config file's folder. Default: none (they are counted as lost).
@@ -66,28 +67,6 @@ pub enum Format {
     Slack,
 }
 
-mod defaults {
-    pub fn batch_size() -> usize {
-        100
-    }
-    pub fn max_attempts() -> u32 {
-        // 0.5 + 1 + 2 + 4 + 8 s between them: a receiver restarting in under 15 s loses nothing.
-        6
-    }
-    pub fn backoff_ms() -> u64 {
-        500
-    }
-    pub fn max_backoff_ms() -> u64 {
-        30_000
-    }
-    pub fn timeout_ms() -> u64 {
-        10_000
-    }
-    pub fn queue() -> usize {
-        10_000
-    }
-}
-
 impl SinkSettings for WebhookConfig {
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -105,7 +84,8 @@ impl SinkSettings for WebhookConfig {
             .http_status_as_error(false)
             .build()
             .new_agent();
-        let poster = Poster { config: self.clone(), agent, auth, seed: seed() };
+        let backoff = Backoff::new(self.backoff_ms, self.max_backoff_ms);
+        let poster = Poster { config: self.clone(), agent, auth, backoff };
         // A Slack message is one finding.
         let batch_size = if self.format == Format::Slack { 1 } else { self.batch_size };
         Ok(Box::new(QueuedSink::start(poster, self.queue, batch_size, self.dead_letter.clone())?))
@@ -118,20 +98,13 @@ impl SinkSettings for WebhookConfig {
                 message: format!("{:?} is not an http:// or https:// URL", self.url),
             });
         }
-        for (key, n) in [
+        super::backoff::check(&[
             ("batch_size", self.batch_size as u64),
             ("max_attempts", u64::from(self.max_attempts)),
             ("queue", self.queue as u64),
             ("timeout_ms", self.timeout_ms),
-        ] {
-            if n == 0 {
-                return Err(Invalid { key, message: "must be at least 1".into() });
-            }
-        }
-        if self.backoff_ms > self.max_backoff_ms {
-            return Err(Invalid { key: "backoff_ms", message: "must not exceed max_backoff_ms".into() });
-        }
-        Ok(())
+        ])?;
+        super::backoff::check_delays(self.backoff_ms, self.max_backoff_ms)
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -141,32 +114,14 @@ impl SinkSettings for WebhookConfig {
     }
 }
 
-/// A per-sink random seed for the jitter (retries of several hosts must not line up).
-fn seed() -> u64 {
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    (nanos ^ u64::from(std::process::id()).rotate_left(32)) | 1
-}
-
 struct Poster {
     config: WebhookConfig,
     agent: ureq::Agent,
     auth: Option<String>,
-    /// xorshift state for the jitter.
-    seed: u64,
+    backoff: Backoff,
 }
 
 impl Poster {
-    /// The delay before attempt `attempt` (from 1): the backoff doubled each time, capped,
-    /// plus up to half of it again at random.
-    fn delay(&mut self, attempt: u32) -> Duration {
-        let base =
-            self.config.backoff_ms.saturating_mul(1 << (attempt - 1).min(20)).min(self.config.max_backoff_ms);
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        Duration::from_millis(base + self.seed % (base / 2 + 1))
-    }
-
     /// One POST; whether to retry when it failed.
     fn post(&self, body: &str) -> Result<(), (anyhow::Error, bool)> {
         let mut request = self.agent.post(&self.config.url).header("Content-Type", "application/json");
@@ -204,7 +159,7 @@ impl Batches for Poster {
                 match self.post(&body) {
                     Ok(()) => break,
                     Err((error, retry)) if retry && attempt < self.config.max_attempts => {
-                        let delay = self.delay(attempt);
+                        let delay = self.backoff.delay(attempt);
                         tracing::warn!(url = %self.config.url, attempt, ?delay, "webhook failed, retrying: {error:#}");
                         std::thread::sleep(delay);
                         attempt += 1;
@@ -237,16 +192,5 @@ mod tests {
         assert_eq!(zero.check().unwrap_err().key, "batch_size");
         let backwards = WebhookConfig { backoff_ms: 10, max_backoff_ms: 5, ..config("http://x") };
         assert_eq!(backwards.check().unwrap_err().key, "backoff_ms");
-    }
-
-    #[test]
-    fn the_backoff_doubles_up_to_its_cap_with_bounded_jitter() {
-        let c = WebhookConfig { backoff_ms: 100, max_backoff_ms: 1000, ..config("http://x") };
-        let agent = ureq::Agent::new_with_defaults();
-        let mut poster = Poster { config: c, agent, auth: None, seed: 12345 };
-        for (attempt, base) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (9, 1000)] {
-            let d = poster.delay(attempt).as_millis() as u64;
-            assert!((base..=base + base / 2).contains(&d), "attempt {attempt}: {d} ms");
-        }
     }
 }
