@@ -165,7 +165,7 @@ fn sinks_build_from_config() {
     assert_eq!(parse_lines(&std::fs::read_to_string(&path).unwrap()).len(), 1);
 
     assert!(sinks::build(&SinkConfig::Stdout(StdoutConfig { name: None, format: Format::Json })).is_ok());
-    assert_eq!(SinkConfig::TYPES, ["stdout", "file", "webhook", "syslog"]);
+    assert_eq!(SinkConfig::TYPES, ["stdout", "file", "webhook", "syslog", "nats"]);
 }
 
 #[test]
