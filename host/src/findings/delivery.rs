@@ -19,7 +19,7 @@ use super::routes::Routes;
 use super::throttle::{Throttle, Verdict, SUPPRESSED};
 use super::Detection;
 use crate::engine::state::cut::Cut;
-use crate::metrics::{DeliveryView, Due, Metrics, SinkView};
+use crate::metrics::{DeliveryView, Due, Metrics, SinkView, PUBLISH_EVERY};
 use crate::sinks::queued::Undelivered;
 use crate::sinks::Sink;
 
@@ -124,6 +124,8 @@ pub fn deliver(
                 }
                 Err(_) => cuts = None,
             },
+            // A quiet run's last findings show on the metrics, not only once more arrive.
+            default(PUBLISH_EVERY) => delivered.publish(metrics, 0),
         }
     }
     delivered.flush(&mut outputs);
