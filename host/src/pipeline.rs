@@ -244,6 +244,13 @@ impl Pipeline {
         });
     }
 
+    /// When more than `seen` cuts of the state were committed: how many, and how far the
+    /// sources were read at the last (see
+    /// [`crate::engine::state::StateReport::sources_committed`]).
+    pub fn committed_since(&self, seen: u64) -> Option<(u64, Option<Vec<u8>>)> {
+        self.state.as_ref()?.committed_since(seen)
+    }
+
     /// The run's live metrics.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()

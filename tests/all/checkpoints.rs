@@ -45,7 +45,8 @@ fn committed_events(state: &Path, logs: &Path) -> Vec<String> {
     let Some((_, payload)) = file::read(&state.join("current/sources.state")).unwrap() else {
         return Vec::new();
     };
-    let positions: HashMap<String, Value> = serde_json::from_slice(&payload).unwrap();
+    let positions: HashMap<String, Value> =
+        serde_json::from_value(serde_json::from_slice::<Value>(&payload).unwrap()["files"].take()).unwrap();
     let mut events = Vec::new();
     for (path, position) in positions {
         let file: usize = Path::new(&path).file_stem().unwrap().to_str().unwrap().parse().unwrap();

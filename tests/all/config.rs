@@ -335,6 +335,18 @@ fn semantic_checks_point_at_their_field() {
             format!("[[sources]]\ntype = \"stdin\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
             "t.toml:4:8: sources[1].type: stdin can be read once",
         ),
+        (
+            format!("[[sources]]\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nstream = \"E\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:2:8: sources[0].type: a nats source acknowledges messages once their findings are delivered",
+        ),
+        (
+            format!("[engine]\nstate_dir = \"s\"\ncheckpoint_interval_secs = 60\n[[sources]]\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nstream = \"E.x\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:7:10: sources[0].stream: \"E.x\" is not a JetStream name",
+        ),
+        (
+            format!("[engine]\nstate_dir = \"s\"\ncheckpoint_interval_secs = 61\n[[sources]]\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nstream = \"E\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:4:1: sources[0].ack_wait_secs: must be at least twice engine.checkpoint_interval_secs (61)",
+        ),
     ];
     for (text, expected) in cases {
         let error = Config::parse(&text, Path::new("t.toml")).expect_err(expected).to_string();

@@ -1,7 +1,7 @@
 //! `trailhound run`: service mode from a config file.
 //!
-//! Every configured source is read; stdin on its own thread (so a signal is answered while a
-//! read blocks), files on this one. Sources with `watch = true` are then watched: each file
+//! Every configured source is read; stdin, HTTP and NATS sources on threads of their own (so a
+//! signal is answered while a read blocks), files on this one. Sources with `watch = true` are then watched: each file
 //! that appears or grows is read as far as it is complete (see [`sources::watch`]), and a
 //! watched folder that disappears is reported and watched again when it comes back.
 //!
@@ -15,17 +15,19 @@
 //! Plugins, their rule files and the config are watched and reloaded while the run goes on
 //! (see [`super::reload`]); SIGHUP reloads at once.
 //!
-//! With `engine.state_dir`, how far each file was read is checkpointed with the state once
-//! the findings before that point are delivered, and a restart reads on from there (see
-//! [`trailhound::engine::state`]).
+//! With `engine.state_dir`, how far each file and NATS stream was read is checkpointed with
+//! the state once the findings before that point are delivered, and a restart reads on from
+//! there (see [`trailhound::engine::state`]); NATS messages are acknowledged as each
+//! checkpoint commits.
 //!
 //! The first SIGINT or SIGTERM stops reading; what was read is drained through the plugins,
 //! sinks are flushed, the summary is printed and the exit status says whether everything
 //! was read and delivered. A second signal exits at once (status 130).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,8 +41,9 @@ use trailhound::metrics::server::Server as MetricsServer;
 use trailhound::normalize::SourceType;
 use trailhound::pipeline::Pipeline;
 use trailhound::sources::http::{self, HttpIngest};
+use trailhound::sources::nats::{self as nats_source, NatsIngest};
 use trailhound::sources::watch::Tracker;
-use trailhound::sources::{self, printable_path, Input, Item, SourceError};
+use trailhound::sources::{self, printable_path, Input, Item, Positions, SourceError};
 
 use super::reload::{Reloading, Trigger};
 use super::summary;
@@ -56,6 +59,9 @@ enum Event {
     /// The records of one request to an HTTP source, the source type they are read as, and
     /// the source's count of requests waiting, which taking them lowers.
     Records(Vec<Item>, Option<SourceType>, Arc<AtomicUsize>),
+    /// The records of one NATS message, the source type they are read as, the source's
+    /// [`NatsIngest::key`] and the message's stream sequence.
+    Message(Vec<Item>, Option<SourceType>, Arc<str>, u64),
     /// The first stop signal (also in [`STOP`]).
     Stop,
 }
@@ -101,19 +107,9 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     };
     let mut stdin_open = false;
     let mut https = Vec::new();
-    let mut tracker = Tracker::new(config.input);
-    if let Some(saved) = pipeline.resumed_sources() {
-        match tracker.resume(&saved) {
-            Ok(files) => eprintln!(
-                "resuming from the last checkpoint: {files} file(s) are read on from where it was taken; \
-                 what was read after it is read again, so findings delivered since then may arrive twice"
-            ),
-            Err(why) => {
-                tracing::warn!("{why}; reading every file from its start");
-                eprintln!("warning: {why}; reading every file from its start");
-            }
-        }
-    }
+    let mut read = Sources { files: Tracker::new(config.input), streams: BTreeMap::new() };
+    read.resume(&pipeline);
+    let mut natses: Vec<NatsIngest> = Vec::new();
     let mut roots = Vec::new();
     let mut stopped = false;
     for source in &config.sources {
@@ -128,6 +124,21 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
                 pipeline.metrics().add_http(ingest.counts.clone());
                 eprintln!("http source listening on {} (POST {})", ingest.address, http::PATH);
                 https.push(ingest);
+            }
+            SourceConfig::Nats(source) => {
+                let key = source.key();
+                let resume = read.streams.get(&key).copied().unwrap_or(0);
+                let ingest = NatsIngest::start(
+                    source,
+                    config.input,
+                    resume,
+                    take_message(&key, log_type, tx.clone()),
+                )?;
+                eprintln!(
+                    "nats source reading stream {} of {} (consumer {})",
+                    source.stream, source.url, source.durable
+                );
+                natses.push(ingest);
             }
             SourceConfig::Files(files) if files.watch => {
                 roots.extend(files.paths.iter().map(|path| (path.clone(), log_type)));
@@ -146,7 +157,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
                         // Through the tracker, so a restart reads on where the last checkpoint was.
                         Input::File(path) => {
                             let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-                            read_changed(&path, log_type, &mut tracker, &mut pipeline);
+                            read_changed(&path, log_type, &mut read, &mut pipeline);
                         }
                         Input::Stdin => pipeline.ingest(input, log_type, &mut |_| {})?,
                     }
@@ -156,18 +167,25 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
     let mut watch = if roots.is_empty() || stopped { None } else { Some(Watch::start(&roots, tx.clone())?) };
     if let Some(watch) = &mut watch {
-        watch.read_all(&mut tracker, &mut pipeline);
+        watch.read_all(&mut read, &mut pipeline);
     }
     drop(tx);
     pipeline.metrics().set_ready(true);
 
     let mut last_idle = Instant::now();
-    while !stopped && !STOP.load(Ordering::Relaxed) && (stdin_open || watch.is_some() || !https.is_empty()) {
+    let mut committed = 0;
+    while !stopped
+        && !STOP.load(Ordering::Relaxed)
+        && (stdin_open || watch.is_some() || !https.is_empty() || !natses.is_empty())
+    {
         let event = rx.recv_timeout(linger.saturating_sub(last_idle.elapsed()));
         match event {
             Ok(Event::Item(item, forced)) => pipeline.take(item, forced)?,
             Ok(Event::Records(items, forced, waiting)) => {
                 take_request(&mut pipeline, items, forced, &waiting)?
+            }
+            Ok(Event::Message(items, forced, key, sequence)) => {
+                take_message_items(&mut pipeline, &mut read.streams, items, forced, &key, sequence)?
             }
             Ok(Event::StdinDone(result)) => {
                 stdin_open = false;
@@ -177,7 +195,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             }
             Ok(Event::File(path)) => {
                 if let Some(watch) = &mut watch {
-                    watch.file_changed(&path, &mut tracker, &mut pipeline);
+                    watch.file_changed(&path, &mut read, &mut pipeline);
                 }
             }
             Ok(Event::Stop) => stopped = true,
@@ -185,9 +203,13 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         }
         if last_idle.elapsed() >= linger {
             pipeline.idle()?;
-            pipeline.checkpoint_if_due(|| Some(tracker.positions()))?;
+            pipeline.checkpoint_if_due(|| Some(read.positions()))?;
+            if let Some((count, sources)) = pipeline.committed_since(committed) {
+                committed = count;
+                release(&natses, sources.as_deref());
+            }
             if let Some(watch) = &mut watch {
-                watch.check_roots(&mut tracker, &mut pipeline);
+                watch.check_roots(&mut read, &mut pipeline);
             }
             last_idle = Instant::now();
         }
@@ -196,25 +218,130 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // No request is taken once the stop began: what was taken is drained with the rest.
     let http_counts: Vec<_> = https.iter().map(|h| (h.address, h.counts.clone())).collect();
     drop(https);
+    natses.iter().for_each(NatsIngest::stop);
     // Drain what was read before the stop, then report what is still incomplete.
     while let Ok(event) = rx.try_recv() {
         match event {
             Event::Item(item, forced) => pipeline.take(item, forced)?,
             Event::Records(items, forced, waiting) => take_request(&mut pipeline, items, forced, &waiting)?,
+            Event::Message(items, forced, key, sequence) => {
+                take_message_items(&mut pipeline, &mut read.streams, items, forced, &key, sequence)?
+            }
             _ => {}
         }
     }
-    for tail in tracker.incomplete() {
+    for tail in read.files.incomplete() {
         pipeline.note_malformed(tail);
     }
-    let summary = pipeline.finish_at(Some(tracker.positions()))?;
+    let summary = pipeline.finish_at(Some(read.positions()))?;
+    let last = summary.engine.state.as_ref().and_then(|state| state.sources_committed.as_deref());
+    release(&natses, last);
+    let nats_counts: Vec<_> = natses.into_iter().map(|n| (n.key.clone(), n.finish())).collect();
     drop(reloading);
     summary::print(&summary);
     for (address, counts) in &http_counts {
         print_http(*address, counts);
     }
+    for (key, counts) in &nats_counts {
+        print_nats(key, counts);
+    }
     drop(metrics_server);
     Ok(summary::exit_code(&summary))
+}
+
+/// How far the run read its sources: each file, and each NATS stream's last sequence taken.
+struct Sources {
+    files: Tracker,
+    streams: BTreeMap<String, u64>,
+}
+
+impl Sources {
+    /// Takes up the positions the last checkpoint saved.
+    fn resume(&mut self, pipeline: &Pipeline) {
+        let Some(saved) = pipeline.resumed_sources() else { return };
+        let resumed = Positions::decode(&saved).and_then(|saved| {
+            let files = self.files.resume(saved.files)?;
+            self.streams = saved.streams;
+            Ok(files)
+        });
+        match resumed {
+            Ok(files) => eprintln!(
+                "resuming from the last checkpoint: {files} file(s) and {} stream(s) are read on from where \
+                 it was taken; what was read after it is read again, so findings delivered since then may \
+                 arrive twice",
+                self.streams.len()
+            ),
+            Err(why) => {
+                tracing::warn!("{why}; reading every source from its start");
+                eprintln!("warning: {why}; reading every source from its start");
+            }
+        }
+    }
+
+    /// As a checkpoint saves them.
+    fn positions(&self) -> Vec<u8> {
+        Positions { files: self.files.positions(), streams: self.streams.clone() }.encode()
+    }
+}
+
+/// A checkpoint committed with these positions: the NATS messages up to them are delivered.
+fn release(natses: &[NatsIngest], committed: Option<&[u8]>) {
+    let Some(positions) = committed.and_then(|saved| Positions::decode(saved).ok()) else { return };
+    for ingest in natses {
+        if let Some(sequence) = positions.streams.get(&ingest.key) {
+            ingest.release(*sequence);
+        }
+    }
+}
+
+/// What a NATS source hands on: a message's records, as one event of the service loop,
+/// waiting while the loop's queue is full; `false` once the run stops (the message is then
+/// delivered again at the next start).
+fn take_message(key: &str, log_type: Option<SourceType>, tx: Sender<Event>) -> nats_source::Deliver {
+    let key: Arc<str> = Arc::from(key);
+    Box::new(move |items, sequence| {
+        let mut event = Event::Message(items, log_type, key.clone(), sequence);
+        loop {
+            if STOP.load(Ordering::Relaxed) {
+                return false;
+            }
+            match tx.send_timeout(event, std::time::Duration::from_millis(100)) {
+                Ok(()) => return true,
+                Err(crossbeam_channel::SendTimeoutError::Timeout(again)) => event = again,
+                Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => return false,
+            }
+        }
+    })
+}
+
+fn take_message_items(
+    pipeline: &mut Pipeline,
+    streams: &mut BTreeMap<String, u64>,
+    items: Vec<Item>,
+    forced: Option<SourceType>,
+    key: &str,
+    sequence: u64,
+) -> anyhow::Result<()> {
+    for item in items {
+        pipeline.take(item, forced)?;
+    }
+    streams.insert(key.to_string(), sequence);
+    Ok(())
+}
+
+/// One line per NATS source: what it read, skipped and acknowledged.
+fn print_nats(key: &str, counts: &nats_source::Counts) {
+    let count = |n: &AtomicU64| n.load(Ordering::Relaxed);
+    eprintln!(
+        "nats {key}: {} message(s), {} record(s) read; {} acknowledged, {} delivered again and not read twice, \
+         {} reconnection(s); {} taken and not acknowledged (delivered again at the next start)",
+        count(&counts.messages),
+        count(&counts.records),
+        count(&counts.acknowledged),
+        count(&counts.skipped),
+        count(&counts.reconnects),
+        count(&counts.unacknowledged),
+    );
 }
 
 /// What an HTTP source hands on: a request's records, as one event of the service loop;
@@ -338,7 +465,7 @@ impl Watch {
     /// Reads every log file under the watched folders that has something new, each as of its
     /// folder's log type. A file under two folders is read once: the second read finds
     /// nothing new.
-    fn read_all(&self, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+    fn read_all(&self, read: &mut Sources, pipeline: &mut Pipeline) {
         for root in self.roots.iter().filter(|root| root.here) {
             match sources::expand(std::slice::from_ref(&root.path)) {
                 Ok(expanded) => {
@@ -347,7 +474,7 @@ impl Watch {
                     }
                     for input in expanded.inputs {
                         if let Input::File(path) = input {
-                            read_changed(&path, root.log_type, tracker, pipeline);
+                            read_changed(&path, root.log_type, read, pipeline);
                         }
                     }
                 }
@@ -356,9 +483,9 @@ impl Watch {
         }
     }
 
-    fn file_changed(&self, path: &Path, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+    fn file_changed(&self, path: &Path, read: &mut Sources, pipeline: &mut Pipeline) {
         if path.is_file() && sources::is_log_file(path) {
-            read_changed(path, self.log_type_of(path), tracker, pipeline);
+            read_changed(path, self.log_type_of(path), read, pipeline);
         }
     }
 
@@ -373,7 +500,7 @@ impl Watch {
 
     /// A watched folder that was removed is reported once; when it is back it is watched
     /// again and read.
-    fn check_roots(&mut self, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+    fn check_roots(&mut self, read: &mut Sources, pipeline: &mut Pipeline) {
         let mut returned = false;
         for Root { path, here, .. } in &mut self.roots {
             let exists = path.is_dir();
@@ -400,21 +527,21 @@ impl Watch {
             }
         }
         if returned {
-            self.read_all(tracker, pipeline);
+            self.read_all(read, pipeline);
         }
     }
 }
 
 /// Reads what is new in `path`, every record as `log_type` (`None`: recognised); then, if one
 /// is due, checkpoints with the file read this far.
-fn read_changed(path: &Path, log_type: Option<SourceType>, tracker: &mut Tracker, pipeline: &mut Pipeline) {
+fn read_changed(path: &Path, log_type: Option<SourceType>, read: &mut Sources, pipeline: &mut Pipeline) {
     let mut stopped = None;
-    let result = tracker.read_new(path, &mut |item| {
+    let result = read.files.read_new(path, &mut |item| {
         if stopped.is_none() {
             stopped = pipeline.take(item, log_type).err();
         }
     });
-    if let Some(error) = stopped.or_else(|| pipeline.checkpoint_if_due(|| Some(tracker.positions())).err()) {
+    if let Some(error) = stopped.or_else(|| pipeline.checkpoint_if_due(|| Some(read.positions())).err()) {
         // The finish reports it.
         tracing::error!(%error, "the engine stopped");
         return;

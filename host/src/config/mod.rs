@@ -219,6 +219,9 @@ pub enum SourceConfig {
     Stdin(StdinSource),
     /// `type = "http"`: records POSTed to `/events` (see [`crate::sources::http`]).
     Http(crate::sources::http::HttpSource),
+    /// `type = "nats"`: a JetStream stream, through a durable consumer (see
+    /// [`crate::sources::nats`]).
+    Nats(crate::sources::nats::NatsSource),
 }
 
 /// `type = "files"`.
@@ -258,6 +261,7 @@ impl SourceConfig {
             SourceConfig::Files(files) => files.log_type.as_deref(),
             SourceConfig::Stdin(stdin) => stdin.log_type.as_deref(),
             SourceConfig::Http(http) => http.log_type.as_deref(),
+            SourceConfig::Nats(nats) => nats.log_type.as_deref(),
         }
     }
 }
@@ -452,5 +456,18 @@ fn toml_to_json(value: toml::Value) -> serde_json::Value {
         toml::Value::Table(table) => {
             Json::Object(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
         }
+    }
+}
+
+/// The secret held by environment variable `var` (a `token_env` / `auth_env` key) for `who`
+/// (`"nats sink"`); none when no variable is named.
+///
+/// # Errors
+/// The variable is named and not set, or empty.
+pub fn secret_from_env(var: Option<&str>, who: &str, key: &str) -> anyhow::Result<Option<String>> {
+    let Some(var) = var else { return Ok(None) };
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Ok(Some(value)),
+        _ => anyhow::bail!("{who}: the environment variable {var} ({key}) is not set"),
     }
 }

@@ -66,7 +66,7 @@ impl Config {
         if self.sources.is_empty() {
             problems.push(Problem::new(
                 FieldPath::of("sources"),
-                "no source: add a [[sources]] table with type = \"files\" or \"stdin\"",
+                "no source: add a [[sources]] table with type = \"files\", \"stdin\", \"http\" or \"nats\"",
             ));
         }
         let mut stdin = None;
@@ -103,6 +103,18 @@ impl Config {
                     if http.token_env.as_ref().is_some_and(|name| name.is_empty()) {
                         problems
                             .push(Problem::new(field.key("token_env"), "must name an environment variable"));
+                    }
+                }
+                SourceConfig::Nats(nats) => {
+                    for (key, message) in nats.problems(self.engine.checkpoint_interval_secs) {
+                        problems.push(Problem::new(field.key(key), message));
+                    }
+                    if self.engine.state_dir.is_none() {
+                        problems.push(Problem::new(
+                            field.key("type"),
+                            "a nats source acknowledges messages once their findings are delivered, which \
+                             checkpoints record: set engine.state_dir",
+                        ));
                     }
                 }
             }

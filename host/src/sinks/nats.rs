@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Deserialize;
 use sha2::Digest;
 
@@ -69,12 +69,7 @@ impl SinkSettings for NatsConfig {
     }
 
     fn build(&self) -> anyhow::Result<Box<dyn Sink>> {
-        let token = match &self.token_env {
-            Some(var) => Some(std::env::var(var).with_context(|| {
-                format!("nats sink: the environment variable {var} (token_env) is not set")
-            })?),
-            None => None,
-        };
+        let token = crate::config::secret_from_env(self.token_env.as_deref(), "nats sink", "token_env")?;
         let options = nats::Options { url: self.url.clone(), token, name: "trailhound sink".into() };
         let publisher = Publisher {
             config: self.clone(),

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Deserialize;
 
 use super::backoff::Backoff;
@@ -73,12 +73,7 @@ impl SinkSettings for WebhookConfig {
     }
 
     fn build(&self) -> anyhow::Result<Box<dyn Sink>> {
-        let auth = match &self.auth_env {
-            Some(var) => Some(std::env::var(var).with_context(|| {
-                format!("webhook sink: the environment variable {var} (auth_env) is not set")
-            })?),
-            None => None,
-        };
+        let auth = crate::config::secret_from_env(self.auth_env.as_deref(), "webhook sink", "auth_env")?;
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_millis(self.timeout_ms)))
             .http_status_as_error(false)

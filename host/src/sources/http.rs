@@ -115,12 +115,7 @@ impl HttpIngest {
     /// # Errors
     /// The token's variable is unset or empty, or the address cannot be bound.
     pub fn start(config: &HttpSource, limits: Limits, deliver: Deliver) -> anyhow::Result<Self> {
-        let token = match &config.token_env {
-            Some(name) => Some(std::env::var(name).ok().filter(|t| !t.is_empty()).with_context(|| {
-                format!("http source: the environment variable {name} (token_env) is not set")
-            })?),
-            None => None,
-        };
+        let token = crate::config::secret_from_env(config.token_env.as_deref(), "http source", "token_env")?;
         let server = Arc::new(
             tiny_http::Server::http(config.listen)
                 .map_err(|e| anyhow::anyhow!("{e}"))

@@ -6,6 +6,7 @@
 //! is read. A file named twice (`scan logs logs/2024`) is read once.
 
 pub mod http;
+pub mod nats;
 pub mod watch;
 
 use std::io::{self, BufRead, BufReader, Read};
@@ -207,4 +208,29 @@ fn layout_of(path: &Path) -> Layout {
 
 fn error(path: &Path, source: io::Error) -> SourceError {
     SourceError { path: printable_path(path), source }
+}
+
+/// How far every source of a run was read, as a cut of the state saves it: each file's place
+/// ([`watch::Tracker::positions`]) and each NATS stream's last sequence taken, by
+/// [`nats::NatsIngest::key`].
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Positions {
+    #[serde(default)]
+    pub files: serde_json::Value,
+    #[serde(default)]
+    pub streams: std::collections::BTreeMap<String, u64>,
+}
+
+impl Positions {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// # Errors
+    /// They were saved by another build.
+    pub fn decode(saved: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(saved)
+            .map_err(|e| format!("the saved positions of the sources cannot be read: {e}"))
+    }
 }

@@ -182,19 +182,22 @@ impl Tracker {
 
     /// How far each file was read, to be saved with the state. Files whose path is not
     /// UTF-8 are left out (they are read again from their start after a restart).
-    pub fn positions(&self) -> Vec<u8> {
+    pub fn positions(&self) -> serde_json::Value {
         let saved: std::collections::BTreeMap<&str, &Tracked> =
             self.files.iter().filter_map(|(path, tracked)| Some((path.to_str()?, tracked))).collect();
-        serde_json::to_vec(&saved).unwrap_or_default()
+        serde_json::to_value(saved).unwrap_or_default()
     }
 
     /// Takes up the positions [`Tracker::positions`] saved; returns how many files it holds.
     ///
     /// # Errors
     /// They cannot be read (the file was written by another build).
-    pub fn resume(&mut self, saved: &[u8]) -> Result<usize, String> {
-        let saved: HashMap<PathBuf, Tracked> = serde_json::from_slice(saved)
-            .map_err(|e| format!("the saved positions of the sources cannot be read: {e}"))?;
+    pub fn resume(&mut self, saved: serde_json::Value) -> Result<usize, String> {
+        if saved.is_null() {
+            return Ok(0);
+        }
+        let saved: HashMap<PathBuf, Tracked> = serde_json::from_value(saved)
+            .map_err(|e| format!("the saved positions of the files cannot be read: {e}"))?;
         let count = saved.len();
         self.files.extend(saved);
         Ok(count)

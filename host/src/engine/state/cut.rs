@@ -116,6 +116,9 @@ impl Cut {
         report.committed += 1;
         report.saved_at = self.stream_time;
         report.committed_at = Some(std::time::Instant::now());
+        if self.sources.is_some() {
+            report.sources_committed.clone_from(&self.sources);
+        }
         drop(report);
         self.done.store(true, Ordering::Release);
         tracing::debug!(cut = self.number, "state committed");

@@ -59,6 +59,9 @@ pub struct StateReport {
     pub committed: u64,
     /// When the last was (wall clock).
     pub committed_at: Option<std::time::Instant>,
+    /// How far the sources were read at the last cut committed, as they saved it: what is
+    /// known delivered, so sources that acknowledge what they read (NATS) do so up to there.
+    pub sources_committed: Option<Vec<u8>>,
     /// Why cuts were not committed, when one was not (the first reason).
     pub uncommitted: Option<String>,
     /// Files refused or not written, each with the reason, in the order they happened.
@@ -294,6 +297,13 @@ impl StateDir {
             }
         }
         clock
+    }
+
+    /// When more than `seen` cuts were committed: how many, and how far the sources were read
+    /// at the last.
+    pub fn committed_since(&self, seen: u64) -> Option<(u64, Option<Vec<u8>>)> {
+        let report = self.report();
+        (report.committed > seen).then(|| (report.committed, report.sources_committed.clone()))
     }
 
     /// The report so far.
