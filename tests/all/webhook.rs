@@ -172,6 +172,10 @@ fn a_receiver_that_fails_for_a_while_gets_every_finding_once_with_the_auth_heade
         .all(|(auth, _)| auth.as_deref() == Some("Bearer s3cret")));
     assert!(receiver.requests.load(Ordering::SeqCst) >= 4, "three refused, then delivered");
     assert!(stderr.contains("retrying"), "the retries are logged: {stderr}");
+    assert!(
+        stderr.contains("sink webhook#0: 25 delivered, 0 failed; 3 retried attempt(s), 0 dead-lettered"),
+        "the retries are counted: {stderr}"
+    );
 }
 
 #[test]

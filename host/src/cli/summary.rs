@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use trailhound::engine::state::StateReport;
 use trailhound::engine::PluginReport;
+use trailhound::metrics::SinkView;
 use trailhound::pipeline::RunSummary;
 use trailhound::sources::printable_path;
 use trailhound_sdk::Severity;
@@ -94,11 +95,16 @@ pub fn print(summary: &RunSummary) {
     if let Some(state) = &summary.engine.state {
         print_state(state, &summary.engine.plugins);
     }
-    // Sinks that all took every finding need no line of their own: the findings line says it.
+    // Sinks that all took every finding at once need no line of their own: the findings line
+    // says it.
     let uneven = summary.sinks.windows(2).any(|pair| pair[0].delivered != pair[1].delivered);
-    if uneven || summary.sinks.iter().any(|s| s.failures > 0) {
+    let troubled = |s: &SinkView| s.failures + s.progress.retries + s.progress.dead_lettered > 0;
+    if uneven || summary.sinks.iter().any(troubled) {
         for sink in &summary.sinks {
-            eprintln!("sink {}: {} delivered, {} failed", sink.label, sink.delivered, sink.failures);
+            eprintln!(
+                "sink {}: {} delivered, {} failed; {} retried attempt(s), {} dead-lettered",
+                sink.label, sink.delivered, sink.failures, sink.progress.retries, sink.progress.dead_lettered
+            );
         }
     }
     let reloads = &summary.engine.reloads;
@@ -225,7 +231,10 @@ pub fn json(summary: &RunSummary) -> serde_json::Value {
         "elapsed_secs": summary.elapsed.as_secs_f64(),
         "plugins": plugins,
         "reloads": {"applied": summary.engine.reloads.applied, "refused": summary.engine.reloads.refused},
-        "sinks": summary.sinks.iter().map(|s| serde_json::json!({"sink": s.label, "delivered": s.delivered, "failed": s.failures})).collect::<Vec<_>>(),
+        "sinks": summary.sinks.iter().map(|s| serde_json::json!({
+            "sink": s.label, "delivered": s.delivered, "failed": s.failures,
+            "retries": s.progress.retries, "dead_lettered": s.progress.dead_lettered,
+        })).collect::<Vec<_>>(),
         "state": state,
     })
 }

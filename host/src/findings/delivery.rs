@@ -62,6 +62,8 @@ pub struct Delivered {
     pub unknown_loss: bool,
     /// Each sink's deliveries and failures, in config order.
     pub sinks: Vec<SinkView>,
+    /// Findings each route took, in config order.
+    pub routes: Vec<u64>,
 }
 
 impl Delivered {
@@ -89,6 +91,7 @@ pub fn deliver(
             .iter()
             .map(|label| SinkView { label: label.clone(), ..SinkView::default() })
             .collect(),
+        routes: vec![0; outputs.routes.len()],
         ..Delivered::default()
     };
     let mut publish = Due::default();
@@ -100,7 +103,7 @@ pub fn deliver(
                 Ok(detection) => {
                     delivered.one(detection, &mut outputs);
                     if publish.now() {
-                        delivered.publish(metrics, detections.as_ref().map_or(0, Receiver::len));
+                        delivered.publish(metrics, detections.as_ref().map_or(0, Receiver::len), &outputs);
                     }
                 }
                 Err(_) => detections = None,
@@ -120,16 +123,16 @@ pub fn deliver(
                         }
                         Some(why) => cut.abandon(&why),
                     }
-                    delivered.publish(metrics, detections.as_ref().map_or(0, Receiver::len));
+                    delivered.publish(metrics, detections.as_ref().map_or(0, Receiver::len), &outputs);
                 }
                 Err(_) => cuts = None,
             },
             // A quiet run's last findings show on the metrics, not only once more arrive.
-            default(PUBLISH_EVERY) => delivered.publish(metrics, 0),
+            default(PUBLISH_EVERY) => delivered.publish(metrics, 0, &outputs),
         }
     }
     delivered.flush(&mut outputs);
-    delivered.publish(metrics, 0);
+    delivered.publish(metrics, 0, &outputs);
     delivered
 }
 
@@ -146,13 +149,16 @@ impl Delivered {
                 detection.finding.evidence.push(Evidence { key: SUPPRESSED.into(), value: n.to_string() })
             }
         }
-        let to = outputs.routes.sinks_of(&detection);
-        if to.is_empty() {
+        let routed = outputs.routes.route(&detection);
+        for &i in &routed.routes {
+            self.routes[i] += 1;
+        }
+        if routed.sinks.is_empty() {
             self.unrouted += 1;
             return;
         }
         let mut lost = false;
-        for i in to {
+        for i in routed.sinks {
             match outputs.sinks[i].deliver(&detection) {
                 Ok(()) => self.sinks[i].delivered += 1,
                 Err(e) => {
@@ -165,13 +171,18 @@ impl Delivered {
         self.lost += u64::from(lost);
     }
 
-    fn publish(&self, metrics: &Metrics, queue_depth: usize) {
+    /// Publishes the counts, each sink's own progress with them.
+    fn publish(&mut self, metrics: &Metrics, queue_depth: usize, outputs: &Outputs) {
+        for (view, sink) in self.sinks.iter_mut().zip(&outputs.sinks) {
+            view.progress = sink.progress();
+        }
         metrics.publish_delivery(DeliveryView {
             by_severity: self.by_severity.clone(),
             suppressed: self.suppressed,
             unrouted: self.unrouted,
             lost: self.lost,
             sinks: self.sinks.clone(),
+            routes: self.routes.clone(),
             queue_depth,
         });
     }
@@ -253,7 +264,11 @@ mod tests {
         let delivered = deliver(rx, no_cuts, outputs, &metrics);
         assert_eq!(delivered.sinks.iter().map(|s| s.delivered).collect::<Vec<_>>(), [2, 0]);
         assert_eq!((delivered.suppressed, delivered.unrouted, delivered.lost), (2, 1, 0));
+        assert_eq!(delivered.routes, [2], "the route took the two that passed the throttle");
         assert_eq!(delivered.by_severity.values().sum::<u64>(), 5);
+        let text = metrics.render();
+        assert!(text.contains("trailhound_route_findings_total{route=\"route#0\"} 2\n"), "{text}");
+        assert!(text.contains("trailhound_sink_retries_total{sink=\"pager\"} 0\n"), "{text}");
         let got = pager.detections();
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].finding.evidence_value(SUPPRESSED), Some("2"));

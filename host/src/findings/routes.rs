@@ -88,30 +88,47 @@ impl Routes {
         Ok(Routes { routes, sinks: names.len() })
     }
 
-    /// The sinks the finding goes to, each once, in sink order; empty when no route takes it.
-    pub fn sinks_of(&self, detection: &Detection) -> Vec<usize> {
-        if self.routes.is_empty() {
-            return (0..self.sinks).collect();
-        }
-        let mut to: Vec<usize> = Vec::new();
-        let mut matched = false;
-        for (route, sinks) in self.routes.iter().filter(|(r, _)| !r.default) {
-            if route.matches(detection) {
-                matched = true;
-                to.extend(sinks);
-            }
-        }
-        if !matched {
-            for (route, sinks) in self.routes.iter().filter(|(r, _)| r.default) {
-                if route.matches(detection) {
-                    to.extend(sinks);
-                }
-            }
-        }
-        to.sort_unstable();
-        to.dedup();
-        to
+    /// The routes configured (none: every finding to every sink).
+    pub fn len(&self) -> usize {
+        self.routes.len()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// Where the finding goes: the routes that take it, in config order, and their sinks,
+    /// each once, in sink order; no sinks when no route takes it.
+    pub fn route(&self, detection: &Detection) -> Routed {
+        if self.routes.is_empty() {
+            return Routed { routes: Vec::new(), sinks: (0..self.sinks).collect() };
+        }
+        let taking = |default: bool| {
+            self.routes
+                .iter()
+                .enumerate()
+                .filter(move |(_, (r, _))| r.default == default && r.matches(detection))
+                .map(|(i, _)| i)
+                .collect::<Vec<usize>>()
+        };
+        let mut routes = taking(false);
+        if routes.is_empty() {
+            routes = taking(true);
+        }
+        let mut sinks: Vec<usize> = routes.iter().flat_map(|&i| self.routes[i].1.iter().copied()).collect();
+        sinks.sort_unstable();
+        sinks.dedup();
+        Routed { routes, sinks }
+    }
+}
+
+/// Where one finding goes ([`Routes::route`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    /// The routes that took it, by their place in the config.
+    pub routes: Vec<usize>,
+    /// The sinks it goes to, by their place in the config.
+    pub sinks: Vec<usize>,
 }
 
 /// Whether `text` matches `pattern`, where `*` is any run of characters and `?` any one.
@@ -219,10 +236,14 @@ mod tests {
         )
         .unwrap();
         let high = detection("iam-risk", "r", Severity::High, "aws", "1");
-        assert_eq!(routes.sinks_of(&high), [0, 1]);
+        assert_eq!(routes.route(&high), Routed { routes: vec![0, 1], sinks: vec![0, 1] });
         let low = detection("rules", "r", Severity::Low, "aws", "1");
-        assert_eq!(routes.sinks_of(&low), [2], "only the default takes it");
-        assert_eq!(Routes::everything(2).sinks_of(&low), [0, 1]);
+        assert_eq!(
+            routes.route(&low),
+            Routed { routes: vec![2], sinks: vec![2] },
+            "only the default takes it"
+        );
+        assert_eq!(Routes::everything(2).route(&low).sinks, [0, 1]);
         let none = Routes::new(
             &[RouteConfig {
                 sinks: vec!["pager".into()],
@@ -232,7 +253,7 @@ mod tests {
             &names,
         )
         .unwrap();
-        assert!(none.sinks_of(&low).is_empty());
+        assert!(none.route(&low).sinks.is_empty());
         assert!(Routes::new(&[RouteConfig { sinks: vec!["nowhere".into()], ..Default::default() }], &names)
             .unwrap_err()
             .contains("nowhere"));

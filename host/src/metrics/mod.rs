@@ -72,6 +72,8 @@ pub struct SinkView {
     pub label: String,
     pub delivered: u64,
     pub failures: u64,
+    /// Its own queue's counts, for the queued sinks.
+    pub progress: crate::sinks::SinkProgress,
 }
 
 /// What delivery counted.
@@ -81,6 +83,8 @@ pub struct DeliveryView {
     pub suppressed: u64,
     pub unrouted: u64,
     pub lost: u64,
+    /// Findings each route took (`route#i`, by its place in the config).
+    pub routes: Vec<u64>,
     pub sinks: Vec<SinkView>,
     /// Detections waiting for delivery.
     pub queue_depth: usize,
@@ -336,13 +340,36 @@ impl Metrics {
             &[],
             delivery.lost as f64,
         );
-        out.family("trailhound_sink_findings_total", "Findings handed to a sink.", "counter");
-        for sink in &delivery.sinks {
-            out.sample("trailhound_sink_findings_total", &[("sink", &sink.label)], sink.delivered as f64);
+        let sink_families: [(&str, &str, &str, fn(&SinkView) -> u64); 5] = [
+            ("trailhound_sink_findings_total", "Findings handed to a sink.", "counter", |s| s.delivered),
+            ("trailhound_sink_failures_total", "Deliveries or flushes a sink failed.", "counter", |s| {
+                s.failures
+            }),
+            (
+                "trailhound_sink_retries_total",
+                "Attempts a sink made after a batch's first.",
+                "counter",
+                |s| s.progress.retries,
+            ),
+            (
+                "trailhound_sink_dead_letters_total",
+                "Findings a sink wrote to its dead-letter file.",
+                "counter",
+                |s| s.progress.dead_lettered,
+            ),
+            ("trailhound_sink_queue_depth", "Findings waiting in a sink's own queue.", "gauge", |s| {
+                s.progress.queued
+            }),
+        ];
+        for (name, help, kind, value) in sink_families {
+            out.family(name, help, kind);
+            for sink in &delivery.sinks {
+                out.sample(name, &[("sink", &sink.label)], value(sink) as f64);
+            }
         }
-        out.family("trailhound_sink_failures_total", "Deliveries or flushes a sink failed.", "counter");
-        for sink in &delivery.sinks {
-            out.sample("trailhound_sink_failures_total", &[("sink", &sink.label)], sink.failures as f64);
+        out.family("trailhound_route_findings_total", "Findings a route took.", "counter");
+        for (i, n) in delivery.routes.iter().enumerate() {
+            out.sample("trailhound_route_findings_total", &[("route", &format!("route#{i}"))], *n as f64);
         }
         out.gauge(
             "trailhound_delivery_queue_depth",

@@ -36,6 +36,23 @@ pub trait Sink: Send {
     /// # Errors
     /// The destination failed to flush.
     fn flush(&mut self) -> anyhow::Result<()>;
+
+    /// What a sink with a queue of its own did so far, for the metrics; nothing for one that
+    /// writes in place.
+    fn progress(&self) -> SinkProgress {
+        SinkProgress::default()
+    }
+}
+
+/// A queued sink's counts ([`Sink::progress`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SinkProgress {
+    /// Attempts after the first, of every batch.
+    pub retries: u64,
+    /// Findings written to the dead-letter file.
+    pub dead_lettered: u64,
+    /// Findings waiting in its queue.
+    pub queued: u64,
 }
 
 /// What every sink's config struct provides.

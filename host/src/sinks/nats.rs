@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
@@ -181,7 +182,7 @@ impl Batches for Publisher {
         format!("nats {} {}", self.config.url, self.config.subject)
     }
 
-    fn send(&mut self, batch: &[serde_json::Value]) -> anyhow::Result<()> {
+    fn send(&mut self, batch: &[serde_json::Value], retries: &AtomicU64) -> anyhow::Result<()> {
         let messages: Vec<(Vec<u8>, String)> = batch
             .iter()
             .map(|finding| {
@@ -216,6 +217,7 @@ impl Batches for Publisher {
             tracing::warn!(subject = %self.config.subject, attempt, ?delay, left = left.len(), "nats publish failed, retrying: {why}");
             std::thread::sleep(delay);
             attempt += 1;
+            retries.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

@@ -7,6 +7,7 @@
 //! dropped silently: [`Sink::flush`] waits for the queue to empty and reports what failed.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::Sink;
+use super::{Sink, SinkProgress};
 use crate::findings::{ocsf, Detection};
 
 /// How long the sender waits for more findings before it sends a partial batch.
@@ -25,11 +26,12 @@ pub trait Batches: Send + 'static {
     /// Where it sends, for messages.
     fn describe(&self) -> String;
 
-    /// Sends one batch, retrying as its config says.
+    /// Sends one batch, retrying as its config says; each attempt after the first is counted
+    /// in `retries`.
     ///
     /// # Errors
     /// The batch could not be delivered within its attempts; the message says why.
-    fn send(&mut self, batch: &[serde_json::Value]) -> anyhow::Result<()>;
+    fn send(&mut self, batch: &[serde_json::Value], retries: &AtomicU64) -> anyhow::Result<()>;
 }
 
 /// What the sender thread did, read at flush.
@@ -55,6 +57,8 @@ pub struct QueuedSink {
     tx: Option<Sender<Message>>,
     thread: Option<JoinHandle<()>>,
     outcome: Arc<Mutex<Outcome>>,
+    /// Attempts after the first, of every batch so far.
+    retries: Arc<AtomicU64>,
     /// What the last flush reported, so each flush reports only what is new.
     reported: (u64, u64),
     describe: String,
@@ -75,12 +79,13 @@ impl QueuedSink {
         let describe = batches.describe();
         let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
         let outcome = Arc::new(Mutex::new(Outcome::default()));
-        let shared = outcome.clone();
+        let retries = Arc::new(AtomicU64::new(0));
+        let (shared, counted) = (outcome.clone(), retries.clone());
         let thread = std::thread::Builder::new()
             .name(format!("sink {describe}"))
-            .spawn(move || sender(rx, batches, batch_size.max(1), dead_letter, &shared))
+            .spawn(move || sender(rx, batches, batch_size.max(1), dead_letter, &shared, &counted))
             .with_context(|| format!("starting the sender of {describe}"))?;
-        Ok(QueuedSink { tx: Some(tx), thread: Some(thread), outcome, reported: (0, 0), describe })
+        Ok(QueuedSink { tx: Some(tx), thread: Some(thread), outcome, retries, reported: (0, 0), describe })
     }
 }
 
@@ -90,13 +95,14 @@ fn sender(
     batch_size: usize,
     dead_letter: Option<PathBuf>,
     outcome: &Mutex<Outcome>,
+    retries: &AtomicU64,
 ) {
     let mut pending: Vec<serde_json::Value> = Vec::new();
     let mut send = |pending: &mut Vec<serde_json::Value>| {
         if pending.is_empty() {
             return;
         }
-        let result = batches.send(pending);
+        let result = batches.send(pending, retries);
         let mut outcome = outcome.lock().unwrap_or_else(|e| e.into_inner());
         let n = pending.len() as u64;
         match result {
@@ -182,6 +188,15 @@ impl Sink for QueuedSink {
         match (dead, lost) {
             (0, 0) => Ok(()),
             (dead_lettered, lost) => Err(Undelivered { lost, dead_lettered, error }.into()),
+        }
+    }
+
+    fn progress(&self) -> SinkProgress {
+        let dead_lettered = self.outcome.lock().unwrap_or_else(|e| e.into_inner()).dead_lettered;
+        SinkProgress {
+            retries: self.retries.load(Ordering::Relaxed),
+            dead_lettered,
+            queued: self.tx.as_ref().map_or(0, |tx| tx.len() as u64),
         }
     }
 }

@@ -11,6 +11,7 @@
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -130,7 +131,7 @@ struct Sender {
 }
 
 impl Sender {
-    fn send_one(&mut self, message: &str) -> anyhow::Result<()> {
+    fn send_one(&mut self, message: &str, retries: &AtomicU64) -> anyhow::Result<()> {
         match self.config.protocol {
             Protocol::Udp => {
                 if self.udp.is_none() {
@@ -144,7 +145,10 @@ impl Sender {
             Protocol::Tcp => {
                 let frame = format!("{} {message}", message.len());
                 let mut last = None;
-                for _ in 0..TCP_ATTEMPTS {
+                for attempt in 0..TCP_ATTEMPTS {
+                    if attempt > 0 {
+                        retries.fetch_add(1, Ordering::Relaxed);
+                    }
                     if self.tcp.is_none() {
                         match TcpStream::connect_timeout(&self.target, Duration::from_secs(5)) {
                             Ok(stream) => self.tcp = Some(stream),
@@ -182,10 +186,10 @@ impl Batches for Sender {
         format!("syslog {protocol}://{}", self.config.address)
     }
 
-    fn send(&mut self, batch: &[Value]) -> anyhow::Result<()> {
+    fn send(&mut self, batch: &[Value], retries: &AtomicU64) -> anyhow::Result<()> {
         for finding in batch {
             let message = message(finding, self.config.facility, &self.hostname);
-            self.send_one(&message)?;
+            self.send_one(&message, retries)?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@
 //! ([`super::slack`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::bail;
@@ -142,7 +143,7 @@ impl Batches for Poster {
         format!("webhook {}", self.config.url)
     }
 
-    fn send(&mut self, batch: &[serde_json::Value]) -> anyhow::Result<()> {
+    fn send(&mut self, batch: &[serde_json::Value], retries: &AtomicU64) -> anyhow::Result<()> {
         let bodies: Vec<String> = match self.config.format {
             Format::Ocsf => vec![serde_json::Value::Array(batch.to_vec()).to_string()],
             // One message each (and batches of one, see `build`, so a failure retries only it).
@@ -158,6 +159,7 @@ impl Batches for Poster {
                         tracing::warn!(url = %self.config.url, attempt, ?delay, "webhook failed, retrying: {error:#}");
                         std::thread::sleep(delay);
                         attempt += 1;
+                        retries.fetch_add(1, Ordering::Relaxed);
                     }
                     Err((error, _)) => {
                         bail!("{} finding(s) after {attempt} attempt(s): {error:#}", batch.len())
