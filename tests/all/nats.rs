@@ -91,19 +91,7 @@ fn read_stream(server: &Server, stream: &str, expected: usize) -> Vec<serde_json
 }
 
 fn run(dir: &Path, sink: &str) -> std::process::Output {
-    let config = format!(
-        "[engine]\nworkers = 1\n[[sources]]\ntype = \"files\"\npaths = [\"root.jsonl\"]\n\
-         [[plugins]]\nname = \"root\"\npath = {:?}\n[[sinks]]\ntype = \"nats\"\n{sink}",
-        support::component("minimal-detector").display().to_string()
-    );
-    std::fs::write(dir.join("service.toml"), config).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_trailhound"))
-        .args(["run", "--config", "service.toml"])
-        .current_dir(dir)
-        .env("CI", "true")
-        .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("nats-cache"))
-        .output()
-        .expect("trailhound runs")
+    support::run_root_calls(dir, &format!("[[sinks]]\ntype = \"nats\"\n{sink}"), &[])
 }
 
 fn uids(findings: &[serde_json::Value]) -> std::collections::BTreeSet<String> {

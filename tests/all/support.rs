@@ -96,3 +96,22 @@ pub fn root_calls(dir: &Path, n: usize) {
         .collect();
     std::fs::write(dir.join("root.jsonl"), lines.join("\n") + "\n").unwrap();
 }
+
+/// `trailhound run` to the end on `dir/root.jsonl` ([`root_calls`]) with the minimal detector
+/// and `sinks` (`[[sinks]]` tables), from `dir` with `env` set; its output.
+pub fn run_root_calls(dir: &Path, sinks: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let config = format!(
+        "[engine]\nworkers = 1\n[[sources]]\ntype = \"files\"\npaths = [\"root.jsonl\"]\n\
+         [[plugins]]\nname = \"root\"\npath = {:?}\n{sinks}",
+        component("minimal-detector").display().to_string()
+    );
+    std::fs::write(dir.join("service.toml"), config).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_trailhound"))
+        .args(["run", "--config", "service.toml"])
+        .current_dir(dir)
+        .env("CI", "true")
+        .envs(env.iter().copied())
+        .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("sink-cache"))
+        .output()
+        .expect("trailhound runs")
+}

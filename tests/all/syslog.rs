@@ -4,8 +4,6 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, UdpSocket};
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support;
@@ -65,21 +63,11 @@ fn findings_arrive_as_rfc5424_messages_over_udp_and_tcp() {
         }
         messages
     });
-    let config = format!(
-        "[engine]\nworkers = 1\n[[sources]]\ntype = \"files\"\npaths = [\"root.jsonl\"]\n\
-         [[plugins]]\nname = \"root\"\npath = {:?}\n\
-         [[sinks]]\ntype = \"syslog\"\naddress = \"127.0.0.1:{udp_port}\"\nhostname = \"collector-test\"\n\
-         [[sinks]]\ntype = \"syslog\"\nprotocol = \"tcp\"\naddress = \"127.0.0.1:{tcp_port}\"\nhostname = \"collector-test\"\n",
-        support::component("minimal-detector").display().to_string()
+    let sinks = format!(
+        "[[sinks]]\ntype = \"syslog\"\naddress = \"127.0.0.1:{udp_port}\"\nhostname = \"collector-test\"\n\
+         [[sinks]]\ntype = \"syslog\"\nprotocol = \"tcp\"\naddress = \"127.0.0.1:{tcp_port}\"\nhostname = \"collector-test\"\n"
     );
-    std::fs::write(dir.path().join("service.toml"), config).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_trailhound"))
-        .args(["run", "--config", "service.toml"])
-        .current_dir(dir.path())
-        .env("CI", "true")
-        .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("syslog-cache"))
-        .output()
-        .expect("trailhound runs");
+    let output = support::run_root_calls(dir.path(), &sinks, &[]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     let mut datagrams = Vec::new();

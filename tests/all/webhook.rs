@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -123,20 +123,8 @@ fn serve(stream: TcpStream, status: u16) -> Option<(Option<String>, Value)> {
 }
 
 fn run(dir: &Path, sink: &str) -> Output {
-    let config = format!(
-        "[engine]\nworkers = 1\n[[sources]]\ntype = \"files\"\npaths = [\"root.jsonl\"]\n\
-         [[plugins]]\nname = \"root\"\npath = {:?}\n[[sinks]]\ntype = \"webhook\"\n{sink}",
-        support::component("minimal-detector").display().to_string()
-    );
-    std::fs::write(dir.join("service.toml"), config).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_trailhound"))
-        .args(["run", "--config", "service.toml"])
-        .current_dir(dir)
-        .env("CI", "true")
-        .env("TRAILHOUND_TEST_TOKEN", "Bearer s3cret")
-        .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("webhook-cache"))
-        .output()
-        .expect("trailhound runs")
+    let sinks = format!("[[sinks]]\ntype = \"webhook\"\n{sink}");
+    support::run_root_calls(dir, &sinks, &[("TRAILHOUND_TEST_TOKEN", "Bearer s3cret")])
 }
 
 fn uids(findings: &[Value]) -> Vec<String> {

@@ -340,7 +340,7 @@ impl Metrics {
             &[],
             delivery.lost as f64,
         );
-        let sink_families: [(&str, &str, &str, fn(&SinkView) -> u64); 5] = [
+        let sink_families: [SinkFamily; 5] = [
             ("trailhound_sink_findings_total", "Findings handed to a sink.", "counter", |s| s.delivered),
             ("trailhound_sink_failures_total", "Deliveries or flushes a sink failed.", "counter", |s| {
                 s.failures
@@ -379,6 +379,9 @@ impl Metrics {
         );
     }
 }
+
+/// A metric family with a sample per sink: name, help, type and the value it reads.
+type SinkFamily = (&'static str, &'static str, &'static str, fn(&SinkView) -> u64);
 
 /// The text being rendered.
 #[derive(Default)]
