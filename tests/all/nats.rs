@@ -301,3 +301,39 @@ fn the_source_acknowledges_nothing_while_the_findings_are_not_delivered() {
     service.signal("KILL");
     let _ = service.wait();
 }
+
+/// The consumer deleted on the server while the run reads: the source makes it again after
+/// what it took, and reads on.
+#[test]
+fn the_source_makes_its_consumer_again_when_it_is_deleted_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(free_port(), &dir.path().join("store"));
+    let mut client = server.connect().unwrap();
+    let publish = |client: &mut Connection, ids: std::ops::Range<usize>| {
+        for i in ids {
+            client.publish("events.aws", None, &[], root_event(&format!("d-{i}")).as_bytes()).unwrap();
+        }
+        client.round_trip(Instant::now() + PATIENCE).unwrap();
+    };
+    // Right after the service's [engine] keys: these two are engine keys too.
+    let sources = format!(
+        "state_dir = \"state\"\ncheckpoint_interval_secs = 1\n\
+         [[sources]]\ntype = \"nats\"\nurl = {:?}\nstream = \"EVENTS\"\nsubjects = [\"events.aws\"]\nack_wait_secs = 5\n",
+        server.url
+    );
+    let mut service = Service::start(dir.path(), &sources, ("minimal-detector", serde_json::json!({})));
+    service.wait_for_log("nats source reading stream EVENTS");
+    service.wait_until("the stream made", || {
+        jetstream::consumer(&mut client, "EVENTS", "trailhound").is_ok_and(|c| c.is_some())
+    });
+    publish(&mut client, 0..20);
+    service.wait_for_findings(20);
+    jetstream::delete_consumer(&mut client, "EVENTS", "trailhound").unwrap();
+    publish(&mut client, 20..40);
+    service.wait_for_findings(40);
+    service.signal("TERM");
+    let (code, stderr, seen) = service.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(seen.len(), 40, "each event's finding once: {stderr}");
+    assert!(stderr.contains("1 reconnection(s)"), "{stderr}");
+}

@@ -14,6 +14,7 @@
 //! the checkpoint is read twice. A message delivered again while the run holds it (it took
 //! longer than `ack_wait_secs` to deliver its findings) is not read twice either. A broken
 //! connection is made again with backoff; what was taken on it is acknowledged on the new one.
+//! A consumer deleted on the server while the run reads is made again, after what was taken.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -339,6 +340,18 @@ impl Reader {
             match msg.status {
                 // A heartbeat.
                 Some(100) => {}
+                // No consumer answers the pull: it was deleted on the server. A new
+                // connection makes it again, after what was taken.
+                Some(503) if msg.subject == reply => {
+                    anyhow::bail!("consumer {} of stream {} is gone", self.config.durable, self.config.stream)
+                }
+                Some(409) if msg.description.contains("Deleted") => {
+                    anyhow::bail!(
+                        "consumer {} of stream {} was deleted",
+                        self.config.durable,
+                        self.config.stream
+                    )
+                }
                 // The end of this pull (408: it expired, 404: nothing there, 409: the
                 // consumer's limits), or of an earlier one.
                 Some(_) if msg.subject == reply => break,
