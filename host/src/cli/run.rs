@@ -1,9 +1,10 @@
 //! `trailhound run`: service mode from a config file.
 //!
-//! Every configured source is read; stdin, HTTP and NATS sources on threads of their own (so a
-//! signal is answered while a read blocks), files on this one. Sources with `watch = true` are then watched: each file
-//! that appears or grows is read as far as it is complete (see [`sources::watch`]), and a
-//! watched folder that disappears is reported and watched again when it comes back.
+//! Every configured source is read; stdin, HTTP and NATS sources on threads of their own (so
+//! a signal is answered while a read blocks), files on this one. Sources with `watch = true`
+//! are then watched: each file that appears or grows is read as far as it is complete (see
+//! [`sources::watch`]), and a watched folder that disappears is reported and watched again
+//! when it comes back.
 //!
 //! A source's `log_type` travels with what it reads: stdin's records carry it, and each
 //! watched root remembers its own, so a file that arrives later is read as of the source of
@@ -178,28 +179,24 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         && !STOP.load(Ordering::Relaxed)
         && (stdin_open || watch.is_some() || !https.is_empty() || !natses.is_empty())
     {
-        let event = rx.recv_timeout(linger.saturating_sub(last_idle.elapsed()));
+        let event = match rx.recv_timeout(linger.saturating_sub(last_idle.elapsed())) {
+            Ok(event) => take_records(&mut pipeline, &mut read.streams, event)?,
+            Err(_) => None,
+        };
         match event {
-            Ok(Event::Item(item, forced)) => pipeline.take(item, forced)?,
-            Ok(Event::Records(items, forced, waiting)) => {
-                take_request(&mut pipeline, items, forced, &waiting)?
-            }
-            Ok(Event::Message(items, forced, key, sequence)) => {
-                take_message_items(&mut pipeline, &mut read.streams, items, forced, &key, sequence)?
-            }
-            Ok(Event::StdinDone(result)) => {
+            Some(Event::StdinDone(result)) => {
                 stdin_open = false;
                 if let Err(error) = result {
                     pipeline.note_unreadable(&error);
                 }
             }
-            Ok(Event::File(path)) => {
+            Some(Event::File(path)) => {
                 if let Some(watch) = &mut watch {
                     watch.file_changed(&path, &mut read, &mut pipeline);
                 }
             }
-            Ok(Event::Stop) => stopped = true,
-            Err(_) => {}
+            Some(Event::Stop) => stopped = true,
+            _ => {}
         }
         if last_idle.elapsed() >= linger {
             pipeline.idle()?;
@@ -221,14 +218,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     natses.iter().for_each(NatsIngest::stop);
     // Drain what was read before the stop, then report what is still incomplete.
     while let Ok(event) = rx.try_recv() {
-        match event {
-            Event::Item(item, forced) => pipeline.take(item, forced)?,
-            Event::Records(items, forced, waiting) => take_request(&mut pipeline, items, forced, &waiting)?,
-            Event::Message(items, forced, key, sequence) => {
-                take_message_items(&mut pipeline, &mut read.streams, items, forced, &key, sequence)?
-            }
-            _ => {}
-        }
+        take_records(&mut pipeline, &mut read.streams, event)?;
     }
     for tail in read.files.incomplete() {
         pipeline.note_malformed(tail);
@@ -314,19 +304,30 @@ fn take_message(key: &str, log_type: Option<SourceType>, tx: Sender<Event>) -> n
     })
 }
 
-fn take_message_items(
+/// Takes the records a source's thread handed on — a stdin record, an HTTP request's, a NATS
+/// message's (whose sequence is then the stream's position) — into the pipeline; any other
+/// event is returned.
+fn take_records(
     pipeline: &mut Pipeline,
     streams: &mut BTreeMap<String, u64>,
-    items: Vec<Item>,
-    forced: Option<SourceType>,
-    key: &str,
-    sequence: u64,
-) -> anyhow::Result<()> {
-    for item in items {
-        pipeline.take(item, forced)?;
+    event: Event,
+) -> anyhow::Result<Option<Event>> {
+    let mut take_all =
+        |items: Vec<Item>, forced| items.into_iter().try_for_each(|item| pipeline.take(item, forced));
+    match event {
+        Event::Item(item, forced) => pipeline.take(item, forced)?,
+        Event::Records(items, forced, waiting) => {
+            take_all(items, forced)?;
+            // Read into the pipeline: no longer waiting.
+            waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+        Event::Message(items, forced, key, sequence) => {
+            take_all(items, forced)?;
+            streams.insert(key.to_string(), sequence);
+        }
+        other => return Ok(Some(other)),
     }
-    streams.insert(key.to_string(), sequence);
-    Ok(())
+    Ok(None)
 }
 
 /// One line per NATS source: what it read, skipped and acknowledged.
@@ -361,19 +362,6 @@ fn hand_on(source: &http::HttpSource, log_type: Option<SourceType>, tx: Sender<E
         }
         taken
     })
-}
-
-fn take_request(
-    pipeline: &mut Pipeline,
-    items: Vec<Item>,
-    forced: Option<SourceType>,
-    waiting: &AtomicUsize,
-) -> anyhow::Result<()> {
-    for item in items {
-        pipeline.take(item, forced)?;
-    }
-    waiting.fetch_sub(1, Ordering::SeqCst);
-    Ok(())
 }
 
 /// One line per HTTP source: what it took and what it refused, by reason.
