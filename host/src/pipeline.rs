@@ -10,11 +10,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::Sender;
 use trailhound_sdk::Severity;
 
 use crate::decode::Limits;
 use crate::engine::{Engine, EngineError, EngineReport, EngineSettings, PluginSpec};
-use crate::findings::delivery::{deliver, Delivered, Outputs};
+use crate::findings::delivery::{deliver, Delivered, Outputs, Rewire};
 use crate::findings::Detection;
 use crate::merge::Merge;
 use crate::metrics::{Due, Metrics, ReaderView, SinkView};
@@ -126,6 +127,8 @@ pub struct Reading {
 pub struct Pipeline {
     engine: Engine,
     delivery: std::thread::JoinHandle<Delivered>,
+    /// Where changed outputs go to the delivery thread.
+    rewirer: Sender<Rewire>,
     summary: RunSummary,
     limits: Limits,
     normalizers: Pool,
@@ -161,11 +164,12 @@ impl Pipeline {
         let mut engine = Engine::start(settings, plugins, tx)?;
         let (cuts_tx, cuts) = crossbeam_channel::unbounded();
         engine.deliver_cuts_to(cuts_tx);
+        let (rewirer, rewires) = crossbeam_channel::unbounded();
         let metrics = engine.metrics();
         let published = metrics.clone();
         let delivery = std::thread::Builder::new()
             .name("delivery".into())
-            .spawn(move || deliver(rx, cuts, outputs, &published))
+            .spawn(move || deliver(rx, cuts, rewires, outputs, &published))
             .map_err(|_| RunError::Delivery)?;
         Ok(Pipeline {
             metrics,
@@ -175,6 +179,7 @@ impl Pipeline {
             next_checkpoint: started + checkpoint_interval,
             engine,
             delivery,
+            rewirer,
             summary: RunSummary::default(),
             limits: Limits::default(),
             normalizers,
@@ -286,6 +291,12 @@ impl Pipeline {
     /// [`crate::engine::reload`]).
     pub fn reloader(&self) -> crate::engine::Reloader {
         self.engine.reloader()
+    }
+
+    /// Where changed outputs go while the pipeline runs: each is applied between two findings
+    /// (see [`crate::findings::delivery::Rewire`]).
+    pub fn rewirer(&self) -> Sender<Rewire> {
+        self.rewirer.clone()
     }
 
     /// The counters so far.

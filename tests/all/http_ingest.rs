@@ -18,8 +18,8 @@ const TOKEN: &str = "s3cret-token";
 const PER_REQUEST: usize = 2000;
 
 /// A status, the headers (lowercased names) and the body of one HTTP/1.1 exchange.
-struct Reply {
-    status: u16,
+pub(super) struct Reply {
+    pub(super) status: u16,
     headers: Vec<(String, String)>,
     body: String,
 }
@@ -59,7 +59,7 @@ fn exchange(address: SocketAddr, method: &str, path: &str, headers: &[&str], bod
     Reply { status, headers, body: body.to_string() }
 }
 
-fn post(address: SocketAddr, headers: &[&str], body: &[u8]) -> Reply {
+pub(super) fn post(address: SocketAddr, headers: &[&str], body: &[u8]) -> Reply {
     exchange(address, "POST", "/events", headers, body)
 }
 
@@ -70,7 +70,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The address a `listening on ADDR` line on stderr names.
-fn address_after(stderr: &str, prefix: &str) -> SocketAddr {
+pub(super) fn address_after(stderr: &str, prefix: &str) -> SocketAddr {
     let line = stderr.lines().find(|l| l.contains(prefix)).unwrap();
     line.split(prefix).nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
 }

@@ -21,6 +21,7 @@ mod http_ingest;
 mod iam_risk;
 mod limits;
 mod lineage;
+mod live_config;
 mod log_type;
 mod nats;
 mod normalize;

@@ -5,8 +5,12 @@
 //! `trailhound::engine::reload`). A config, component or rule file that fails at any step is
 //! refused with a log line and counted; the running plugins stay.
 //!
-//! Sources, sinks, routes, `[throttle]`, `[engine]` and `[input]` are read at start: a reload
-//! that finds them changed says they apply at the next restart.
+//! The rest of the config applies too, while the run goes on: changed sinks, routes or
+//! `[throttle]` rewire the delivery (the sinks configured as before are kept as they run, and
+//! each removed one is flushed before it closes; see `trailhound::findings::delivery`), and
+//! the `[[sources]]` tables go to the service loop, which starts and stops sources to match.
+//! `[engine]`, `[input]` and `[metrics]` are read at start: a reload that finds them changed
+//! says they apply at the next restart.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
-use trailhound::config::Config;
+use trailhound::config::{Config, SourceConfig};
 use trailhound::engine::{PluginSpec, Reloader};
+use trailhound::findings::delivery::{Rewire, Slot};
 use trailhound::sources::printable_path;
 
 /// How long a burst of file events must have been quiet before the reload starts.
@@ -42,7 +47,8 @@ pub struct Reloading {
 
 impl Reloading {
     /// Watches what `config` (read from `config_path`) loads into `specs` and reloads on a
-    /// change or a [`Trigger::Hangup`] sent to [`Reloading::triggers`].
+    /// change or a [`Trigger::Hangup`] sent to [`Reloading::triggers`]: plugins through
+    /// `reloader`, outputs through `rewirer`, and every reload's `[[sources]]` to `sources`.
     ///
     /// # Errors
     /// The OS refuses a watcher or a thread.
@@ -51,13 +57,15 @@ impl Reloading {
         config: Config,
         specs: &[PluginSpec],
         reloader: Reloader,
+        rewirer: Sender<Rewire>,
+        sources: Box<dyn Fn(Vec<SourceConfig>) + Send>,
     ) -> anyhow::Result<Self> {
         let (triggers, received) = crossbeam_channel::unbounded();
         let mut watched = Watched::new(triggers.clone())?;
         watched.set(config_path, specs);
         let config_path = config_path.to_path_buf();
         std::thread::Builder::new().name("reload".into()).spawn(move || {
-            let mut control = Control { config_path, started_with: config, reloader, watched };
+            let mut control = Control { config_path, running: config, reloader, rewirer, sources, watched };
             control.run(&received);
         })?;
         Ok(Reloading { triggers })
@@ -76,9 +84,12 @@ impl Drop for Reloading {
 
 struct Control {
     config_path: PathBuf,
-    /// The config the run started with: what a reload cannot change is compared with it.
-    started_with: Config,
+    /// The config as it runs: the one the run started with, and the outputs of every reload
+    /// since; a reload is compared with it.
+    running: Config,
     reloader: Reloader,
+    rewirer: Sender<Rewire>,
+    sources: Box<dyn Fn(Vec<SourceConfig>) + Send>,
     watched: Watched,
 }
 
@@ -110,7 +121,7 @@ impl Control {
                 return;
             }
         };
-        let fixed = what_needs_a_restart(&self.started_with, &config);
+        let fixed = what_needs_a_restart(&self.running, &config);
         if !fixed.is_empty() {
             tracing::warn!(changed = %fixed.join(", "), "these config changes apply at the next restart");
             eprintln!("reload: {} changed, which applies at the next restart", fixed.join(", "));
@@ -131,18 +142,46 @@ impl Control {
             Ok(changes) => eprintln!("reloaded: {changes}"),
             Err(error) => eprintln!("reload refused: {error}; the running plugins stay"),
         }
+        self.rewire(&config);
+        // The service loop compares them with the sources it runs, and starts again one
+        // that could not start before.
+        (self.sources)(config.sources.clone());
+    }
+
+    /// Hands changed sinks, routes and throttle to the delivery.
+    fn rewire(&mut self, config: &Config) {
+        match config.rewire(&self.running) {
+            Ok(None) => {}
+            Ok(Some(rewire)) => {
+                let kept = rewire.sinks.iter().filter(|slot| matches!(slot, Slot::Keep(_))).count();
+                let opened = rewire.sinks.len() - kept;
+                let closed = self.running.sinks.len() - kept;
+                if self.rewirer.send(rewire).is_err() {
+                    return;
+                }
+                self.running.sinks.clone_from(&config.sinks);
+                self.running.routes.clone_from(&config.routes);
+                self.running.throttle = config.throttle.clone();
+                tracing::info!(kept, opened, closed, "outputs rewired");
+                eprintln!(
+                    "reloaded outputs: {kept} sink(s) kept, {opened} opened, {closed} closed; {} route(s)",
+                    config.routes.len()
+                );
+            }
+            Err(error) => {
+                self.reloader.refuse(&format!("{error:#}"));
+                eprintln!("reload refused: {error:#}; the running sinks and routes stay");
+            }
+        }
     }
 }
 
 /// The parts of the config a reload does not apply, by their table names.
 fn what_needs_a_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     let parts = [
-        ("[[sources]]", old.sources == new.sources),
-        ("[[sinks]]", old.sinks == new.sinks),
-        ("[[routes]]", old.routes == new.routes),
-        ("[throttle]", old.throttle == new.throttle),
         ("[engine]", old.engine == new.engine),
         ("[input]", old.input == new.input),
+        ("[metrics]", old.metrics == new.metrics),
     ];
     parts.into_iter().filter(|(_, same)| !same).map(|(name, _)| name).collect()
 }

@@ -32,11 +32,15 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::Context;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::decode::Limits;
 use crate::engine::{Budget, EngineSettings, PluginSpec};
+use crate::findings::delivery::{Outputs, Rewire, Slot};
 pub use crate::findings::routes::RouteConfig;
+use crate::findings::routes::Routes;
+use crate::findings::throttle::Throttle;
 pub use crate::findings::throttle::ThrottleConfig;
 use crate::normalize::SourceType;
 pub use crate::sinks::SinkConfig;
@@ -374,20 +378,54 @@ impl Config {
     ///
     /// # Errors
     /// A sink cannot be opened.
-    pub fn outputs(&self) -> anyhow::Result<crate::findings::delivery::Outputs> {
+    pub fn outputs(&self) -> anyhow::Result<Outputs> {
         let sinks = self.sinks.iter().map(crate::sinks::build).collect::<anyhow::Result<Vec<_>>>()?;
+        let (labels, routes) = self.routing()?;
+        Ok(Outputs { sinks, labels, routes, throttle: Throttle::new(self.throttle.clone()) })
+    }
+
+    /// What changes the outputs of a run of `running` into this config's: each sink that is
+    /// configured the same is kept as it runs, the others are opened; `None` when the sinks,
+    /// routes and throttle are all the same.
+    ///
+    /// # Errors
+    /// A new sink cannot be opened (none is kept open then).
+    pub fn rewire(&self, running: &Config) -> anyhow::Result<Option<Rewire>> {
+        if self.sinks == running.sinks && self.routes == running.routes && self.throttle == running.throttle {
+            return Ok(None);
+        }
+        let mut unclaimed: Vec<Option<&SinkConfig>> = running.sinks.iter().map(Some).collect();
+        let mut sinks = Vec::with_capacity(self.sinks.len());
+        for (i, sink) in self.sinks.iter().enumerate() {
+            let same = unclaimed.iter().position(|old| *old == Some(sink));
+            sinks.push(match same {
+                Some(at) => {
+                    unclaimed[at] = None;
+                    Slot::Keep(at)
+                }
+                None => Slot::Open(
+                    crate::sinks::build(sink)
+                        .with_context(|| format!("sink {} cannot be opened", self.sink_label(i)))?,
+                ),
+            });
+        }
+        let (labels, routes) = self.routing()?;
+        let throttle = (self.throttle != running.throttle).then(|| Throttle::new(self.throttle.clone()));
+        Ok(Some(Rewire { sinks, labels, routes, throttle }))
+    }
+
+    /// What logs, the summary and the metrics call each sink, and the routes to them.
+    fn routing(&self) -> anyhow::Result<(Vec<String>, Routes)> {
         let names: Vec<Option<&str>> = self.sinks.iter().map(SinkConfig::name).collect();
         // Checked by `problems`: every sink a route names exists.
-        let routes =
-            crate::findings::routes::Routes::new(&self.routes, &names).map_err(anyhow::Error::msg)?;
-        let throttle = crate::findings::throttle::Throttle::new(self.throttle.clone());
-        let labels = self
-            .sinks
-            .iter()
-            .enumerate()
-            .map(|(i, sink)| sink.name().map_or_else(|| format!("{}#{i}", sink.type_name()), str::to_string))
-            .collect();
-        Ok(crate::findings::delivery::Outputs { sinks, labels, routes, throttle })
+        let routes = Routes::new(&self.routes, &names).map_err(anyhow::Error::msg)?;
+        Ok(((0..self.sinks.len()).map(|i| self.sink_label(i)).collect(), routes))
+    }
+
+    /// Sink `i`'s name, or its type and place (`webhook#2`).
+    fn sink_label(&self, i: usize) -> String {
+        let sink = &self.sinks[i];
+        sink.name().map_or_else(|| format!("{}#{i}", sink.type_name()), str::to_string)
     }
 
     fn resolve_paths(&mut self, base: &Path) {

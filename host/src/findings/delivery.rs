@@ -7,6 +7,12 @@
 //! once every worker saved it, so every finding from before it is already queued here; those
 //! are delivered, the sinks flushed, and the cut committed. Once a finding has been lost, no
 //! later cut is: a restart reads again from the last cut whose findings all arrived.
+//!
+//! The outputs can be changed while delivery runs ([`Rewire`], from a reload of the config):
+//! between two findings, the sinks kept go on as they are (their queues and connections
+//! with them), the new ones start, and each removed one is flushed before it is closed, so
+//! a finding it took still reaches it or is counted. Counts are kept by sink label, so a
+//! sink that is changed in place counts on.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,6 +50,23 @@ impl From<Vec<Box<dyn Sink>>> for Outputs {
     }
 }
 
+/// New outputs for a running delivery, in config order (see [`crate::config::Config::rewire`]).
+pub struct Rewire {
+    pub sinks: Vec<Slot>,
+    pub labels: Vec<String>,
+    pub routes: Routes,
+    /// `None`: the running throttle (and what it holds back) stays.
+    pub throttle: Option<Throttle>,
+}
+
+/// One sink of a [`Rewire`].
+pub enum Slot {
+    /// The running sink at this index, as it runs.
+    Keep(usize),
+    /// A sink opened for the change.
+    Open(Box<dyn Sink>),
+}
+
 /// What delivery did.
 #[derive(Debug, Default)]
 pub struct Delivered {
@@ -60,8 +83,11 @@ pub struct Delivered {
     pub errors: Vec<String>,
     /// A sink failed to flush without saying how many findings it lost with it.
     pub unknown_loss: bool,
-    /// Each sink's deliveries and failures, in config order.
+    /// Each sink's deliveries and failures, in config order; a sink removed by a
+    /// [`Rewire`] stays, after those of the config the run started with.
     pub sinks: Vec<SinkView>,
+    /// The index in `sinks` of each running sink.
+    active: Vec<usize>,
     /// Findings each route took, in config order.
     pub routes: Vec<u64>,
 }
@@ -78,25 +104,21 @@ impl Delivered {
 }
 
 /// Delivers every detection `rx` yields and commits every cut `cuts` yields, until both
-/// close, then flushes the sinks.
+/// close, then flushes the sinks. Each [`Rewire`] from `rewires` changes the outputs there
+/// and then.
 pub fn deliver(
     rx: Receiver<Detection>,
     cuts: Receiver<Arc<Cut>>,
+    rewires: Receiver<Rewire>,
     mut outputs: Outputs,
     metrics: &Metrics,
 ) -> Delivered {
-    let mut delivered = Delivered {
-        sinks: outputs
-            .labels
-            .iter()
-            .map(|label| SinkView { label: label.clone(), ..SinkView::default() })
-            .collect(),
-        routes: vec![0; outputs.routes.len()],
-        ..Delivered::default()
-    };
+    let mut delivered = Delivered::default();
+    delivered.label(&outputs);
     let mut publish = Due::default();
-    let (mut detections, mut cuts) = (Some(rx), Some(cuts));
-    let (no_detections, no_cuts) = (crossbeam_channel::never(), crossbeam_channel::never());
+    let (mut detections, mut cuts, mut rewires) = (Some(rx), Some(cuts), Some(rewires));
+    let (no_detections, no_cuts, no_rewires) =
+        (crossbeam_channel::never(), crossbeam_channel::never(), crossbeam_channel::never());
     while detections.is_some() || cuts.is_some() {
         crossbeam_channel::select! {
             recv(detections.as_ref().unwrap_or(&no_detections)) -> detection => match detection {
@@ -127,6 +149,13 @@ pub fn deliver(
                 }
                 Err(_) => cuts = None,
             },
+            recv(rewires.as_ref().unwrap_or(&no_rewires)) -> rewire => match rewire {
+                Ok(rewire) => {
+                    delivered.rewire(&mut outputs, rewire);
+                    delivered.publish(metrics, detections.as_ref().map_or(0, Receiver::len), &outputs);
+                }
+                Err(_) => rewires = None,
+            },
             // A quiet run's last findings show on the metrics, not only once more arrive.
             default(PUBLISH_EVERY) => delivered.publish(metrics, 0, &outputs),
         }
@@ -137,6 +166,63 @@ pub fn deliver(
 }
 
 impl Delivered {
+    /// Points each running sink at the counts of its label, which it takes up where a sink of
+    /// that label left them.
+    fn label(&mut self, outputs: &Outputs) {
+        self.active = outputs
+            .labels
+            .iter()
+            .map(|label| match self.sinks.iter().position(|view| &view.label == label) {
+                Some(i) => i,
+                None => {
+                    self.sinks.push(SinkView { label: label.clone(), ..SinkView::default() });
+                    self.sinks.len() - 1
+                }
+            })
+            .collect();
+        if self.routes.len() < outputs.routes.len() {
+            self.routes.resize(outputs.routes.len(), 0);
+        }
+    }
+
+    /// Makes `rewire` the outputs: the sinks it keeps go on, the ones it leaves out are
+    /// flushed and closed. A rewire that keeps a sink twice, or one that is not running, is
+    /// refused whole (it was made against other outputs).
+    fn rewire(&mut self, outputs: &mut Outputs, rewire: Rewire) {
+        let mut kept = vec![false; outputs.sinks.len()];
+        for slot in &rewire.sinks {
+            if let Slot::Keep(i) = *slot {
+                if kept.get(i) != Some(&false) {
+                    tracing::error!(sink = i, "outputs change refused: it keeps a sink that is not running");
+                    return;
+                }
+                kept[i] = true;
+            }
+        }
+        let mut running: Vec<Option<Box<dyn Sink>>> = outputs.sinks.drain(..).map(Some).collect();
+        outputs.sinks = rewire
+            .sinks
+            .into_iter()
+            .filter_map(|slot| match slot {
+                Slot::Keep(i) => running[i].take(),
+                Slot::Open(sink) => Some(sink),
+            })
+            .collect();
+        for (i, sink) in running.into_iter().enumerate() {
+            if let Some(mut sink) = sink {
+                let view = self.active[i];
+                self.flush_one(view, sink.as_mut());
+                tracing::info!(sink = %self.sinks[view].label, "sink closed");
+            }
+        }
+        outputs.labels = rewire.labels;
+        outputs.routes = rewire.routes;
+        if let Some(throttle) = rewire.throttle {
+            outputs.throttle = throttle;
+        }
+        self.label(outputs);
+    }
+
     fn one(&mut self, mut detection: Detection, outputs: &mut Outputs) {
         *self.by_severity.entry(detection.finding.severity).or_insert(0) += 1;
         match outputs.throttle.check(&detection) {
@@ -159,11 +245,12 @@ impl Delivered {
         }
         let mut lost = false;
         for i in routed.sinks {
+            let view = self.active[i];
             match outputs.sinks[i].deliver(&detection) {
-                Ok(()) => self.sinks[i].delivered += 1,
+                Ok(()) => self.sinks[view].delivered += 1,
                 Err(e) => {
                     self.failed(&e);
-                    self.sinks[i].failures += 1;
+                    self.sinks[view].failures += 1;
                     lost = true;
                 }
             }
@@ -173,8 +260,8 @@ impl Delivered {
 
     /// Publishes the counts, each sink's own progress with them.
     fn publish(&mut self, metrics: &Metrics, queue_depth: usize, outputs: &Outputs) {
-        for (view, sink) in self.sinks.iter_mut().zip(&outputs.sinks) {
-            view.progress = sink.progress();
+        for (&view, sink) in self.active.iter().zip(&outputs.sinks) {
+            self.sinks[view].progress = sink.progress();
         }
         metrics.publish_delivery(DeliveryView {
             by_severity: self.by_severity.clone(),
@@ -189,17 +276,24 @@ impl Delivered {
 
     fn flush(&mut self, outputs: &mut Outputs) {
         for (i, sink) in outputs.sinks.iter_mut().enumerate() {
-            if let Err(e) = sink.flush() {
-                self.sinks[i].failures += 1;
-                match e.downcast_ref::<Undelivered>() {
-                    // Dead-lettered findings are kept; lost ones are counted.
-                    Some(undelivered) => self.lost += undelivered.lost,
-                    // What the sink buffered is lost with it; it cannot say how much.
-                    None => self.unknown_loss = true,
-                }
-                self.failed(&e);
-            }
+            self.flush_one(self.active[i], sink.as_mut());
         }
+    }
+
+    /// Flushes one sink, whose counts are `self.sinks[view]`.
+    fn flush_one(&mut self, view: usize, sink: &mut dyn Sink) {
+        if let Err(e) = sink.flush() {
+            self.sinks[view].failures += 1;
+            match e.downcast_ref::<Undelivered>() {
+                // Dead-lettered findings are kept; lost ones are counted.
+                Some(undelivered) => self.lost += undelivered.lost,
+                // What the sink buffered is lost with it; it cannot say how much.
+                None => self.unknown_loss = true,
+            }
+            self.failed(&e);
+        }
+        // A removed sink's queue is empty now.
+        self.sinks[view].progress = sink.progress();
     }
 
     /// Why findings from before now may not all have arrived, if they may not.
@@ -260,8 +354,9 @@ mod tests {
         }
         drop(tx);
         let (_, no_cuts) = crossbeam_channel::unbounded();
+        let (_, no_rewires) = crossbeam_channel::unbounded();
         let metrics = crate::metrics::Metrics::new(1, Arc::default(), None);
-        let delivered = deliver(rx, no_cuts, outputs, &metrics);
+        let delivered = deliver(rx, no_cuts, no_rewires, outputs, &metrics);
         assert_eq!(delivered.sinks.iter().map(|s| s.delivered).collect::<Vec<_>>(), [2, 0]);
         assert_eq!((delivered.suppressed, delivered.unrouted, delivered.lost), (2, 1, 0));
         assert_eq!(delivered.routes, [2], "the route took the two that passed the throttle");
