@@ -347,6 +347,14 @@ fn semantic_checks_point_at_their_field() {
             format!("[engine]\nstate_dir = \"s\"\ncheckpoint_interval_secs = 61\n[[sources]]\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nstream = \"E\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
             "t.toml:4:1: sources[0].ack_wait_secs: must be at least twice engine.checkpoint_interval_secs (61)",
         ),
+        (
+            format!("{base}[[sinks]]\ntype = \"syslog\"\naddress = \"logs:6514\"\nprotocol = \"tls\"\ntls = {{ cert_file = \"c.pem\" }}\n"),
+            "t.toml:10:7: sinks[0].tls.key_file: cert_file and key_file go together",
+        ),
+        (
+            format!("{base}[[sinks]]\ntype = \"syslog\"\naddress = \"logs:514\"\ntls = {{ ca_file = \"ca.pem\" }}\n"),
+            "t.toml:9:7: sinks[0].tls: is for protocol = \"tls\" only",
+        ),
     ];
     for (text, expected) in cases {
         let error = Config::parse(&text, Path::new("t.toml")).expect_err(expected).to_string();

@@ -190,7 +190,9 @@ impl Config {
         for (i, sink) in self.sinks.iter().enumerate() {
             let field = FieldPath::of("sinks").index(i);
             if let Err(invalid) = sink.check() {
-                problems.push(Problem::new(field.key(invalid.key), invalid.message));
+                // A key of a table inside the sink's (`tls.ca_file`) is a path of keys.
+                let at = invalid.key.split('.').fold(field.clone(), |at, key| at.key(key));
+                problems.push(Problem::new(at, invalid.message));
             }
             match sink {
                 SinkConfig::Stdout(_) => {

@@ -13,6 +13,7 @@ pub mod queued;
 pub mod slack;
 pub mod stdout;
 pub mod syslog;
+pub mod tls;
 pub mod webhook;
 
 use std::path::Path;
@@ -131,7 +132,7 @@ sink_types! {
     File(file::FileConfig) = "file",
     /// OCSF JSON arrays POSTed to an HTTP(S) endpoint, retried, dead-lettered.
     Webhook(webhook::WebhookConfig) = "webhook",
-    /// RFC 5424 messages over UDP or TCP.
+    /// RFC 5424 messages over UDP, TCP or TLS.
     Syslog(syslog::SyslogConfig) = "syslog",
     /// OCSF JSON messages published to a NATS JetStream subject, deduplicated by the stream.
     Nats(nats::NatsConfig) = "nats",

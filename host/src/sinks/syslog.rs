@@ -1,12 +1,13 @@
-//! The syslog sink: one RFC 5424 message per finding, over UDP (a datagram each) or TCP
-//! (octet-counted frames, RFC 6587), from the sink's own thread ([`super::queued`]).
+//! The syslog sink: one RFC 5424 message per finding, over UDP (a datagram each), TCP
+//! (octet-counted frames, RFC 6587) or TLS (the same frames, RFC 5425; see [`super::tls`]),
+//! from the sink's own thread ([`super::queued`]).
 //!
 //! `<PRI>1 TIMESTAMP HOSTNAME trailhound PROCID MSGID [trailhound@32473 …] MESSAGE`: the
 //! priority from the facility and the finding's severity (critical → crit, high → err, medium
 //! → warning, low → notice, info → info), the finding's time, the rule id as MSGID, the
 //! plugin, rule, severity and finding uid as structured data, and the finding's message. A
-//! TCP connection that fails is opened again and the message resent, a few times; then the
-//! batch goes to the dead-letter file like any queued sink's.
+//! TCP or TLS connection that fails is opened again and the message resent, a few times; then
+//! the batch goes to the dead-letter file like any queued sink's.
 
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
@@ -19,6 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::queued::{Batches, QueuedSink};
+use super::tls::{TlsClient, TlsConfig};
 use super::{Invalid, Sink, SinkSettings};
 
 /// The structured-data id: RFC 5612's example enterprise number, as the project has none.
@@ -26,7 +28,7 @@ const SD_ID: &str = "trailhound@32473";
 /// The longest message sent: what every receiver must take over UDP is smaller (RFC 5426
 /// says 480 octets for IPv4, and most take 8 KiB); the message part is cut to fit.
 const MAX_MESSAGE: usize = 8 * 1024;
-/// Attempts at a TCP send, reconnecting between them.
+/// Attempts at a TCP or TLS send, reconnecting between them.
 const TCP_ATTEMPTS: u32 = 3;
 
 /// `[[sinks]] type = "syslog"`.
@@ -37,9 +39,12 @@ pub struct SyslogConfig {
     pub name: Option<String>,
     /// The collector, `host:port`. Required.
     pub address: String,
-    /// `udp` (default) or `tcp`.
+    /// `udp` (default), `tcp` or `tls`.
     #[serde(default)]
     pub protocol: Protocol,
+    /// With `protocol = "tls"`: the CA file, server name and client certificate (see
+    /// [`TlsConfig`]). Default: the Mozilla roots, the address's host, no client certificate.
+    pub tls: Option<TlsConfig>,
     /// The syslog facility number, 0–23. Default: 10 (authpriv: security messages).
     #[serde(default = "default_facility")]
     pub facility: u8,
@@ -59,6 +64,7 @@ pub enum Protocol {
     #[default]
     Udp,
     Tcp,
+    Tls,
 }
 
 fn default_facility() -> u8 {
@@ -82,7 +88,17 @@ impl SinkSettings for SyslogConfig {
             .next()
             .with_context(|| format!("syslog sink: {} resolves to no address", self.address))?;
         let hostname = self.hostname.clone().unwrap_or_else(machine_hostname);
-        let sender = Sender { config: self.clone(), target, hostname, udp: None, tcp: None };
+        let tls = match self.protocol {
+            Protocol::Tls => Some(
+                self.tls
+                    .clone()
+                    .unwrap_or_default()
+                    .client(&self.address)
+                    .context("syslog sink: TLS settings")?,
+            ),
+            Protocol::Udp | Protocol::Tcp => None,
+        };
+        let sender = Sender { config: self.clone(), target, hostname, tls, udp: None, stream: None };
         Ok(Box::new(QueuedSink::start(sender, self.queue, 1, self.dead_letter.clone())?))
     }
 
@@ -103,12 +119,21 @@ impl SinkSettings for SyslogConfig {
         if self.queue == 0 {
             return Err(Invalid { key: "queue", message: "must be at least 1".into() });
         }
-        Ok(())
+        match &self.tls {
+            Some(_) if self.protocol != Protocol::Tls => {
+                Err(Invalid { key: "tls", message: "is for protocol = \"tls\" only".into() })
+            }
+            Some(tls) => tls.check(),
+            None => Ok(()),
+        }
     }
 
     fn resolve_paths(&mut self, base: &Path) {
         if let Some(path) = &mut self.dead_letter {
             super::resolve(path, base);
+        }
+        if let Some(tls) = &mut self.tls {
+            tls.resolve_paths(base);
         }
     }
 }
@@ -126,8 +151,11 @@ struct Sender {
     config: SyslogConfig,
     target: std::net::SocketAddr,
     hostname: String,
+    /// With `protocol = "tls"`.
+    tls: Option<TlsClient>,
     udp: Option<UdpSocket>,
-    tcp: Option<TcpStream>,
+    /// The TCP or TLS connection, while it is open.
+    stream: Option<Box<dyn Write + Send>>,
 }
 
 impl Sender {
@@ -142,28 +170,28 @@ impl Sender {
                 socket.send_to(message.as_bytes(), self.target).context("sending the datagram")?;
                 Ok(())
             }
-            Protocol::Tcp => {
+            Protocol::Tcp | Protocol::Tls => {
                 let frame = format!("{} {message}", message.len());
                 let mut last = None;
                 for attempt in 0..TCP_ATTEMPTS {
                     if attempt > 0 {
                         retries.fetch_add(1, Ordering::Relaxed);
                     }
-                    if self.tcp.is_none() {
-                        match TcpStream::connect_timeout(&self.target, Duration::from_secs(5)) {
-                            Ok(stream) => self.tcp = Some(stream),
+                    if self.stream.is_none() {
+                        match self.connect() {
+                            Ok(stream) => self.stream = Some(stream),
                             Err(e) => {
-                                last = Some(anyhow::Error::new(e).context("connecting"));
+                                last = Some(e);
                                 std::thread::sleep(Duration::from_millis(200));
                                 continue;
                             }
                         }
                     }
-                    let stream = self.tcp.as_mut().expect("connected above");
-                    match stream.write_all(frame.as_bytes()) {
+                    let stream = self.stream.as_mut().expect("connected above");
+                    match stream.write_all(frame.as_bytes()).and_then(|()| stream.flush()) {
                         Ok(()) => return Ok(()),
                         Err(e) => {
-                            self.tcp = None;
+                            self.stream = None;
                             last = Some(anyhow::Error::new(e).context("writing"));
                         }
                     }
@@ -177,11 +205,23 @@ impl Sender {
     }
 }
 
+impl Sender {
+    /// A TCP connection to the collector, with the TLS handshake done when TLS is asked.
+    fn connect(&self) -> anyhow::Result<Box<dyn Write + Send>> {
+        let tcp = TcpStream::connect_timeout(&self.target, Duration::from_secs(5)).context("connecting")?;
+        match &self.tls {
+            Some(tls) => tls.connect(tcp),
+            None => Ok(Box::new(tcp)),
+        }
+    }
+}
+
 impl Batches for Sender {
     fn describe(&self) -> String {
         let protocol = match self.config.protocol {
             Protocol::Udp => "udp",
             Protocol::Tcp => "tcp",
+            Protocol::Tls => "tls",
         };
         format!("syslog {protocol}://{}", self.config.address)
     }
