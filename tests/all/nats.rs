@@ -337,3 +337,42 @@ fn the_source_makes_its_consumer_again_when_it_is_deleted_on_the_server() {
     assert_eq!(seen.len(), 40, "each event's finding once: {stderr}");
     assert!(stderr.contains("1 reconnection(s)"), "{stderr}");
 }
+
+/// The stream deleted on the server and made again (by the source, which has its subjects)
+/// while the run reads: its sequences start over, and the source reads the new stream from
+/// its start instead of skipping its first messages as already read.
+#[test]
+fn the_source_reads_a_stream_made_again_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(free_port(), &dir.path().join("store"));
+    let mut client = server.connect().unwrap();
+    let publish = |client: &mut Connection, ids: std::ops::Range<usize>| {
+        for i in ids {
+            client.publish("events.aws", None, &[], root_event(&format!("s-{i}")).as_bytes()).unwrap();
+        }
+        client.round_trip(Instant::now() + PATIENCE).unwrap();
+    };
+    let sources = format!(
+        "state_dir = \"state\"\ncheckpoint_interval_secs = 1\n\
+         [[sources]]\ntype = \"nats\"\nurl = {:?}\nstream = \"EVENTS\"\nsubjects = [\"events.aws\"]\nack_wait_secs = 5\n",
+        server.url
+    );
+    let mut service = Service::start(dir.path(), &sources, ("minimal-detector", serde_json::json!({})));
+    service.wait_until("the stream made", || {
+        jetstream::consumer(&mut client, "EVENTS", "trailhound").is_ok_and(|c| c.is_some())
+    });
+    publish(&mut client, 0..20);
+    service.wait_for_findings(20);
+    jetstream::api(&mut client, "STREAM.DELETE.EVENTS", &serde_json::Value::Null).unwrap();
+    // The source makes it again when it reconnects; what is published before is not stored.
+    service.wait_until("the stream made again", || {
+        jetstream::consumer(&mut client, "EVENTS", "trailhound").is_ok_and(|c| c.is_some())
+    });
+    publish(&mut client, 20..30);
+    service.wait_for_findings(30);
+    service.signal("TERM");
+    let (code, stderr, seen) = service.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(seen.len(), 30, "each event's finding once: {stderr}");
+    assert!(stderr.contains("the stream was made again 1 time(s) and read from its start"), "{stderr}");
+}

@@ -57,22 +57,45 @@ fn is_api_error(error: &anyhow::Error, err_code: u64) -> bool {
     error.downcast_ref::<ApiError>().is_some_and(|e| e.err_code == err_code)
 }
 
+/// Which stream a name stands for: a stream deleted and made again under the same name (or
+/// kept by a server that lost its store) starts its sequences over, and is told apart by this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamIdentity {
+    /// When the server made it (RFC 3339, as the server gives it).
+    pub created: String,
+    /// The last sequence it holds (0 when empty).
+    pub last_sequence: u64,
+}
+
+impl StreamIdentity {
+    fn of(info: &Value) -> Self {
+        StreamIdentity {
+            created: info["created"].as_str().unwrap_or_default().to_string(),
+            last_sequence: info["state"]["last_seq"].as_u64().unwrap_or(0),
+        }
+    }
+}
+
 /// Makes sure stream `name` exists: when it does not and `subjects` are given, it is created
 /// on them (file storage, kept by limits, with a window for dropping duplicates).
 ///
 /// # Errors
 /// It does not exist and no subjects were given, or it cannot be created.
-pub fn ensure_stream(connection: &mut Connection, name: &str, subjects: &[String]) -> anyhow::Result<()> {
+pub fn ensure_stream(
+    connection: &mut Connection,
+    name: &str,
+    subjects: &[String],
+) -> anyhow::Result<StreamIdentity> {
     match api(connection, &format!("STREAM.INFO.{name}"), &Value::Null) {
-        Ok(_) => Ok(()),
+        Ok(info) => Ok(StreamIdentity::of(&info)),
         Err(e) if is_api_error(&e, STREAM_NOT_FOUND) && !subjects.is_empty() => {
             let config = json!({
                 "name": name, "subjects": subjects, "storage": "file", "retention": "limits",
                 "discard": "old", "duplicate_window": DUPLICATE_WINDOW.as_nanos() as u64,
             });
-            api(connection, &format!("STREAM.CREATE.{name}"), &config)?;
+            let info = api(connection, &format!("STREAM.CREATE.{name}"), &config)?;
             tracing::info!(stream = name, ?subjects, "JetStream stream created");
-            Ok(())
+            Ok(StreamIdentity::of(&info))
         }
         Err(e) if is_api_error(&e, STREAM_NOT_FOUND) => Err(e.context(format!(
             "stream {name} does not exist on nats://{}; create it, or give `subjects` to have it created",

@@ -143,6 +143,9 @@ pub struct Counts {
     /// Delivered again while the run held them, or up to the checkpoint: not read twice.
     pub skipped: AtomicU64,
     pub reconnects: AtomicU64,
+    /// Times the stream was found made again (its sequences started over) and read from its
+    /// start.
+    pub stream_resets: AtomicU64,
     /// Taken and not acknowledged when the source stopped: delivered again at the next start.
     pub unacknowledged: AtomicU64,
 }
@@ -189,6 +192,7 @@ impl NatsIngest {
             taken: resume,
             held: BTreeMap::new(),
             rewound: false,
+            stream: None,
         };
         let thread = std::thread::Builder::new()
             .name("nats-source".into())
@@ -244,6 +248,8 @@ struct Reader {
     held: BTreeMap<u64, String>,
     /// The consumer was rewound (once, at the start).
     rewound: bool,
+    /// The stream read, as last seen.
+    stream: Option<jetstream::StreamIdentity>,
 }
 
 impl Reader {
@@ -286,7 +292,8 @@ impl Reader {
     fn open(&mut self) -> anyhow::Result<Connection> {
         let mut connection = Connection::connect(&self.options)?;
         let (stream, durable) = (self.config.stream.clone(), self.config.durable.clone());
-        jetstream::ensure_stream(&mut connection, &stream, &self.config.subjects)?;
+        let identity = jetstream::ensure_stream(&mut connection, &stream, &self.config.subjects)?;
+        self.check_identity(identity);
         let found = jetstream::consumer(&mut connection, &stream, &durable)?;
         let start_after = match found {
             Some(state) if !self.rewound && (state.ack_pending > 0 || self.resume > state.ack_floor) => {
@@ -315,6 +322,33 @@ impl Reader {
         self.rewound = true;
         tracing::info!(source = %self.config.key(), "nats source reading");
         Ok(connection)
+    }
+
+    /// A stream made again under its name starts its sequences over: what was read of the
+    /// old one says nothing of the new one, which is read from its start (else its first
+    /// messages, up to the last sequence taken, would be skipped as read). It is told by its
+    /// creation time while the run goes on, and at the start by a last sequence below the
+    /// checkpoint's.
+    fn check_identity(&mut self, identity: jetstream::StreamIdentity) {
+        let made_again = match &self.stream {
+            Some(seen) => seen.created != identity.created,
+            None => self.resume.max(self.taken) > identity.last_sequence,
+        };
+        if made_again {
+            tracing::warn!(
+                source = %self.config.key(),
+                taken = self.taken.max(self.resume),
+                last = identity.last_sequence,
+                "nats source: the stream was made again (its sequences started over); reading it from its start"
+            );
+            self.counts.stream_resets.fetch_add(1, Ordering::Relaxed);
+            // Messages of the old stream cannot be acknowledged on the new one.
+            self.held.clear();
+            (self.taken, self.resume) = (0, 0);
+            // A checkpoint of the old stream's sequences releases none of the new one's.
+            self.control.released.store(0, Ordering::SeqCst);
+        }
+        self.stream = Some(identity);
     }
 
     /// Acknowledges what was released, then (unless stopping) asks for a batch and takes what

@@ -389,9 +389,13 @@ fn take_message(key: &str, log_type: Option<SourceType>, tx: Sender<Event>) -> n
 /// A NATS source's line of the summary: what it read, skipped and acknowledged.
 fn nats_line(key: &str, counts: &nats_source::Counts) -> String {
     let count = |n: &AtomicU64| n.load(Ordering::Relaxed);
+    let resets = match count(&counts.stream_resets) {
+        0 => String::new(),
+        n => format!("; the stream was made again {n} time(s) and read from its start"),
+    };
     format!(
         "nats {key}: {} message(s), {} record(s) read; {} acknowledged, {} delivered again and not read twice, \
-         {} reconnection(s); {} taken and not acknowledged (delivered again at the next start)",
+         {} reconnection(s); {} taken and not acknowledged (delivered again at the next start){resets}",
         count(&counts.messages),
         count(&counts.records),
         count(&counts.acknowledged),
