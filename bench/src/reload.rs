@@ -1,7 +1,9 @@
 //! The reload row: the first-party pack on 2 workers, fed the held events in a loop while its
 //! `rules` plugin is replaced again and again (every other version with one more rule file,
-//! so each swap loads, configures and compiles the whole rule set anew), and the latency of
-//! each swap: how long the stream is held, from the flush before it to the last worker's vote.
+//! so each swap loads, configures and compiles the whole rule set anew), and how long each
+//! swap took: from the flush before it to the decision (the reader waits; the workers work
+//! through the batches they had queued), and how long the longest-held worker stood still
+//! (starting the new versions and restoring their state, then waiting for the others).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,16 +17,22 @@ use crate::measure::{measure, Outcome, Row};
 /// Swaps measured.
 pub const SWAPS: usize = 50;
 
-/// The row, and the swap latencies p50 and p99.
+/// p50 and p99 of one measure of the swaps.
+pub struct Percentiles {
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// The row, and the percentiles of the swaps' total time and of how long they held a worker.
 pub fn row(
     pack: &[PluginSpec],
     extra_rules: &std::path::Path,
     events: &[(trailhound::event::Event, Arc<str>)],
     cache_dir: &std::path::Path,
-) -> anyhow::Result<(Row, Duration, Duration)> {
+) -> anyhow::Result<(Row, Percentiles, Percentiles)> {
     let settings =
         EngineSettings { workers: 2, cache_dir: cache_dir.to_path_buf(), ..EngineSettings::default() };
-    let mut latencies = Vec::new();
+    let mut swaps = Vec::new();
     let row = measure(
         "reload",
         format!("first-party pack, 2 workers, rules plugin swapped {SWAPS} times"),
@@ -69,14 +77,19 @@ pub fn row(
             swapper.join().map_err(|_| anyhow::anyhow!("the swapper panicked"))??;
             let report = engine.finish()?;
             let findings = drain.join().map_err(|_| anyhow::anyhow!("the drain panicked"))?;
-            latencies = report.reloads.swap_latencies;
+            swaps = report.reloads.swaps;
             Ok(Outcome {
                 events: sent,
                 note: format!("{findings} findings, {} swaps applied", report.reloads.applied),
             })
         },
     )?;
-    latencies.sort_unstable();
-    let at = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
-    Ok((row, at(0.5), at(0.99)))
+    let percentiles = |mut of: Vec<Duration>| {
+        of.sort_unstable();
+        let at = |p: f64| of[((of.len() as f64 - 1.0) * p).round() as usize];
+        Percentiles { p50: at(0.5), p99: at(0.99) }
+    };
+    let total = percentiles(swaps.iter().map(|s| s.total).collect());
+    let held = percentiles(swaps.iter().map(|s| s.held).collect());
+    Ok((row, total, held))
 }

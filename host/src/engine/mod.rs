@@ -33,6 +33,6 @@ pub mod worker;
 
 pub use budget::Budget;
 pub use plugin::{LoadedPlugin, PluginError, PluginSpec};
-pub use reload::{Changes, ReloadError, Reloader};
+pub use reload::{Changes, ReloadError, Reloader, SwapTiming};
 pub use runner::{Engine, EngineError, EngineReport, PluginReport, ReloadReport};
 pub use settings::EngineSettings;

@@ -133,19 +133,29 @@ pub enum ReloadError {
 pub struct ReloadCounters {
     pub applied: AtomicU64,
     pub refused: AtomicU64,
-    /// How long each applied swap held the stream, from the first worker's flush to the
-    /// last worker's vote.
-    swaps: Mutex<Vec<Duration>>,
+    /// How long each applied swap took.
+    swaps: Mutex<Vec<SwapTiming>>,
+}
+
+/// How long one applied swap took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SwapTiming {
+    /// From the first worker's flush to the decision: the reader waits this long. It holds
+    /// the batches the workers had queued, which they work through first.
+    pub total: Duration,
+    /// The longest a worker stood still: from the end of its queued batches (starting the
+    /// new versions, restoring their state) to the decision.
+    pub held: Duration,
 }
 
 impl ReloadCounters {
-    pub fn swap_latencies(&self) -> Vec<Duration> {
+    pub fn swaps(&self) -> Vec<SwapTiming> {
         self.swaps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    pub(super) fn applied(&self, latency: Duration) {
+    pub(super) fn applied(&self, timing: SwapTiming) {
         self.applied.fetch_add(1, Ordering::Relaxed);
-        self.swaps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(latency);
+        self.swaps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(timing);
     }
 
     fn refused(&self) {
@@ -159,11 +169,11 @@ pub struct Request {
     pub answer: Sender<Result<(), String>>,
 }
 
-/// The swap as one worker sees it: the new set, where it votes, and where it hears the
-/// decision (one per worker).
+/// The swap as one worker sees it: the new set, where it votes (with how long it took to
+/// start the new versions), and where it hears the decision (one per worker).
 pub struct Swap {
     pub set: PluginSet,
-    pub vote: Sender<Result<(), String>>,
+    pub vote: Sender<Result<Duration, String>>,
     pub decision: Receiver<bool>,
 }
 

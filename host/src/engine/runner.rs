@@ -2,7 +2,7 @@
 //! collects their statistics when the input ends.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use trailhound_sdk::StateScope;
@@ -10,7 +10,7 @@ use trailhound_sdk::StateScope;
 use super::clock::{ClockReport, StreamClock};
 use super::lineage::Lineage;
 use super::plugin::{LoadedPlugin, PluginError, PluginSpec};
-use super::reload::{PluginSet, ReloadCounters, Reloader, Request, Swap};
+use super::reload::{PluginSet, ReloadCounters, Reloader, Request, Swap, SwapTiming};
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed, Sharder};
 use super::state::cut::Cut;
@@ -69,8 +69,8 @@ pub struct EngineReport {
 pub struct ReloadReport {
     pub applied: u64,
     pub refused: u64,
-    /// How long each applied swap held the stream.
-    pub swap_latencies: Vec<std::time::Duration>,
+    /// How long each applied swap took.
+    pub swaps: Vec<SwapTiming>,
 }
 
 /// The running engine.
@@ -187,20 +187,20 @@ impl Engine {
                 let _ = request.answer.send(Err("a worker stopped during the swap".into()));
             })?;
             match &outcome {
-                Ok(()) => self.reloads.applied(started.elapsed()),
+                Ok(held) => self.reloads.applied(SwapTiming { total: started.elapsed(), held: *held }),
                 Err(why) => tracing::warn!(%why, "a worker refused the new plugin set"),
             }
-            let _ = request.answer.send(outcome);
+            let _ = request.answer.send(outcome.map(drop));
         }
         Ok(())
     }
 
-    /// Every worker finishes the batches it has, then starts `set` and votes; all swap, or
-    /// none (`Ok(Err(why))`).
+    /// Every worker finishes the batches it has, then starts `set` and votes; all swap (how
+    /// long the longest-held worker stood still), or none (`Ok(Err(why))`).
     ///
     /// # Errors
     /// A worker died.
-    fn swap(&mut self, set: PluginSet) -> Result<Result<(), String>, EngineError> {
+    fn swap(&mut self, set: PluginSet) -> Result<Result<Duration, String>, EngineError> {
         let n = self.workers.len();
         let (vote, votes) = crossbeam_channel::bounded(n);
         let (decide, decision) = crossbeam_channel::bounded(n);
@@ -215,11 +215,17 @@ impl Engine {
         drop(swap);
         let mut refusal = None;
         let mut voted = 0;
+        // When each worker stopped working for the swap: it voted after starting the new
+        // versions for this long.
+        let mut stood_still = Vec::with_capacity(n);
         while voted < n {
-            match votes.recv_timeout(std::time::Duration::from_millis(100)) {
+            match votes.recv_timeout(Duration::from_millis(100)) {
                 Ok(vote) => {
                     voted += 1;
-                    refusal = refusal.or(vote.err());
+                    match vote {
+                        Ok(starting) => stood_still.push(Instant::now().checked_sub(starting)),
+                        Err(why) => refusal = refusal.or(Some(why)),
+                    }
                 }
                 // The workers that voted hold the vote channel while they wait for the
                 // decision, so a dead one is found by its thread, not by the channel.
@@ -234,6 +240,7 @@ impl Engine {
             }
         }
         let commit = refusal.is_none();
+        let decided = Instant::now();
         for _ in 0..n {
             let _ = decide.send(commit);
         }
@@ -247,7 +254,8 @@ impl Engine {
                 self.history.push(plugin.clone());
             }
         }
-        Ok(Ok(()))
+        let held = stood_still.into_iter().flatten().map(|since| decided - since).max().unwrap_or_default();
+        Ok(Ok(held))
     }
 
     /// Queues one record for its actor's worker, and for its resource's worker when a plugin
@@ -414,7 +422,7 @@ impl Engine {
         let reloads = ReloadReport {
             applied: self.reloads.applied.load(std::sync::atomic::Ordering::Relaxed),
             refused: self.reloads.refused.load(std::sync::atomic::Ordering::Relaxed),
-            swap_latencies: self.reloads.swap_latencies(),
+            swaps: self.reloads.swaps(),
         };
         Ok(EngineReport { plugins, clock: self.clock.report.clone(), state, reloads })
     }

@@ -160,6 +160,7 @@ impl Worker {
         let (runtime, settings) = (&self.shared.runtime, &self.shared.settings);
         let mut started: Vec<Option<Supervised>> = Vec::with_capacity(swap.set.plugins.len());
         let mut failure = None;
+        let starting = std::time::Instant::now();
         for (plugin, _) in swap.set.plugins.iter() {
             if self.plugins.iter().any(|(s, _)| Arc::ptr_eq(&s.plugin, plugin)) {
                 started.push(None);
@@ -174,7 +175,7 @@ impl Worker {
             }
             started.push(Some(new));
         }
-        let voted = swap.vote.send(failure.map_or(Ok(()), Err)).is_ok();
+        let voted = swap.vote.send(failure.map_or_else(|| Ok(starting.elapsed()), Err)).is_ok();
         // No decision (the engine went away) is no swap.
         if !voted || !swap.decision.recv().unwrap_or(false) {
             return;
