@@ -328,3 +328,32 @@ fn a_file_read_at_start_then_appended_is_read_on_not_again() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("events read: 3 ") && stderr.contains("findings: 3 "), "{stderr}\n{seen:?}");
 }
+
+/// A second run on the state folder of a running one is refused with the folder and the
+/// holder named (they would remove each other's cuts); once the first stops, a run starts.
+#[test]
+fn a_second_run_on_a_state_folder_in_use_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = "state_dir = \"state\"\n[[sources]]\ntype = \"stdin\"\n";
+    let service = Service::start(dir.path(), sources, ("minimal-detector", json!({})));
+    let second = || {
+        Command::new(env!("CARGO_BIN_EXE_trailhound"))
+            .args(["run", "--config", "service.toml"])
+            .current_dir(dir.path())
+            .env("CI", "true")
+            .env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("service-cache"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let refused = second();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("is in use by another run"), "{stderr}");
+    assert!(stderr.contains(&format!("(process {})", service.child.id())), "{stderr}");
+    service.signal("TERM");
+    let (code, stderr, _) = service.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    let after = second();
+    assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
+}

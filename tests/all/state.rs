@@ -280,8 +280,8 @@ fn state_files_are_whole(state: &Path, workers: usize) {
     let mut plugins = BTreeSet::new();
     assert_eq!(
         std::fs::read_dir(state).unwrap().count(),
-        2,
-        "the committed cut and the link to it, nothing else: {:?}",
+        3,
+        "the committed cut, the link to it and the lock, nothing else: {:?}",
         std::fs::read_dir(state).unwrap().collect::<Vec<_>>()
     );
     let state = &state.join("current");

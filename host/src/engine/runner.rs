@@ -14,6 +14,7 @@ use super::reload::{PluginSet, ReloadCounters, Reloader, Request, Swap, SwapTimi
 use super::runtime::WasmRuntime;
 use super::shard::{Audience, Routed, Sharder};
 use super::state::cut::Cut;
+use super::state::lock::StateLock;
 use super::state::{self, StateDir, StateReport};
 use super::supervisor::PluginStats;
 use super::worker::{self, Job, Shared, WorkerStats};
@@ -33,6 +34,8 @@ pub enum EngineError {
     Projection(#[from] ProjectionError),
     #[error("worker {0} stopped unexpectedly")]
     WorkerDied(usize),
+    #[error("{0}")]
+    StateInUse(String),
 }
 
 /// One plugin's totals over the run.
@@ -98,6 +101,8 @@ pub struct Engine {
     /// Where a cut goes once every worker saved it (see [`Engine::deliver_cuts_to`]).
     commits: Option<Sender<Arc<Cut>>>,
     runtime: Arc<WasmRuntime>,
+    /// Held while the engine runs, and dropped last: no other run uses its state folder.
+    _state_lock: Option<StateLock>,
 }
 
 impl Engine {
@@ -116,6 +121,12 @@ impl Engine {
         let workers_n = settings.workers.max(1);
         let mut lineage = Lineage::new(settings.lineage_capacity);
         let mut clock = StreamClock::new(settings.time_skew);
+        let state_lock = settings
+            .state_dir
+            .as_deref()
+            .map(StateLock::take)
+            .transpose()
+            .map_err(EngineError::StateInUse)?;
         let state = settings.state_dir.as_deref().map(|dir| {
             let mut state = StateDir::new(dir, workers_n);
             if let Some((saved, stream_time)) = state.resume_engine(settings.lineage_capacity) {
@@ -143,6 +154,7 @@ impl Engine {
             workers.push((tx, handle));
         }
         Ok(Engine {
+            _state_lock: state_lock,
             workers,
             per_resource: per_resource(&plugins),
             history: plugins.clone(),

@@ -28,6 +28,7 @@
 
 pub mod cut;
 pub mod file;
+pub mod lock;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
