@@ -302,6 +302,32 @@ fn the_source_acknowledges_nothing_while_the_findings_are_not_delivered() {
     let _ = service.wait();
 }
 
+/// Publishes a root call per id (`PREFIX-i`) on `events.aws`, and waits until the server has
+/// them.
+fn publish_events(client: &mut Connection, prefix: &str, ids: std::ops::Range<usize>) {
+    for i in ids {
+        client.publish("events.aws", None, &[], root_event(&format!("{prefix}-{i}")).as_bytes()).unwrap();
+    }
+    client.round_trip(Instant::now() + PATIENCE).unwrap();
+}
+
+/// A run reading stream `EVENTS` (made by the source on `events.aws`) with the minimal
+/// detector, once its consumer is on the server.
+fn reading_service(dir: &Path, server: &Server, client: &mut Connection) -> Service {
+    // Right after the service's [engine] keys: these two are engine keys too.
+    let sources = format!(
+        "state_dir = \"state\"\ncheckpoint_interval_secs = 1\n\
+         [[sources]]\ntype = \"nats\"\nurl = {:?}\nstream = \"EVENTS\"\nsubjects = [\"events.aws\"]\nack_wait_secs = 5\n",
+        server.url
+    );
+    let mut service = Service::start(dir, &sources, ("minimal-detector", serde_json::json!({})));
+    service.wait_for_log("nats source reading stream EVENTS");
+    service.wait_until("the stream made", || {
+        jetstream::consumer(client, "EVENTS", "trailhound").is_ok_and(|c| c.is_some())
+    });
+    service
+}
+
 /// The consumer deleted on the server while the run reads: the source makes it again after
 /// what it took, and reads on.
 #[test]
@@ -309,27 +335,11 @@ fn the_source_makes_its_consumer_again_when_it_is_deleted_on_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(free_port(), &dir.path().join("store"));
     let mut client = server.connect().unwrap();
-    let publish = |client: &mut Connection, ids: std::ops::Range<usize>| {
-        for i in ids {
-            client.publish("events.aws", None, &[], root_event(&format!("d-{i}")).as_bytes()).unwrap();
-        }
-        client.round_trip(Instant::now() + PATIENCE).unwrap();
-    };
-    // Right after the service's [engine] keys: these two are engine keys too.
-    let sources = format!(
-        "state_dir = \"state\"\ncheckpoint_interval_secs = 1\n\
-         [[sources]]\ntype = \"nats\"\nurl = {:?}\nstream = \"EVENTS\"\nsubjects = [\"events.aws\"]\nack_wait_secs = 5\n",
-        server.url
-    );
-    let mut service = Service::start(dir.path(), &sources, ("minimal-detector", serde_json::json!({})));
-    service.wait_for_log("nats source reading stream EVENTS");
-    service.wait_until("the stream made", || {
-        jetstream::consumer(&mut client, "EVENTS", "trailhound").is_ok_and(|c| c.is_some())
-    });
-    publish(&mut client, 0..20);
+    let mut service = reading_service(dir.path(), &server, &mut client);
+    publish_events(&mut client, "d", 0..20);
     service.wait_for_findings(20);
     jetstream::delete_consumer(&mut client, "EVENTS", "trailhound").unwrap();
-    publish(&mut client, 20..40);
+    publish_events(&mut client, "d", 20..40);
     service.wait_for_findings(40);
     service.signal("TERM");
     let (code, stderr, seen) = service.wait();
@@ -346,29 +356,15 @@ fn the_source_reads_a_stream_made_again_from_its_start() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(free_port(), &dir.path().join("store"));
     let mut client = server.connect().unwrap();
-    let publish = |client: &mut Connection, ids: std::ops::Range<usize>| {
-        for i in ids {
-            client.publish("events.aws", None, &[], root_event(&format!("s-{i}")).as_bytes()).unwrap();
-        }
-        client.round_trip(Instant::now() + PATIENCE).unwrap();
-    };
-    let sources = format!(
-        "state_dir = \"state\"\ncheckpoint_interval_secs = 1\n\
-         [[sources]]\ntype = \"nats\"\nurl = {:?}\nstream = \"EVENTS\"\nsubjects = [\"events.aws\"]\nack_wait_secs = 5\n",
-        server.url
-    );
-    let mut service = Service::start(dir.path(), &sources, ("minimal-detector", serde_json::json!({})));
-    service.wait_until("the stream made", || {
-        jetstream::consumer(&mut client, "EVENTS", "trailhound").is_ok_and(|c| c.is_some())
-    });
-    publish(&mut client, 0..20);
+    let mut service = reading_service(dir.path(), &server, &mut client);
+    publish_events(&mut client, "s", 0..20);
     service.wait_for_findings(20);
     jetstream::api(&mut client, "STREAM.DELETE.EVENTS", &serde_json::Value::Null).unwrap();
     // The source makes it again when it reconnects; what is published before is not stored.
     service.wait_until("the stream made again", || {
         jetstream::consumer(&mut client, "EVENTS", "trailhound").is_ok_and(|c| c.is_some())
     });
-    publish(&mut client, 20..30);
+    publish_events(&mut client, "s", 20..30);
     service.wait_for_findings(30);
     service.signal("TERM");
     let (code, stderr, seen) = service.wait();
