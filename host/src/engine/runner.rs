@@ -101,8 +101,6 @@ pub struct Engine {
     /// Where a cut goes once every worker saved it (see [`Engine::deliver_cuts_to`]).
     commits: Option<Sender<Arc<Cut>>>,
     runtime: Arc<WasmRuntime>,
-    /// Held while the engine runs, and dropped last: no other run uses its state folder.
-    _state_lock: Option<StateLock>,
 }
 
 impl Engine {
@@ -121,7 +119,7 @@ impl Engine {
         let workers_n = settings.workers.max(1);
         let mut lineage = Lineage::new(settings.lineage_capacity);
         let mut clock = StreamClock::new(settings.time_skew);
-        let state_lock = settings
+        let mut state_lock = settings
             .state_dir
             .as_deref()
             .map(StateLock::take)
@@ -129,6 +127,8 @@ impl Engine {
             .map_err(EngineError::StateInUse)?;
         let state = settings.state_dir.as_deref().map(|dir| {
             let mut state = StateDir::new(dir, workers_n);
+            // Held with the state, so it outlasts the engine until the last cut is committed.
+            state.hold(state_lock.take());
             if let Some((saved, stream_time)) = state.resume_engine(settings.lineage_capacity) {
                 lineage = saved;
                 clock.resume(stream_time);
@@ -154,7 +154,6 @@ impl Engine {
             workers.push((tx, handle));
         }
         Ok(Engine {
-            _state_lock: state_lock,
             workers,
             per_resource: per_resource(&plugins),
             history: plugins.clone(),

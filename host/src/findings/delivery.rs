@@ -114,7 +114,7 @@ pub fn deliver(
     metrics: &Metrics,
 ) -> Delivered {
     let mut delivered = Delivered::default();
-    delivered.label(&outputs);
+    delivered.label(&outputs, &[]);
     let mut publish = Due::default();
     let (mut detections, mut cuts, mut rewires) = (Some(rx), Some(cuts), Some(rewires));
     let (no_detections, no_cuts, no_rewires) =
@@ -166,20 +166,26 @@ pub fn deliver(
 }
 
 impl Delivered {
-    /// Points each running sink at the counts of its label, which it takes up where a sink of
-    /// that label left them.
-    fn label(&mut self, outputs: &Outputs) {
-        self.active = outputs
-            .labels
-            .iter()
-            .map(|label| match self.sinks.iter().position(|view| &view.label == label) {
-                Some(i) => i,
-                None => {
-                    self.sinks.push(SinkView { label: label.clone(), ..SinkView::default() });
-                    self.sinks.len() - 1
-                }
-            })
-            .collect();
+    /// Points each running sink at its counts: a kept sink (`kept[i]`, the view it counted
+    /// into) goes on with its own; another takes up the counts of a sink of its label that
+    /// no running sink counts into, or new ones.
+    fn label(&mut self, outputs: &Outputs, kept: &[Option<usize>]) {
+        let mut active: Vec<usize> = Vec::with_capacity(outputs.labels.len());
+        for (i, label) in outputs.labels.iter().enumerate() {
+            let taken = |view: usize| active.contains(&view) || kept.contains(&Some(view));
+            let view = match kept.get(i).copied().flatten() {
+                Some(view) => view,
+                None => match (0..self.sinks.len()).find(|&v| &self.sinks[v].label == label && !taken(v)) {
+                    Some(view) => view,
+                    None => {
+                        self.sinks.push(SinkView { label: label.clone(), ..SinkView::default() });
+                        self.sinks.len() - 1
+                    }
+                },
+            };
+            active.push(view);
+        }
+        self.active = active;
         if self.routes.len() < outputs.routes.len() {
             self.routes.resize(outputs.routes.len(), 0);
         }
@@ -199,6 +205,14 @@ impl Delivered {
                 kept[i] = true;
             }
         }
+        let kept_views: Vec<Option<usize>> = rewire
+            .sinks
+            .iter()
+            .map(|slot| match slot {
+                Slot::Keep(i) => Some(self.active[*i]),
+                Slot::Open(_) => None,
+            })
+            .collect();
         let mut running: Vec<Option<Box<dyn Sink>>> = outputs.sinks.drain(..).map(Some).collect();
         outputs.sinks = rewire
             .sinks
@@ -220,7 +234,7 @@ impl Delivered {
         if let Some(throttle) = rewire.throttle {
             outputs.throttle = throttle;
         }
-        self.label(outputs);
+        self.label(outputs, &kept_views);
     }
 
     fn one(&mut self, mut detection: Detection, outputs: &mut Outputs) {

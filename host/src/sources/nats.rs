@@ -435,7 +435,9 @@ impl Reader {
 
     /// Acknowledges (with the next flush) every held message up to what was released.
     fn acknowledge(&mut self, connection: &mut Connection) -> anyhow::Result<()> {
-        let released = self.control.released.load(Ordering::SeqCst);
+        // Never past what this reader took: a checkpoint of a stream made again since holds
+        // the old stream's sequences.
+        let released = self.control.released.load(Ordering::SeqCst).min(self.taken.max(self.resume));
         let mut acknowledged = 0;
         while let Some(entry) = self.held.first_entry() {
             if *entry.key() > released {

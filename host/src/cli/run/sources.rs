@@ -201,7 +201,7 @@ impl Running {
                 Reader::Stdin
             }
             SourceConfig::Http(source) => {
-                let ingest = HttpIngest::start(source, self.limits, hand_on(source, log_type, tx))?;
+                let ingest = start_http(source, self.limits, hand_on(source, log_type, tx))?;
                 pipeline.metrics().add_http(ingest.counts.clone());
                 eprintln!("http source listening on {} (POST {})", ingest.address, http::PATH);
                 self.http_counts.push((ingest.address, ingest.counts.clone()));
@@ -272,14 +272,17 @@ impl Running {
         if roots == self.roots && (self.watch.is_some() || roots.is_empty()) {
             return Ok(());
         }
-        // The old watcher's events still queued are read as of the new roots.
-        self.watch = None;
-        self.roots = Vec::new();
-        if !roots.is_empty() {
-            let watch = Watch::start(&roots, self.tx.clone())?;
-            watch.read_all(&mut self.progress, pipeline);
-            self.watch = Some(watch);
-        }
+        // The new watcher first: when it cannot start, the old one keeps watching (and the
+        // next reload tries again). The old watcher's events still queued are read as of the
+        // new roots.
+        self.watch = match roots.is_empty() {
+            true => None,
+            false => {
+                let watch = Watch::start(&roots, self.tx.clone())?;
+                watch.read_all(&mut self.progress, pipeline);
+                Some(watch)
+            }
+        };
         self.roots = roots;
         Ok(())
     }
@@ -351,6 +354,33 @@ impl Running {
         }
         lines
     }
+}
+
+/// Starts an HTTP source. A source stopped by the same reload may hold its address a moment
+/// longer (its listener closes after its threads end), so a bind refused as in use is tried
+/// again for up to a second.
+fn start_http(
+    source: &http::HttpSource,
+    limits: Limits,
+    deliver: http::Deliver,
+) -> anyhow::Result<HttpIngest> {
+    let mut attempts = 0;
+    loop {
+        match HttpIngest::start(source, limits, deliver.clone()) {
+            Err(error) if attempts < 20 && in_use(&error) => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            result => return result,
+        }
+    }
+}
+
+fn in_use(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
+            || cause.to_string().contains("in use")
+    })
 }
 
 /// How the reload lines name a source.

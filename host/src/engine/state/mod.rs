@@ -106,6 +106,9 @@ pub struct StateDir {
     /// Why workers start empty whatever their own files hold (the engine's file was refused).
     refused_whole: Option<String>,
     report: Mutex<StateReport>,
+    /// The run's lock on the folder: released when the last holder of the state (the
+    /// delivery thread, committing the last cut) lets go, not when the engine ends.
+    lock: Option<lock::StateLock>,
 }
 
 impl StateDir {
@@ -121,6 +124,7 @@ impl StateDir {
             next_cut: AtomicU64::new(committed_cut.map_or(1, |n| n + 1)),
             refused_whole: None,
             report: Mutex::new(StateReport { dir: root.to_path_buf(), ..StateReport::default() }),
+            lock: None,
         };
         if state.committed.as_ref().is_some_and(|dir| !dir.is_dir()) {
             state.refuse(format!("{} points at no saved cut", root.join(CURRENT).display()));
@@ -128,6 +132,11 @@ impl StateDir {
         }
         state.remove_cuts(|n| Some(n) != committed_cut);
         state
+    }
+
+    /// Keeps the run's lock on the folder for as long as this state is held.
+    pub fn hold(&mut self, lock: Option<lock::StateLock>) {
+        self.lock = lock;
     }
 
     /// Removes the cut folders whose number `doomed` picks.
