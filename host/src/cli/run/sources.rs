@@ -275,13 +275,12 @@ impl Running {
         // The new watcher first: when it cannot start, the old one keeps watching (and the
         // next reload tries again). The old watcher's events still queued are read as of the
         // new roots.
-        self.watch = match roots.is_empty() {
-            true => None,
-            false => {
-                let watch = Watch::start(&roots, self.tx.clone())?;
-                watch.read_all(&mut self.progress, pipeline);
-                Some(watch)
-            }
+        self.watch = if roots.is_empty() {
+            None
+        } else {
+            let watch = Watch::start(&roots, self.tx.clone())?;
+            watch.read_all(&mut self.progress, pipeline);
+            Some(watch)
         };
         self.roots = roots;
         Ok(())
