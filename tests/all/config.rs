@@ -336,6 +336,10 @@ fn semantic_checks_point_at_their_field() {
             "t.toml:4:8: sources[1].type: stdin can be read once",
         ),
         (
+            format!("[[sources]]\ntype = \"http\"\nlisten = \"127.0.0.1:0\"\n[[sources]]\ntype = \"http\"\nlisten = \"127.0.0.1:0\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
+            "t.toml:6:10: sources[1].listen: sources[0] already listens on 127.0.0.1:0",
+        ),
+        (
             format!("[[sources]]\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nstream = \"E\"\n{base}[[sinks]]\ntype = \"stdout\"\n"),
             "t.toml:2:8: sources[0].type: a nats source acknowledges messages once their findings are delivered",
         ),

@@ -204,3 +204,47 @@ fn a_saturated_run_answers_503_with_retry_after_and_takes_nothing_of_that_reques
     );
     assert!(stderr.contains("as saturated"), "{stderr}");
 }
+
+#[test]
+fn with_a_state_folder_records_answered_202_survive_a_kill_and_are_delivered_at_the_restart_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("state/http-ingest/127.0.0.1_0");
+    let env = [("TEST_INGEST_TOKEN", TOKEN)];
+    // A linger longer than the test: nothing taken reaches the plugin before the kill.
+    let engine = "state_dir = \"state\"\ncheckpoint_interval_secs = 1";
+    let held = config("", "minimal-detector", "{}", engine).replace("linger_ms = 100", "linger_ms = 60000");
+    let mut service = Service::with_config_and_env(dir.path(), &held, &env);
+    service.wait_for_log("http source listening on");
+    let ingest = address_after(&service.logged().join("\n"), "http source listening on ");
+    let auth = format!("Authorization: Bearer {TOKEN}");
+    let ids: Vec<String> = (0..6).map(|n| format!("j{n}")).collect();
+    for pair in ids.chunks(2) {
+        let body = format!("{}\n{}\n", root_event(&pair[0]), root_event(&pair[1]));
+        let reply = post(ingest, &[&auth, "Content-Encoding: gzip"], &gzip(body.as_bytes()));
+        assert_eq!((reply.status, reply.body.as_str()), (202, r#"{"accepted":2}"#));
+    }
+    let entries = std::fs::read_dir(&journal).unwrap().count();
+    assert_eq!(entries, 3, "each request journaled before its 202");
+    service.signal("KILL");
+    let (code, _, seen) = service.wait();
+    assert_eq!((code, seen.len()), (None, 0), "killed before anything was delivered");
+
+    let mut service =
+        Service::with_config_and_env(dir.path(), &config("", "minimal-detector", "{}", engine), &env);
+    service.wait_for_findings(ids.len());
+    service.signal("TERM");
+    let (code, stderr, seen) = service.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("3 journaled request(s)"), "{stderr}");
+    let mut delivered: Vec<String> = seen
+        .iter()
+        .map(|line| {
+            let finding: serde_json::Value = serde_json::from_str(line).unwrap();
+            finding["finding_info"]["related_events"][0]["uid"].as_str().unwrap().to_string()
+        })
+        .collect();
+    delivered.sort();
+    assert_eq!(delivered, ids, "every record once");
+    let left: Vec<_> = std::fs::read_dir(&journal).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "delivered entries are removed: {left:?}");
+}

@@ -70,6 +70,7 @@ impl Config {
             ));
         }
         let mut stdin = None;
+        let mut listening = std::collections::BTreeMap::new();
         for (i, source) in self.sources.iter().enumerate() {
             let field = FieldPath::of("sources").index(i);
             if let Some(Err(message)) = source.log_type_name().map(SourceType::parse) {
@@ -94,6 +95,13 @@ impl Config {
                     }
                 }
                 SourceConfig::Http(http) => {
+                    // Each address keeps its own journal in the state folder.
+                    if let Some(first) = listening.insert(http.listen, i) {
+                        problems.push(Problem::new(
+                            field.key("listen"),
+                            format!("sources[{first}] already listens on {}", http.listen),
+                        ));
+                    }
                     if http.max_body_bytes == 0 {
                         problems.push(Problem::new(field.key("max_body_bytes"), "must be at least 1"));
                     }

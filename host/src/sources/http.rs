@@ -13,8 +13,10 @@
 //! - 503 with `Retry-After` when the pipeline is saturated: the sender retries later.
 //!
 //! 202 means the records were taken into the run (the reply says how many); findings follow
-//! as for any source. Each request is read on one of the source's threads, never on the
-//! pipeline's.
+//! as for any source. With a [`Journal`] (the run has a state folder) the body is first
+//! written to it durably, so records answered 202 survive a crash of the run; a body that
+//! cannot be written is answered 503. Each request is read on one of the source's threads,
+//! never on the pipeline's.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -26,6 +28,7 @@ use std::thread::JoinHandle;
 use anyhow::Context;
 use serde::Deserialize;
 
+use super::journal::Journal;
 use super::Item;
 use crate::decode::{Layout, Limits};
 
@@ -82,14 +85,23 @@ impl Counts {
     }
 
     /// Refused requests by reason (`unauthenticated`, `too-large`, `wrong-type`, `malformed`,
-    /// `saturated`, `not-found`, `wrong-method`).
+    /// `saturated`, `unwritable`, `not-found`, `wrong-method`).
     pub fn refusals(&self) -> BTreeMap<&'static str, u64> {
         self.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
-/// Hands a request's records to the pipeline; `false`: it is saturated, nothing was taken.
-pub type Deliver = Arc<dyn Fn(Vec<Item>) -> bool + Send + Sync>;
+/// What one request taken is handed on as.
+#[derive(Debug)]
+pub enum Taken {
+    /// Its records, decoded (there is no journal).
+    Records(Vec<Item>),
+    /// The journal entry its body was written to, to be read like a file.
+    Journaled(std::path::PathBuf),
+}
+
+/// Hands a request to the pipeline; `false`: it is saturated, nothing was taken.
+pub type Deliver = Arc<dyn Fn(Taken) -> bool + Send + Sync>;
 
 /// The running source; dropping it stops it.
 pub struct HttpIngest {
@@ -104,18 +116,32 @@ struct Reader {
     token: Option<String>,
     max_body: u64,
     limits: Limits,
+    journal: Option<Journal>,
     deliver: Deliver,
     counts: Arc<Counts>,
     requests: AtomicU64,
 }
 
 impl HttpIngest {
-    /// Listens as `config` says; every request's records go to `deliver`.
+    /// Listens as `config` says; every request taken goes to `deliver`, through the journal
+    /// in the folder `journal` when there is one.
     ///
     /// # Errors
-    /// The token's variable is unset or empty, or the address cannot be bound.
-    pub fn start(config: &HttpSource, limits: Limits, deliver: Deliver) -> anyhow::Result<Self> {
+    /// The token's variable is unset or empty, the journal folder cannot be made, or the
+    /// address cannot be bound.
+    pub fn start(
+        config: &HttpSource,
+        limits: Limits,
+        journal: Option<&std::path::Path>,
+        deliver: Deliver,
+    ) -> anyhow::Result<Self> {
         let token = crate::config::secret_from_env(config.token_env.as_deref(), "http source", "token_env")?;
+        let journal = journal
+            .map(|dir| {
+                Journal::open(dir)
+                    .with_context(|| format!("http source: cannot open its journal {}", dir.display()))
+            })
+            .transpose()?;
         let server = Arc::new(
             tiny_http::Server::http(config.listen)
                 .map_err(|e| anyhow::anyhow!("{e}"))
@@ -127,6 +153,7 @@ impl HttpIngest {
             token,
             max_body: config.max_body_bytes,
             limits,
+            journal,
             deliver,
             counts: counts.clone(),
             requests: AtomicU64::new(0),
@@ -289,7 +316,24 @@ impl Reader {
             return Err(refuse(400, "malformed", "the body holds no records"));
         }
         let records = items.len() as u64;
-        if !(self.deliver)(items) {
+        let (taken, entry) = match &self.journal {
+            Some(journal) => {
+                let entry = journal.write(&body).map_err(|e| {
+                    tracing::error!(error = %e, dir = %journal.dir().display(), "http source: cannot write the journal");
+                    refuse(
+                        503,
+                        "unwritable",
+                        format!("the run cannot keep the body safe ({e}); retry after {RETRY_AFTER_SECS} s"),
+                    )
+                })?;
+                (Taken::Journaled(entry.clone()), Some(entry))
+            }
+            None => (Taken::Records(items), None),
+        };
+        if !(self.deliver)(taken) {
+            if let Some(entry) = entry {
+                let _ = std::fs::remove_file(entry);
+            }
             return Err(refuse(
                 503,
                 "saturated",

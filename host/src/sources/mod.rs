@@ -6,6 +6,7 @@
 //! is read. A file named twice (`scan logs logs/2024`) is read once.
 
 pub mod http;
+pub mod journal;
 pub mod nats;
 pub mod watch;
 

@@ -25,6 +25,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde::Deserialize;
+
 use super::{bytes_of, layout_of, printable_path, Item, SourceError};
 use crate::decode::flow_log::{self, Format};
 use crate::decode::{self, Decoded, Limits, Position};
@@ -206,5 +208,26 @@ impl Tracker {
     /// Whether `path` has been read (at least in part).
     pub fn knows(&self, path: &Path) -> bool {
         self.files.contains_key(path)
+    }
+
+    /// The files read to their end whose positions in `saved` (as a committed checkpoint
+    /// holds them) are where this tracker is now: every record of theirs is delivered.
+    pub fn delivered_in(&self, saved: &serde_json::Value) -> Vec<PathBuf> {
+        let Ok(saved) = HashMap::<PathBuf, Tracked>::deserialize(saved) else { return Vec::new() };
+        self.files
+            .iter()
+            .filter(|(path, now)| {
+                now.pending == 0
+                    && saved.get(*path).is_some_and(|then| {
+                        then.identity == now.identity && then.settled.offset == now.settled.offset
+                    })
+            })
+            .map(|(path, _)| path.clone())
+            .collect()
+    }
+
+    /// Forgets the files `doomed` picks (they were removed once delivered).
+    pub fn forget_if(&mut self, doomed: impl Fn(&Path) -> bool) {
+        self.files.retain(|path, _| !doomed(path));
     }
 }

@@ -12,7 +12,8 @@
 //! With `engine.state_dir`, how far each file and NATS stream was read is checkpointed with
 //! the state once the findings before that point are delivered, and a restart reads on from
 //! there (see [`trailhound::engine::state`]); NATS messages are acknowledged as each
-//! checkpoint commits.
+//! checkpoint commits, and HTTP bodies are journaled in the state folder (see
+//! [`trailhound::sources::journal`]) and read from there like files.
 //!
 //! The first SIGINT or SIGTERM stops reading; what was read is drained through the plugins,
 //! sinks are flushed, the summary is printed and the exit status says whether everything
@@ -32,6 +33,7 @@ use trailhound::config::{Config, SourceConfig};
 use trailhound::metrics::server::Server as MetricsServer;
 use trailhound::normalize::SourceType;
 use trailhound::pipeline::Pipeline;
+use trailhound::sources::http::Taken;
 use trailhound::sources::{Item, SourceError};
 
 use super::reload::{Reloading, Trigger};
@@ -46,9 +48,10 @@ enum Event {
     StdinDone(Result<(), SourceError>),
     /// A file in a watched folder was written or moved into place.
     File(PathBuf),
-    /// The records of one request to an HTTP source, the source type they are read as, and
-    /// the source's count of requests waiting, which taking them lowers.
-    Records(Vec<Item>, Option<SourceType>, Arc<AtomicUsize>),
+    /// One request to an HTTP source (its records, or the journal entry they were written
+    /// to), the source type they are read as, and the source's count of requests waiting,
+    /// which taking them lowers.
+    Records(Taken, Option<SourceType>, Arc<AtomicUsize>),
     /// The records of one NATS message, the source type they are read as, the source's
     /// [`NatsIngest::key`](trailhound::sources::nats::NatsIngest::key) and the message's stream sequence.
     Message(Vec<Item>, Option<SourceType>, Arc<str>, u64),
@@ -170,17 +173,23 @@ fn take_records(
     running: &mut Running,
     event: Event,
 ) -> anyhow::Result<Option<Event>> {
-    let mut take_all =
-        |items: Vec<Item>, forced| items.into_iter().try_for_each(|item| pipeline.take(item, forced));
+    let take_all = |pipeline: &mut Pipeline, items: Vec<Item>, forced| {
+        items.into_iter().try_for_each(|item| pipeline.take(item, forced))
+    };
     match event {
         Event::Item(item, forced) => pipeline.take(item, forced)?,
-        Event::Records(items, forced, waiting) => {
-            take_all(items, forced)?;
+        Event::Records(taken, forced, waiting) => {
+            match taken {
+                Taken::Records(items) => take_all(pipeline, items, forced)?,
+                Taken::Journaled(entry) => {
+                    watch::read_changed(&entry, forced, &mut running.progress, pipeline)
+                }
+            }
             // Read into the pipeline: no longer waiting.
             waiting.fetch_sub(1, Ordering::SeqCst);
         }
         Event::Message(items, forced, key, sequence) => {
-            take_all(items, forced)?;
+            take_all(pipeline, items, forced)?;
             running.progress.streams.insert(key.to_string(), sequence);
         }
         other => return Ok(Some(other)),

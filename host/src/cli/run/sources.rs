@@ -9,13 +9,19 @@
 //! new one starts, and the watched folders are watched anew. What a stopped source handed on
 //! is read and delivered like the rest. Stdin is open from the start of the run only, so a
 //! change to it waits for the next restart.
+//!
+//! With a state folder, each HTTP source journals the bodies it takes in
+//! `STATE/http-ingest/ADDRESS/` (see [`trailhound::sources::journal`]); entries are read as
+//! files, a restart first reads the entries a committed checkpoint does not cover, and an
+//! entry is removed once a committed checkpoint covers all of it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use anyhow::Context;
 use crossbeam_channel::Sender;
 use trailhound::config::{Config, SourceConfig};
 use trailhound::decode::{Layout, Limits};
@@ -24,7 +30,7 @@ use trailhound::pipeline::Pipeline;
 use trailhound::sources::http::{self, HttpIngest};
 use trailhound::sources::nats::{self as nats_source, NatsIngest};
 use trailhound::sources::watch::Tracker;
-use trailhound::sources::{self, Input, Positions, SourceError};
+use trailhound::sources::{self, journal, Input, Positions, SourceError};
 
 use super::watch::{read_changed, Watch};
 use super::{Event, STOP};
@@ -86,6 +92,10 @@ pub(super) struct Running {
     retired: Vec<NatsIngest>,
     /// Every HTTP source the run had, for the summary.
     http_counts: Vec<(SocketAddr, Arc<http::Counts>)>,
+    /// Where HTTP sources journal what they take: the state folder's `http-ingest`.
+    journal_root: Option<PathBuf>,
+    /// The journal folder of every HTTP source the run had.
+    journals: Vec<PathBuf>,
     watch: Option<Watch>,
     /// The roots `watch` watches, and their log types.
     roots: Vec<(PathBuf, Option<SourceType>)>,
@@ -107,6 +117,8 @@ impl Running {
             sources: Vec::new(),
             retired: Vec::new(),
             http_counts: Vec::new(),
+            journal_root: config.engine.state_dir.as_ref().map(|state| state.join("http-ingest")),
+            journals: Vec::new(),
             watch: None,
             roots: Vec::new(),
             progress: Progress { files: Tracker::new(config.input), streams: BTreeMap::new() },
@@ -201,7 +213,12 @@ impl Running {
                 Reader::Stdin
             }
             SourceConfig::Http(source) => {
-                let ingest = start_http(source, self.limits, hand_on(source, log_type, tx))?;
+                let journal = self.journal_root.as_ref().map(|root| journal_of(root, source));
+                if let Some(dir) = &journal {
+                    self.read_journal(dir, log_type, pipeline)?;
+                }
+                let ingest =
+                    start_http(source, self.limits, journal.as_deref(), hand_on(source, log_type, tx))?;
                 pipeline.metrics().add_http(ingest.counts.clone());
                 eprintln!("http source listening on {} (POST {})", ingest.address, http::PATH);
                 self.http_counts.push((ingest.address, ingest.counts.clone()));
@@ -240,6 +257,38 @@ impl Running {
                 Reader::Files
             }
         })
+    }
+
+    /// Reads the entries of an HTTP source's journal that a committed checkpoint does not
+    /// cover: taken by an earlier run, their findings not yet delivered.
+    fn read_journal(
+        &mut self,
+        dir: &Path,
+        log_type: Option<SourceType>,
+        pipeline: &mut Pipeline,
+    ) -> anyhow::Result<()> {
+        let dir = std::path::absolute(dir)?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("http source: cannot make its journal {}", dir.display()))?;
+        let entries = journal::entries(&dir)
+            .with_context(|| format!("http source: cannot read its journal {}", dir.display()))?;
+        // Entries removed after a checkpoint and before the next one are still in its positions.
+        self.progress.files.forget_if(|path| journal::holds(&dir, path) && !path.exists());
+        let waiting = entries.iter().filter(|entry| !self.progress.files.knows(entry)).count();
+        if !entries.is_empty() {
+            eprintln!(
+                "http source: {} journaled request(s) in {} not yet delivered ({waiting} not read at all); reading them",
+                entries.len(),
+                sources::printable_path(&dir)
+            );
+        }
+        for entry in &entries {
+            read_changed(entry, log_type, &mut self.progress, pipeline);
+        }
+        if !self.journals.contains(&dir) {
+            self.journals.push(dir);
+        }
+        Ok(())
     }
 
     /// Stops a source a reload removed.
@@ -306,14 +355,28 @@ impl Running {
     }
 
     /// A checkpoint committed with these positions: the NATS messages up to them are
-    /// delivered.
-    pub(super) fn release(&self, committed: Option<&[u8]>) {
+    /// delivered, and so are the journal entries they cover whole, which are removed.
+    pub(super) fn release(&mut self, committed: Option<&[u8]>) {
         let Some(positions) = committed.and_then(|saved| Positions::decode(saved).ok()) else { return };
         for ingest in self.natses() {
             if let Some(sequence) = positions.streams.get(&ingest.key) {
                 ingest.release(*sequence);
             }
         }
+        let journals = &self.journals;
+        let delivered: HashSet<PathBuf> = self
+            .progress
+            .files
+            .delivered_in(&positions.files)
+            .into_iter()
+            .filter(|path| journals.iter().any(|dir| journal::holds(dir, path)))
+            .collect();
+        for entry in &delivered {
+            if let Err(error) = std::fs::remove_file(entry) {
+                tracing::warn!(entry = %entry.display(), %error, "cannot remove a delivered journal entry");
+            }
+        }
+        self.progress.files.forget_if(|path| delivered.contains(path));
     }
 
     fn natses(&self) -> impl Iterator<Item = &NatsIngest> {
@@ -361,11 +424,12 @@ impl Running {
 fn start_http(
     source: &http::HttpSource,
     limits: Limits,
+    journal: Option<&Path>,
     deliver: http::Deliver,
 ) -> anyhow::Result<HttpIngest> {
     let mut attempts = 0;
     loop {
-        match HttpIngest::start(source, limits, deliver.clone()) {
+        match HttpIngest::start(source, limits, journal, deliver.clone()) {
             Err(error) if attempts < 20 && in_use(&error) => {
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -380,6 +444,11 @@ fn in_use(error: &anyhow::Error) -> bool {
         cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
             || cause.to_string().contains("in use")
     })
+}
+
+/// The journal folder of an HTTP source: one per address, so a restart finds its own.
+fn journal_of(root: &Path, source: &http::HttpSource) -> PathBuf {
+    root.join(source.listen.to_string().replace(':', "_"))
 }
 
 /// How the reload lines name a source.
@@ -440,12 +509,12 @@ fn nats_line(key: &str, counts: &nats_source::Counts) -> String {
 fn hand_on(source: &http::HttpSource, log_type: Option<SourceType>, tx: Sender<Event>) -> http::Deliver {
     let waiting = Arc::new(AtomicUsize::new(0));
     let most = source.max_queued_requests.max(1);
-    Arc::new(move |items| {
+    Arc::new(move |taken| {
         if waiting.fetch_add(1, Ordering::SeqCst) >= most {
             waiting.fetch_sub(1, Ordering::SeqCst);
             return false;
         }
-        let taken = tx.try_send(Event::Records(items, log_type, waiting.clone())).is_ok();
+        let taken = tx.try_send(Event::Records(taken, log_type, waiting.clone())).is_ok();
         if !taken {
             waiting.fetch_sub(1, Ordering::SeqCst);
         }
