@@ -2,7 +2,7 @@
 # Installs the toolchains that build trailhound's guest plugins, and the browser its picture
 # test uses, idempotently.
 #
-#   scripts/setup.sh [guest-rust|python|chromium|nats|all]     (default: all)
+#   scripts/setup.sh [guest-rust|python|chromium|nats|minisign|all]     (default: all)
 #
 # guest-rust: a Rust compiler that can target wasm32. When rustup already has a wasm
 #             target nothing is installed; otherwise Debian's rustc-web, cargo-web,
@@ -14,6 +14,8 @@
 #             headless screenshot with, and a font for its text.
 # nats:       Debian's nats-server (2.9, with JetStream), the real server the tests of the
 #             NATS source and sink start on a free loopback port.
+# minisign:   Debian's minisign, the reference signing tool, which the tests of signed rule
+#             packs use to show that packs signed with it verify, and the reverse.
 #
 # It never prompts (CI runs it as root with no stdin) and returns quickly when
 # everything is already there. `trailhound plugin build` runs it by itself when a
@@ -168,6 +170,16 @@ setup_nats() {
     command -v nats-server >/dev/null 2>&1 || die "nats-server missing after install"
 }
 
+setup_minisign() {
+    if deb_installed minisign; then
+        say "minisign already installed"
+        return 0
+    fi
+    say "installing minisign for the tests of signed rule packs"
+    apt_install minisign
+    command -v minisign >/dev/null 2>&1 || die "minisign missing after install"
+}
+
 main() {
     local what="${1:-all}"
     case "$what" in
@@ -175,16 +187,18 @@ main() {
         python) setup_python ;;
         chromium) setup_chromium ;;
         nats) setup_nats ;;
+        minisign) setup_minisign ;;
         all)
             setup_guest_rust
             setup_python
             setup_chromium
             setup_nats
+            setup_minisign
             ;;
         -h | --help)
             sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
             ;;
-        *) die "unknown subcommand '$what' (expected guest-rust, python, chromium, nats or all)" ;;
+        *) die "unknown subcommand '$what' (expected guest-rust, python, chromium, nats, minisign or all)" ;;
     esac
 }
 

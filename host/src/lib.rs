@@ -29,6 +29,7 @@ pub mod pipeline;
 pub mod plugin_cases;
 pub mod projection;
 pub mod record;
+pub mod rulepack;
 pub mod sinks;
 pub mod sources;
 pub mod story;

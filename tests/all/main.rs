@@ -40,6 +40,7 @@ mod python;
 mod reload;
 mod routes;
 mod service;
+mod signed_packs;
 mod sinks;
 mod sources;
 mod state;

@@ -7,6 +7,7 @@ mod plugin_build;
 mod plugin_test;
 mod progress;
 mod reload;
+mod rulepack;
 mod run;
 mod scan;
 mod story;
@@ -53,6 +54,9 @@ enum Command {
     /// Build and test plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Make, sign, verify, install, list and remove signed rule packs.
+    #[command(subcommand)]
+    Pack(rulepack::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args),
+        Command::Pack(command) => rulepack::run(command),
     };
     match result {
         Ok(code) => code,

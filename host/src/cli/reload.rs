@@ -1,9 +1,10 @@
-//! `run`'s hot reload: the config file, every plugin's component and the rule files its config
-//! names are watched; once a burst of changes has been quiet for [`QUIET`] (editors and `cp`
+//! `run`'s hot reload: the config file, the installed packs' folder, every plugin's component
+//! and the rule files its config names are watched; once a burst of changes has been quiet for [`QUIET`] (editors and `cp`
 //! write in several steps, and a half-written file must not be loaded), or on SIGHUP, the
 //! config is read again and the engine swaps in the plugins that changed (see
-//! `trailhound::engine::reload`). A config, component or rule file that fails at any step is
-//! refused with a log line and counted; the running plugins stay.
+//! `trailhound::engine::reload`). A config, component or rule file that fails at any step, or
+//! an installed pack that fails verification, is refused with a log line and counted; the
+//! running plugins stay.
 //!
 //! The rest of the config applies too, while the run goes on: changed sinks, routes or
 //! `[throttle]` rewire the delivery (the sinks configured as before are kept as they run, and
@@ -62,7 +63,7 @@ impl Reloading {
     ) -> anyhow::Result<Self> {
         let (triggers, received) = crossbeam_channel::unbounded();
         let mut watched = Watched::new(triggers.clone())?;
-        watched.set(config_path, specs);
+        watched.set(config_path, config.packs.dir.as_deref(), specs);
         let config_path = config_path.to_path_buf();
         std::thread::Builder::new().name("reload".into()).spawn(move || {
             let mut control = Control { config_path, running: config, reloader, rewirer, sources, watched };
@@ -126,9 +127,7 @@ impl Control {
             tracing::warn!(changed = %fixed.join(", "), "these config changes apply at the next restart");
             eprintln!("reload: {} changed, which applies at the next restart", fixed.join(", "));
         }
-        let specs =
-            if config.runs_pack() { super::pack::load(&config.pack) } else { Ok(config.plugin_specs()) };
-        let specs = match specs {
+        let specs = match super::pack::specs_of(&config) {
             Ok(specs) => specs,
             Err(error) => {
                 self.reloader.refuse(&format!("{error:#}"));
@@ -136,7 +135,7 @@ impl Control {
                 return;
             }
         };
-        self.watched.set(&self.config_path, &specs);
+        self.watched.set(&self.config_path, config.packs.dir.as_deref(), &specs);
         match self.reloader.reload(specs) {
             Ok(changes) if changes.is_empty() => eprintln!("reload: the plugins are unchanged"),
             Ok(changes) => eprintln!("reloaded: {changes}"),
@@ -213,10 +212,16 @@ impl Watched {
         Ok(Watched { watcher, files, watching: Vec::new() })
     }
 
-    /// Watches the config, each plugin's component and the files its config names.
-    fn set(&mut self, config_path: &Path, specs: &[PluginSpec]) {
+    /// Watches the config, the installed packs' folder (an install or removal there is a
+    /// change), each plugin's component and the files its config names.
+    fn set(&mut self, config_path: &Path, packs: Option<&Path>, specs: &[PluginSpec]) {
         let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        if let Some(packs) = packs {
+            // Watched whole, so it must exist before the first pack is installed.
+            let _ = std::fs::create_dir_all(packs);
+        }
         let mut files: Vec<PathBuf> = std::iter::once(config_path)
+            .chain(packs)
             .chain(specs.iter().map(|s| s.path.as_path()))
             .chain(specs.iter().flat_map(|s| s.files.iter().map(PathBuf::as_path)))
             .map(absolute)

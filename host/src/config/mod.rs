@@ -68,6 +68,10 @@ pub struct Config {
     /// those names in `plugins`).
     #[serde(default)]
     pub pack: crate::pack::Extra,
+    /// `[packs]`: installed signed rule packs, loaded beside the plugins, and whose keys are
+    /// trusted ([`crate::rulepack`]).
+    #[serde(default)]
+    pub packs: crate::rulepack::PacksConfig,
     /// Where findings go; at least one.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
@@ -450,6 +454,10 @@ impl Config {
             plugin.files.iter_mut().for_each(resolve);
         }
         self.pack.rules.iter_mut().chain(&mut self.pack.sigma).for_each(resolve);
+        if let Some(dir) = &mut self.packs.dir {
+            resolve(dir);
+        }
+        self.packs.trusted.iter_mut().filter_map(|key| key.key_file.as_mut()).for_each(resolve);
         for sink in &mut self.sinks {
             sink.resolve_paths(base);
         }

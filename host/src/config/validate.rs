@@ -26,7 +26,25 @@ impl Config {
         self.check_plugins(&mut problems);
         self.check_sinks(&mut problems);
         self.check_routes(&mut problems);
+        self.check_packs(&mut problems);
         problems
+    }
+
+    fn check_packs(&self, problems: &mut Vec<Problem>) {
+        for (index, trusted) in self.packs.trusted.iter().enumerate() {
+            let field = FieldPath::of("packs").key("trusted").index(index);
+            if trusted.key.is_some() == trusted.key_file.is_some() {
+                problems.push(Problem::new(field.clone(), "give key or key_file, one of them"));
+            }
+            if let Some(key) = &trusted.key {
+                if minisign::PublicKey::from_base64(key.trim()).is_err() {
+                    problems.push(Problem::new(
+                        field.key("key"),
+                        "not a minisign public key (the base64 line of its .pub file)",
+                    ));
+                }
+            }
+        }
     }
 
     fn check_engine(&self, problems: &mut Vec<Problem>) {

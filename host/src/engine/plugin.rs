@@ -73,6 +73,9 @@ pub enum Contract {
 }
 
 impl Contract {
+    /// Every contract version the host loads.
+    pub const ALL: [Contract; 2] = [Contract::V0_1, Contract::V0_2];
+
     pub fn version(self) -> &'static str {
         match self {
             Contract::V0_1 => "0.1.0",

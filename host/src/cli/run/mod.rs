@@ -77,7 +77,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     stop_on_signals(tx.clone())?;
     let config = Config::load(config_path)?;
     let outputs = config.outputs()?;
-    let plugins = if config.runs_pack() { super::pack::load(&config.pack)? } else { config.plugin_specs() };
+    let plugins = super::pack::specs_of(&config)?;
     let plugin_count = plugins.len();
     let settings = config.engine_settings();
     let linger = settings.linger;
