@@ -2,7 +2,7 @@
 # Installs the toolchains that build trailhound's guest plugins, and the browser its picture
 # test uses, idempotently.
 #
-#   scripts/setup.sh [guest-rust|python|chromium|nats|minisign|all]     (default: all)
+#   scripts/setup.sh [guest-rust|python|js|chromium|nats|minisign|all]     (default: all)
 #
 # guest-rust: a Rust compiler that can target wasm32. When rustup already has a wasm
 #             target nothing is installed; otherwise Debian's rustc-web, cargo-web,
@@ -10,6 +10,9 @@
 #             workspace's rust-version, and std is built for wasm with -Zbuild-std
 #             (see DESIGN.md, "Building guest plugins ...").
 # python:     componentize-py, pinned, through `python3 -m pip`.
+# js:         componentize-js, pinned (with the jco it depends on), installed by npm into
+#             ${XDG_CACHE_HOME:-~/.cache}/trailhound/componentize-js-VERSION (Debian's nodejs
+#             and npm first, when there is no node); prints that folder on stdout.
 # chromium:   Debian's chromium, the real browser the test of `trailhound story` takes a
 #             headless screenshot with, and a font for its text.
 # nats:       Debian's nats-server (2.9, with JetStream), the real server the tests of the
@@ -23,6 +26,10 @@
 set -euo pipefail
 
 COMPONENTIZE_PY_VERSION="0.25.1"
+COMPONENTIZE_JS_VERSION="0.23.0"
+# componentize-js depends on jco; unpinned, npm picks a jco that pulls in two more
+# componentize-js copies and a bundler (386 MB instead of 213 MB).
+JCO_VERSION="1.15.1"
 DEBIAN_RUST_PACKAGES=(rustc-web cargo-web rust-web-src lld)
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WASM_TARGETS=(wasm32-unknown-unknown wasm32-wasip2)
@@ -170,6 +177,26 @@ setup_nats() {
     command -v nats-server >/dev/null 2>&1 || die "nats-server missing after install"
 }
 
+setup_js() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        say "no node/npm; installing Debian's nodejs and npm"
+        apt_install nodejs npm
+    fi
+    local prefix="${XDG_CACHE_HOME:-$HOME/.cache}/trailhound/componentize-js-$COMPONENTIZE_JS_VERSION"
+    if [ -x "$prefix/node_modules/.bin/componentize-js" ]; then
+        say "componentize-js $COMPONENTIZE_JS_VERSION already installed in $prefix"
+    else
+        say "npm install @bytecodealliance/componentize-js@$COMPONENTIZE_JS_VERSION into $prefix"
+        mkdir -p "$prefix"
+        # No install scripts run: the JS engine ships inside the package as WebAssembly.
+        npm install --prefix "$prefix" --no-audit --no-fund --ignore-scripts --loglevel=error \
+            "@bytecodealliance/componentize-js@$COMPONENTIZE_JS_VERSION" \
+            "@bytecodealliance/jco@$JCO_VERSION" </dev/null >&2
+        [ -x "$prefix/node_modules/.bin/componentize-js" ] || die "componentize-js missing after npm install"
+    fi
+    printf '%s\n' "$prefix"
+}
+
 setup_minisign() {
     if deb_installed minisign; then
         say "minisign already installed"
@@ -185,12 +212,14 @@ main() {
     case "$what" in
         guest-rust) setup_guest_rust ;;
         python) setup_python ;;
+        js) setup_js ;;
         chromium) setup_chromium ;;
         nats) setup_nats ;;
         minisign) setup_minisign ;;
         all)
             setup_guest_rust
             setup_python
+            setup_js >/dev/null
             setup_chromium
             setup_nats
             setup_minisign
@@ -198,7 +227,7 @@ main() {
         -h | --help)
             sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
             ;;
-        *) die "unknown subcommand '$what' (expected guest-rust, python, chromium, nats, minisign or all)" ;;
+        *) die "unknown subcommand '$what' (expected guest-rust, python, js, chromium, nats, minisign or all)" ;;
     esac
 }
 

@@ -19,6 +19,7 @@ mod hardening;
 mod hot_reload;
 mod http_ingest;
 mod iam_risk;
+mod javascript;
 mod limits;
 mod lineage;
 mod live_config;

@@ -3,8 +3,9 @@
 //! A Rust plugin is a workspace package with a `cdylib` target that depends on
 //! `trailhound-sdk`, or on `wit-bindgen` directly (a plugin written against the raw
 //! bindings of one contract version), found through `cargo metadata` wherever it lives. A Python
-//! plugin is a folder under `plugins/` or `examples/` holding a `detector.py`; its name
-//! is the folder name unless a `plugin.toml` next to it says `name = "..."`.
+//! plugin is a folder under `plugins/` or `examples/` holding a `detector.py`, a JavaScript
+//! plugin one holding a `detector.js`; its name is the folder name unless a `plugin.toml` next
+//! to it says `name = "..."`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -19,8 +20,10 @@ const SDK_CRATE: &str = "trailhound-sdk";
 const BINDGEN_CRATE: &str = "wit-bindgen";
 /// The module componentize-py loads; the file that marks a folder as a Python plugin.
 pub(crate) const PYTHON_ENTRY: &str = "detector.py";
-/// Folders searched for Python plugins.
-const PYTHON_ROOTS: [&str; 2] = ["plugins", "examples"];
+/// The module componentize-js bundles; the file that marks a folder as a JavaScript plugin.
+pub(crate) const JS_ENTRY: &str = "detector.js";
+/// Folders searched for Python and JavaScript plugins.
+const SCRIPT_ROOTS: [&str; 2] = ["plugins", "examples"];
 
 /// A plugin's sources, before it is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +100,7 @@ fn is_workspace(dir: &Path) -> bool {
 /// share a name.
 pub fn discover(workspace: &Path) -> Result<Vec<PluginSource>, BuildError> {
     let mut plugins = rust_plugins(workspace)?;
-    plugins.extend(python_plugins(workspace)?);
+    plugins.extend(script_plugins(workspace)?);
     let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
     for plugin in &plugins {
         if let Some(first) = seen.insert(&plugin.name, &plugin.dir) {
@@ -168,24 +171,32 @@ fn package_dir(package: &Package) -> PathBuf {
     package.manifest_path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-fn python_plugins(workspace: &Path) -> Result<Vec<PluginSource>, BuildError> {
+/// The Python and JavaScript plugins: folders under [`SCRIPT_ROOTS`] holding an entry file.
+fn script_plugins(workspace: &Path) -> Result<Vec<PluginSource>, BuildError> {
     let mut plugins = Vec::new();
-    for root in PYTHON_ROOTS {
+    for root in SCRIPT_ROOTS {
         let Ok(entries) = std::fs::read_dir(workspace.join(root)) else { continue };
         for entry in entries.flatten() {
             let dir = entry.path();
-            if !dir.join(PYTHON_ENTRY).is_file() {
-                continue;
+            for (file, kind) in [(PYTHON_ENTRY, PluginKind::Python), (JS_ENTRY, PluginKind::JavaScript)] {
+                if dir.join(file).is_file() {
+                    let name = script_name(&dir)?;
+                    let module = file.rsplit_once('.').map_or(file, |(stem, _)| stem).to_string();
+                    plugins.push(PluginSource {
+                        name,
+                        kind,
+                        dir: dir.clone(),
+                        module,
+                        path_deps: Vec::new(),
+                    });
+                }
             }
-            let name = python_name(&dir)?;
-            let module = PYTHON_ENTRY.trim_end_matches(".py").to_string();
-            plugins.push(PluginSource { name, kind: PluginKind::Python, dir, module, path_deps: Vec::new() });
         }
     }
     Ok(plugins)
 }
 
-fn python_name(dir: &Path) -> Result<String, BuildError> {
+fn script_name(dir: &Path) -> Result<String, BuildError> {
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let manifest = dir.join("plugin.toml");
     if !manifest.is_file() {
@@ -232,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn python_plugins_are_folders_with_detector_py_named_by_plugin_toml() {
+    fn script_plugins_are_folders_with_detector_py_or_js_named_by_plugin_toml() {
         let ws = tempfile::tempdir().unwrap();
         let plain = ws.path().join("examples/py-one");
         let named = ws.path().join("plugins/py-two");
@@ -244,9 +255,21 @@ mod tests {
         std::fs::write(named.join(PYTHON_ENTRY), "").unwrap();
         std::fs::write(named.join("plugin.toml"), "name = \"renamed\"\n").unwrap();
         std::fs::write(not_plugin.join("README.md"), "").unwrap();
+        let js = ws.path().join("plugins/js-one");
+        std::fs::create_dir_all(&js).unwrap();
+        std::fs::write(js.join(JS_ENTRY), "").unwrap();
 
-        let mut names: Vec<_> = python_plugins(ws.path()).unwrap().into_iter().map(|p| p.name).collect();
-        names.sort();
-        assert_eq!(names, ["py-one", "renamed"]);
+        let mut found: Vec<_> =
+            script_plugins(ws.path()).unwrap().into_iter().map(|p| (p.name, p.kind, p.module)).collect();
+        found.sort();
+        let module = |m: &str| m.to_string();
+        assert_eq!(
+            found,
+            [
+                ("js-one".into(), PluginKind::JavaScript, module("detector")),
+                ("py-one".into(), PluginKind::Python, module("detector")),
+                ("renamed".into(), PluginKind::Python, module("detector")),
+            ]
+        );
     }
 }

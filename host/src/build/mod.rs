@@ -1,15 +1,18 @@
-//! Building plugins: Rust crates and Python modules into WebAssembly components.
+//! Building plugins: Rust crates, Python modules and JavaScript modules into WebAssembly
+//! components.
 //!
 //! One call, [`build`], finds every plugin in the workspace ([`discover`]), looks each
 //! one up in a content-addressed cache ([`cache`]), and builds only the misses: all Rust
 //! plugins in a single cargo invocation so they share one std build ([`rust`], with the
 //! toolchain picked by [`toolchain`]), each core module turned into a component
-//! ([`componentize`]); Python plugins through componentize-py ([`python`]). Missing
+//! ([`componentize`]); Python plugins through componentize-py ([`python`]), JavaScript
+//! plugins through componentize-js ([`javascript`]). Missing
 //! toolchains are installed by `scripts/setup.sh`, so a fresh machine needs no manual step.
 
 mod cache;
 mod componentize;
 mod discover;
+mod javascript;
 mod process;
 mod python;
 mod rust;
@@ -51,6 +54,7 @@ impl BuildOptions {
 pub enum PluginKind {
     Rust,
     Python,
+    JavaScript,
 }
 
 impl fmt::Display for PluginKind {
@@ -58,6 +62,7 @@ impl fmt::Display for PluginKind {
         f.write_str(match self {
             PluginKind::Rust => "rust",
             PluginKind::Python => "python",
+            PluginKind::JavaScript => "js",
         })
     }
 }
@@ -88,6 +93,8 @@ pub enum BuildError {
     Cargo { plugins: Vec<String>, tail: String },
     #[error("componentize-py failed for Python plugin {plugin:?} ({dir}):\n{tail}")]
     Python { plugin: String, dir: PathBuf, tail: String },
+    #[error("componentize-js failed for JavaScript plugin {plugin:?} ({dir}):\n{tail}")]
+    JavaScript { plugin: String, dir: PathBuf, tail: String },
     #[error("plugin {plugin:?}: cargo produced no core module at {path}")]
     MissingArtifact { plugin: String, path: PathBuf },
     #[error("plugin {plugin:?}: cannot make a component of {path}: {detail}")]
@@ -153,15 +160,21 @@ pub fn build(options: &BuildOptions) -> Result<Vec<BuiltPlugin>, BuildError> {
     std::fs::create_dir_all(&options.out_dir).map_err(|e| BuildError::io(&options.out_dir, e))?;
     let cache = cache::Cache::open(&options.cache_dir)?;
 
-    let (rust, python): (Vec<_>, Vec<_>) = selected.into_iter().partition(|p| p.kind == PluginKind::Rust);
-    // The two languages use different tools, so a cold build runs them side by side.
-    let (rust_built, python_built) = std::thread::scope(|scope| {
-        let py = scope.spawn(|| python::build_all(options, &cache, &python));
+    let of = |kind| selected.iter().filter(|p| p.kind == kind).cloned().collect::<Vec<_>>();
+    let (rust, python, javascript) =
+        (of(PluginKind::Rust), of(PluginKind::Python), of(PluginKind::JavaScript));
+    // The languages use different tools, so a cold build runs Rust beside the script guests.
+    let (rust_built, scripts_built) = std::thread::scope(|scope| {
+        let scripts = scope.spawn(|| {
+            let mut built = python::build_all(options, &cache, &python)?;
+            built.extend(javascript::build_all(options, &cache, &javascript)?);
+            Ok::<_, BuildError>(built)
+        });
         let rs = rust::build_all(options, &cache, &rust);
-        (rs, py.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        (rs, scripts.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
     let mut built = rust_built?;
-    built.extend(python_built?);
+    built.extend(scripts_built?);
     built.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(built)
 }

@@ -6,7 +6,8 @@
 //! (`-Zbuild-std`, allowed on a stable compiler by `RUSTC_BOOTSTRAP=1`) and link with
 //! `wasm-ld` from `lld`; that compiler must be at least the workspace's `rust-version`, as
 //! the guests' dependencies require a recent Rust. Python: componentize-py, importable
-//! by `python3`.
+//! by `python3`. JavaScript: componentize-js, pinned, installed by npm into a folder of the
+//! user's cache that `scripts/setup.sh js` names.
 //! Each toolchain carries a version string that goes into the cache key.
 
 use std::path::{Path, PathBuf};
@@ -161,13 +162,42 @@ pub(crate) fn python(workspace: &Path) -> Result<Toolchain<()>, BuildError> {
     Ok(Toolchain { tool: (), version })
 }
 
-fn setup(workspace: &Path, what: &str) -> Result<(), BuildError> {
+/// componentize-js: `scripts/setup.sh js` installs it when missing (quickly returning
+/// otherwise) and prints the folder it is in, so the pinned version is written in one place.
+/// The tool is `node_modules/.bin/componentize-js` there.
+pub(crate) fn javascript(workspace: &Path) -> Result<Toolchain<PathBuf>, BuildError> {
+    let prefix = setup(workspace, "js")?;
+    let prefix = PathBuf::from(String::from_utf8_lossy(&prefix).lines().last().unwrap_or_default().trim());
+    let tool = prefix.join("node_modules/.bin/componentize-js");
+    let package = prefix.join("node_modules/@bytecodealliance/componentize-js/package.json");
+    let version = std::fs::read_to_string(&package)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json.get("version").and_then(|v| v.as_str()).map(str::to_string));
+    let node = process::first_line(Command::new("node").arg("--version"));
+    match (version, node) {
+        (Some(version), Ok(node)) if tool.exists() => Ok(Toolchain {
+            tool,
+            version: format!(
+                "componentize-js {version}
+node {node}"
+            ),
+        }),
+        (_, node) => Err(BuildError::Toolchain {
+            what: format!("scripts/setup.sh js finished, but {} or node does not run", tool.display()),
+            tail: node.err().unwrap_or_default(),
+        }),
+    }
+}
+
+/// Runs `scripts/setup.sh WHAT`; its standard output.
+fn setup(workspace: &Path, what: &str) -> Result<Vec<u8>, BuildError> {
     let _turn = SETUP.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let script = workspace.join("scripts").join("setup.sh");
     tracing::info!("guest toolchain for {what} missing; running {} {what}", script.display());
     let mut cmd = Command::new("bash");
     cmd.arg(&script).arg(what).current_dir(workspace).env("DEBIAN_FRONTEND", "noninteractive");
-    process::run(&mut cmd).map(drop).map_err(|tail| BuildError::Toolchain {
+    process::run(&mut cmd).map_err(|tail| BuildError::Toolchain {
         what: format!("installing the {what} toolchain with {} {what} failed:", script.display()),
         tail,
     })
