@@ -82,6 +82,21 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The memory and start time of one instance of `component`, after one batch of `events`;
+/// and its resident MiB.
+fn instance_figure(
+    name: &str,
+    component: &Component,
+    events: &[boundary::Projected],
+) -> anyhow::Result<(Figure, f64)> {
+    let (rss_mib, linear_mib) = boundary::memory_per_instance(name, component, events, LIVE_INSTANCES)?;
+    let start_us = boundary::startup_micros(component, 8)?;
+    let value = format!(
+        "{rss_mib:.2} MiB resident each ({LIVE_INSTANCES} live instances after one batch), linear memory {linear_mib:.2} MiB, start {start_us:.0} µs"
+    );
+    Ok((Figure { name: format!("{name} instance"), value }, rss_mib))
+}
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ has a parent").to_path_buf()
 }
@@ -175,17 +190,11 @@ fn run(mut args: Args) -> anyhow::Result<()> {
             }
             rows.push((native, String::new()));
             rows.push((wasm, format!("{ratio:.2}× native")));
-            let (rss_mib, linear_mib) = boundary::memory_per_instance(name, &component, &events, LIVE_INSTANCES)?;
-            let start_us = boundary::startup_micros(&component, 8)?;
+            let (figure, rss_mib) = instance_figure(name, &component, &events)?;
             if <$detector>::info().state == trailhound_sdk::StateScope::None {
                 stateless_rss.push((name.to_string(), rss_mib));
             }
-            figures.push(Figure {
-                name: format!("{name} instance"),
-                value: format!(
-                    "{rss_mib:.2} MiB resident each ({LIVE_INSTANCES} live instances after one batch), linear memory {linear_mib:.2} MiB, start {start_us:.0} µs"
-                ),
-            });
+            figures.push(figure);
             (component, events)
         }};
     }
@@ -196,6 +205,13 @@ fn run(mut args: Args) -> anyhow::Result<()> {
     compare!("rules", rules::Rules);
     let (example, example_events) = compare!(EXAMPLE, minimal_detector::RootActivity);
     let base = rows.last().map(|(r, _)| r.events_per_sec()).unwrap_or(1.0);
+    // The script-language examples, as WASM only: their logic has no native build.
+    for name in ["python-detector", "js-detector"] {
+        let component = Component::load(name, &component(name)?, Vec::new(), &cache_dir)?;
+        let events = boundary::project(&loaded, component.info())?;
+        rows.push((boundary::wasm(name, &component, &events, 512)?, String::new()));
+        figures.push(instance_figure(name, &component, &events)?.0);
+    }
     for batch in [1, 64] {
         let row = boundary::wasm(EXAMPLE, &example, &example_events, batch)?;
         let vs = format!("{:.2}× batch 512 time", base / row.events_per_sec());
