@@ -12,9 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::cache::{Cache, Key, KeyBuilder};
 use super::toolchain::{self, Toolchain};
-use super::{
-    componentize, install_file, process, BuildError, BuildOptions, BuiltPlugin, PluginKind, PluginSource,
-};
+use super::{componentize, process, BuildError, BuildOptions, BuiltPlugin, PluginKind, PluginSource};
 
 /// The world componentize-js targets: the frozen 0.1.0 contract, as for Python.
 const WORLD: &str = "trailhound:detector/detector@0.1.0";
@@ -41,7 +39,7 @@ export function restore(state) { return bound.restore(state); }
 ";
 const ENTRY_FILE: &str = "trailhound-entry.js";
 
-/// Builds `plugins` (all JavaScript) into components in `options.out_dir`, one at a time.
+/// Builds `plugins` (all JavaScript) into components in `options.out_dir`.
 pub(crate) fn build_all(
     options: &BuildOptions,
     cache: &Cache,
@@ -52,18 +50,14 @@ pub(crate) fn build_all(
     }
     let ws = &options.workspace;
     let toolchain = toolchain::javascript(ws)?;
-    let mut built = Vec::new();
-    for plugin in plugins {
-        let key = cache_key(ws, plugin, &toolchain)?;
-        let path = options.out_dir.join(format!("{}.wasm", plugin.name));
-        let (cached, from_cache) = match cache.get(&key) {
-            Some(cached) => (cached, true),
-            None => (componentize_js(ws, cache, plugin, &key, &toolchain.tool, &options.out_dir)?, false),
-        };
-        install_file(&cached, &path)?;
-        built.push(BuiltPlugin { name: plugin.name.clone(), kind: PluginKind::JavaScript, path, from_cache });
-    }
-    Ok(built)
+    super::build_each(
+        options,
+        cache,
+        plugins,
+        PluginKind::JavaScript,
+        |plugin| cache_key(ws, plugin, &toolchain),
+        |plugin, key| componentize_js(ws, cache, plugin, key, &toolchain.tool, &options.out_dir),
+    )
 }
 
 /// Everything that can change a JavaScript plugin's component.

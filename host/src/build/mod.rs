@@ -192,6 +192,31 @@ fn select(all: Vec<PluginSource>, only: &[String]) -> Result<Vec<PluginSource>, 
     Ok(all.into_iter().filter(|p| only.contains(&p.name)).collect())
 }
 
+/// Builds script `plugins` of `kind` one at a time (their tools already use several threads
+/// for one component): each is looked up in the cache by `key_of`, made by `make` on a miss,
+/// and installed as `<out_dir>/<name>.wasm`.
+fn build_each(
+    options: &BuildOptions,
+    cache: &cache::Cache,
+    plugins: &[PluginSource],
+    kind: PluginKind,
+    key_of: impl Fn(&PluginSource) -> Result<cache::Key, BuildError>,
+    make: impl Fn(&PluginSource, &cache::Key) -> Result<PathBuf, BuildError>,
+) -> Result<Vec<BuiltPlugin>, BuildError> {
+    let mut built = Vec::new();
+    for plugin in plugins {
+        let key = key_of(plugin)?;
+        let path = options.out_dir.join(format!("{}.wasm", plugin.name));
+        let (cached, from_cache) = match cache.get(&key) {
+            Some(cached) => (cached, true),
+            None => (make(plugin, &key)?, false),
+        };
+        install_file(&cached, &path)?;
+        built.push(BuiltPlugin { name: plugin.name.clone(), kind, path, from_cache });
+    }
+    Ok(built)
+}
+
 /// Copies `from` to `to` through a temporary file, so a reader never sees half a component.
 fn install_file(from: &Path, to: &Path) -> Result<(), BuildError> {
     let tmp = to.with_extension(format!("wasm.{}.tmp", std::process::id()));

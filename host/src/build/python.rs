@@ -6,16 +6,13 @@ use std::process::Command;
 
 use super::cache::{Cache, Key, KeyBuilder};
 use super::toolchain::{self, Toolchain};
-use super::{
-    componentize, install_file, process, BuildError, BuildOptions, BuiltPlugin, PluginKind, PluginSource,
-};
+use super::{componentize, process, BuildError, BuildOptions, BuiltPlugin, PluginKind, PluginSource};
 
 /// The world componentize-py targets: the frozen 0.1.0 contract, whose events carry their
 /// own strings, so the Python example reads them as plain attributes.
 const WORLD: &str = "trailhound:detector/detector@0.1.0";
 
-/// Builds `plugins` (all Python) into components in `options.out_dir`, one at a time:
-/// componentize-py already uses several threads for one component.
+/// Builds `plugins` (all Python) into components in `options.out_dir`.
 pub(crate) fn build_all(
     options: &BuildOptions,
     cache: &Cache,
@@ -26,18 +23,14 @@ pub(crate) fn build_all(
     }
     let ws = &options.workspace;
     let toolchain = toolchain::python(ws)?;
-    let mut built = Vec::new();
-    for plugin in plugins {
-        let key = cache_key(ws, plugin, &toolchain)?;
-        let path = options.out_dir.join(format!("{}.wasm", plugin.name));
-        let (cached, from_cache) = match cache.get(&key) {
-            Some(cached) => (cached, true),
-            None => (componentize(ws, cache, plugin, &key, &options.out_dir)?, false),
-        };
-        install_file(&cached, &path)?;
-        built.push(BuiltPlugin { name: plugin.name.clone(), kind: PluginKind::Python, path, from_cache });
-    }
-    Ok(built)
+    super::build_each(
+        options,
+        cache,
+        plugins,
+        PluginKind::Python,
+        |plugin| cache_key(ws, plugin, &toolchain),
+        |plugin, key| componentize(ws, cache, plugin, key, &options.out_dir),
+    )
 }
 
 /// Everything that can change a Python plugin's component.
