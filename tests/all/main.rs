@@ -37,6 +37,7 @@ mod pack_rules;
 mod panther;
 mod panther_agreement;
 mod plugin_config;
+mod plugin_new;
 mod python;
 mod reload;
 mod routes;

@@ -4,6 +4,7 @@ mod generate;
 mod logging;
 mod pack;
 mod plugin_build;
+mod plugin_new;
 mod plugin_test;
 mod progress;
 mod reload;
@@ -61,7 +62,10 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
-    /// Build every plugin in the workspace (Rust crates and Python modules) into components.
+    /// Start a detector in plugins/NAME, in Rust, Python or JavaScript, with a native test and
+    /// a cases.yaml; it builds and passes as it is.
+    New(plugin_new::Args),
+    /// Build every plugin in the workspace (Rust crates, Python and JavaScript modules) into components.
     Build(plugin_build::Args),
     /// Run declarative test cases (YAML: events in, findings expected) against plugins.
     Test(plugin_test::Args),
@@ -78,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Validate { config } => validate::run(&config),
         Command::Story(args) => story::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Plugin(PluginCommand::New(args)) => plugin_new::run(args),
         Command::Plugin(PluginCommand::Build(args)) => plugin_build::run(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args),
         Command::Pack(command) => rulepack::run(command),
