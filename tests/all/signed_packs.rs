@@ -184,8 +184,53 @@ fn sign_verify_install_then_tampered_downgraded_untrusted_unsigned_and_foreign_p
     std::fs::write(&installed_rule, "- rule: changed\n").unwrap();
     let (succeeded, listed) = pack(dir, &[&["list"][..], &config].concat());
     assert!(!succeeded && listed.contains("REFUSED: pack acme: rules/root.yaml"), "{listed}");
+    // `validate` verifies the installed packs as `run` will.
+    let validated = trailhound(dir, &["validate", "operator.toml"]);
+    let said =
+        String::from_utf8_lossy(&validated.stderr).to_string() + &String::from_utf8_lossy(&validated.stdout);
+    assert!(!validated.status.success() && said.contains("pack acme: rules/root.yaml"), "{said}");
+    // A damaged manifest does not keep the pack from being removed.
+    std::fs::write(dir.join("packs/acme/pack.toml"), "not = [a manifest").unwrap();
     ok(dir, &[&["remove", "acme"][..], &config].concat());
     assert!(!dir.join("packs/acme").exists());
+}
+
+#[test]
+fn one_publisher_cannot_replace_anothers_pack_and_installed_files_get_a_fixed_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    ok(dir, &["keygen", "vendor"]);
+    ok(dir, &["keygen", "rival"]);
+    operator_config(dir, "[[packs.trusted]]\npublisher = \"rival\"\nkey_file = \"rival.pub\"\n");
+    let config = ["--config", "operator.toml"];
+    let acme = make_pack(dir, "acme", "1.0.0", "acme:");
+    // A source file world-writable and setuid: the installed copy is neither.
+    std::fs::set_permissions(acme.join("rules/root.yaml"), std::fs::Permissions::from_mode(0o4777)).unwrap();
+    ok(dir, &["sign", "acme", "--key", "vendor.key"]);
+    ok(dir, &[&["install", "acme"][..], &config].concat());
+    let mode =
+        std::fs::metadata(dir.join("packs/acme/rules/root.yaml")).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o644);
+
+    // The rival, trusted for its own packs, offers a higher version of a pack named acme.
+    let rival = make_pack(dir, "rival", "9.0.0", "rival:");
+    set_in_manifest(&rival, "publisher = \"acme\"", "publisher = \"rival\"");
+    ok(dir, &["build", "rival"]);
+    ok(dir, &["sign", "rival", "--key", "rival.key"]);
+    refused(
+        dir,
+        &[&["install", "rival"][..], &config].concat(),
+        "pack acme is installed from publisher \"acme\"; this one is by \"rival\"",
+    );
+    // A key given on the command line is not the config's trust, which `run` uses.
+    refused(
+        dir,
+        &[&["install", "rival", "--key", "rival.pub"][..], &config].concat(),
+        "add it to [[packs.trusted]]",
+    );
+    let listed = ok(dir, &[&["list"][..], &config].concat());
+    assert!(listed.contains("1.0.0") && !listed.contains("9.0.0"), "{listed}");
 }
 
 #[test]

@@ -39,5 +39,13 @@ pub fn specs_of(config: &Config) -> anyhow::Result<Vec<PluginSpec>> {
         eprintln!("packs: {} verified and loaded", names.join(", "));
     }
     specs.extend(installed);
+    let mut names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(twice) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+        anyhow::bail!(
+            "two plugins are named {:?} (a config plugin and an installed pack's?): rename one",
+            twice[0]
+        );
+    }
     Ok(specs)
 }

@@ -130,8 +130,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::List { trust } => list(&trust),
         Command::Remove { name, trust } => {
             let (store, dir) = trust.store(&trust.packs()?)?;
-            let version = store.remove(&name)?;
-            println!("removed {name} {version} from {}", dir.display());
+            let version = store.remove(&name)?.map(|v| format!(" {v}")).unwrap_or_default();
+            println!("removed {name}{version} from {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -152,21 +152,26 @@ fn new(dir: &Path, name: Option<String>, publisher: &str) -> anyhow::Result<Exit
     let host = semver::Version::parse(rulepack::HOST_VERSION)?;
     let text = format!(
         "# The pack's manifest: `trailhound pack build` fills in [digests], `pack sign` signs it.\n\
-         name = {name:?}\nversion = \"0.1.0\"\npublisher = {publisher:?}\n\
+         name = {}\nversion = \"0.1.0\"\npublisher = {}\n\
          host = \">={}.{}.0, <{}.{}.0\"\ncontract = \"0.2.0\"\n\n\
          # One table per plugin: its component and the rule files it reads, paths in the pack.\n\
          # [[plugins]]\n# name = \"detector\"\n# component = \"plugins/detector.wasm\"\n\
          # files = [\"rules/detector.yaml\"]\n# config = {{ threshold = 3 }}\n",
+        toml::Value::from(name.as_str()),
+        toml::Value::from(publisher),
         host.major,
         host.minor,
         host.major,
         host.minor + 1
     );
+    // Checked before anything is written, so a refused name leaves nothing behind.
+    let checked = tempfile_in(&std::env::temp_dir())?;
+    std::fs::write(checked.0.join(manifest::MANIFEST), &text)?;
+    Manifest::read(&checked.0)?;
     for folder in ["plugins", "rules"] {
         std::fs::create_dir_all(dir.join(folder))?;
     }
     std::fs::write(dir.join(manifest::MANIFEST), text)?;
-    Manifest::read(dir)?;
     println!(
         "new pack {name} in {}: put components in plugins/, rule files in rules/, list them in pack.toml",
         dir.display()
@@ -216,7 +221,7 @@ fn sign(dir: &Path, key: &Path, archive_out: Option<&Path>) -> anyhow::Result<Ex
 
 fn verify(pack: &Path, args: &TrustArgs) -> anyhow::Result<ExitCode> {
     let packs = args.packs()?;
-    let scratch = Scratch::in_dir(&std::env::temp_dir())?;
+    let scratch = tempfile_in(&std::env::temp_dir())?;
     let dir = folder_of(pack, None, &scratch)?;
     let (manifest, _) = Manifest::read(&dir)?;
     let verified = rulepack::verify(&dir, &args.trust(&packs, &manifest.publisher)?)?;
@@ -238,9 +243,14 @@ fn install(
     args: &TrustArgs,
 ) -> anyhow::Result<ExitCode> {
     let packs = args.packs()?;
+    if args.config.is_some() && !args.keys.is_empty() {
+        anyhow::bail!(
+            "--key trusts a key for this command only, and `run` would then refuse the pack: add it to [[packs.trusted]] in the config instead"
+        );
+    }
     let (store, dir) = args.store(&packs)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
-    let scratch = Scratch::in_dir(&dir)?;
+    let scratch = tempfile_in(&dir)?;
     let folder = if source.contains("://") {
         let sha256 = sha256.context("a pack from a URL needs --sha256 (the digest its publisher gives)")?;
         let downloaded = scratch.0.join("download.tar.gz");
@@ -333,16 +343,24 @@ fn folder_of(path: &Path, sha256: Option<&str>, scratch: &Scratch) -> anyhow::Re
     Ok(archive::unpack(path, &into)?)
 }
 
-/// A hidden folder removed when dropped.
+/// A hidden folder of its own (a new name, made here, mode 0700), removed when dropped.
 struct Scratch(PathBuf);
 
-impl Scratch {
-    fn in_dir(parent: &Path) -> anyhow::Result<Scratch> {
-        let dir = parent.join(format!(".trailhound-pack-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
-        Ok(Scratch(dir))
+/// A new [`Scratch`] in `parent`: made with `create_dir`, which fails rather than reuse a
+/// folder someone else made (a shared `/tmp`).
+fn tempfile_in(parent: &Path) -> anyhow::Result<Scratch> {
+    use std::os::unix::fs::DirBuilderExt;
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    for attempt in 0..16u32 {
+        let dir = parent.join(format!(".trailhound-pack-{}-{nanos:x}-{attempt}", std::process::id()));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(Scratch(dir)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error).with_context(|| format!("cannot make {}", dir.display())),
+        }
     }
+    anyhow::bail!("cannot make a scratch folder of its own in {}", parent.display())
 }
 
 impl Drop for Scratch {

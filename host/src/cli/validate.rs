@@ -86,8 +86,16 @@ fn dry_run(config: &Config, problem: &dyn Fn(FieldPath, String) -> ConfigError) 
             })
             .collect()
     };
-    let count = plugins.len();
+    let mut plugins = plugins;
     let mut errors = Vec::new();
+    // The installed packs are verified as `run` verifies them, and dry-run like the rest.
+    match config.packs.specs() {
+        Ok(specs) => {
+            plugins.extend(specs.into_iter().map(|s| (FieldPath::of("packs"), FieldPath::of("packs"), s)))
+        }
+        Err(e) => errors.push(problem(FieldPath::of("packs").key("dir"), e.to_string())),
+    }
+    let count = plugins.len();
     for (path_field, config_field, spec) in plugins {
         if !spec.path.is_file() {
             let message = format!(

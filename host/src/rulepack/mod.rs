@@ -74,7 +74,16 @@ impl PacksConfig {
         let trust = self.trust()?;
         let mut specs = Vec::new();
         for installed in store::Store::new(dir).list()? {
-            specs.extend(verify(&installed, &trust)?.specs());
+            let pack = verify(&installed, &trust)?;
+            // A copied folder would load the same plugins twice, under one name.
+            if installed.file_name().and_then(|n| n.to_str()) != Some(pack.manifest.name.as_str()) {
+                return Err(PackError::Source(format!(
+                    "{}: holds pack {:?}; an installed pack's folder is named after it",
+                    installed.display(),
+                    pack.manifest.name
+                )));
+            }
+            specs.extend(pack.specs());
         }
         Ok(specs)
     }

@@ -66,7 +66,9 @@ impl Trust {
         for (index, trusted) in trusted.iter().enumerate() {
             let key = match (&trusted.key, &trusted.key_file) {
                 (Some(line), None) => PublicKey::from_base64(line.trim()),
-                (None, Some(file)) => PublicKey::from_file(file),
+                (None, Some(file)) => PublicKey::from_file(file).map_err(|e| {
+                    minisign::PError::new(minisign::ErrorKind::Io, format!("{}: {e}", file.display()))
+                }),
                 _ => {
                     return Err(PackError::Trust(format!(
                         "packs.trusted[{index}]: give key or key_file, one of them"

@@ -6,6 +6,8 @@
 //! verifies the copy, then exchanges the two folders in one atomic rename: a running host
 //! that reloads sees the old pack or the new one, never half of either.
 
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::manifest::{Manifest, MANIFEST, SIGNATURE};
@@ -60,12 +62,18 @@ impl Store {
         let offered = verify(source, trust)?;
         let name = offered.manifest.name.clone();
         let target = self.dir.join(&name);
-        let replaced = match Manifest::read(&target) {
-            Ok((installed, _)) => Some(installed.version),
-            Err(PackError::Read { .. }) => None,
-            // A damaged install is replaced.
-            Err(_) => None,
-        };
+        let installed = Manifest::read(&target).ok().map(|(installed, _)| installed);
+        if let Some(installed) = &installed {
+            // Trust is per publisher: one trusted publisher must not replace another's pack.
+            if installed.publisher != offered.manifest.publisher {
+                return Err(PackError::Source(format!(
+                    "pack {name} is installed from publisher {:?}; this one is by {:?}: remove the installed pack first to replace it",
+                    installed.publisher, offered.manifest.publisher
+                )));
+            }
+        }
+        // A damaged install (no readable manifest) is replaced.
+        let replaced = installed.map(|installed| installed.version);
         if let Some(installed) = &replaced {
             if offered.manifest.version < *installed && !allow_downgrade {
                 return Err(PackError::Downgrade {
@@ -90,36 +98,39 @@ impl Store {
                 return Err(error);
             }
         };
-        if target.exists() {
-            exchange(&staging, &target).map_err(io(&target))?;
-            // `staging` now holds the old version.
-            let _ = std::fs::remove_dir_all(&staging);
-        } else {
-            std::fs::rename(&staging, &target).map_err(io(&target))?;
-        }
+        let swapped =
+            if target.exists() { exchange(&staging, &target) } else { std::fs::rename(&staging, &target) };
+        // After an exchange `staging` holds the old version; after a failure, the new one.
+        let _ = std::fs::remove_dir_all(&staging);
+        swapped.map_err(io(&target))?;
         sync_dir(&self.dir);
         Ok(Installed { pack: Verified { dir: target, ..copied }, replaced })
     }
 
-    /// Removes the installed pack `name`.
+    /// Removes the installed pack `name`; the version it was, if its manifest still reads.
     ///
     /// # Errors
     /// No such pack is installed, or it cannot be removed.
-    pub fn remove(&self, name: &str) -> Result<semver::Version, PackError> {
+    pub fn remove(&self, name: &str) -> Result<Option<semver::Version>, PackError> {
         let target = self.dir.join(name);
         if is_hidden(&target) || name.contains('/') {
             return Err(PackError::Source(format!("{name:?} is not a pack name")));
         }
-        let (manifest, _) = Manifest::read(&target).map_err(|_| {
-            PackError::Source(format!("no pack {name:?} is installed in {}", self.dir.display()))
-        })?;
+        if !target.is_dir() {
+            return Err(PackError::Source(format!(
+                "no pack {name:?} is installed in {}",
+                self.dir.display()
+            )));
+        }
+        // A damaged pack (its manifest unreadable) can be removed too.
+        let version = Manifest::read(&target).ok().map(|(manifest, _)| manifest.version);
         // Renamed away first, so a reload never sees it half removed.
         let doomed = self.dir.join(format!(".{name}.removed-{}", std::process::id()));
         std::fs::rename(&target, &doomed)
             .map_err(|source| PackError::Read { path: target.clone(), source })?;
         std::fs::remove_dir_all(&doomed).map_err(|source| PackError::Read { path: doomed, source })?;
         sync_dir(&self.dir);
-        Ok(manifest.version)
+        Ok(version)
     }
 }
 
@@ -137,8 +148,15 @@ fn copy_pack(source: &Path, manifest: &Manifest, into: &Path) -> Result<(), Pack
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent).map_err(failed)?;
         }
-        std::fs::copy(&from, &to).map_err(|source| PackError::Read { path: from.clone(), source })?;
-        std::fs::File::open(&to).and_then(|f| f.sync_all()).map_err(failed)?;
+        let bytes = std::fs::read(&from).map_err(|source| PackError::Read { path: from.clone(), source })?;
+        // A fixed mode, whatever the source's: no setuid bit, nothing writable by others.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&to)
+            .and_then(|mut file| file.write_all(&bytes).and_then(|()| file.sync_all()))
+            .map_err(failed)?;
     }
     Ok(())
 }
