@@ -165,7 +165,7 @@ fn new(dir: &Path, name: Option<String>, publisher: &str) -> anyhow::Result<Exit
         host.minor + 1
     );
     // Checked before anything is written, so a refused name leaves nothing behind.
-    let checked = tempfile_in(&std::env::temp_dir())?;
+    let checked = scratch_in(&std::env::temp_dir())?;
     std::fs::write(checked.0.join(manifest::MANIFEST), &text)?;
     Manifest::read(&checked.0)?;
     for folder in ["plugins", "rules"] {
@@ -221,7 +221,7 @@ fn sign(dir: &Path, key: &Path, archive_out: Option<&Path>) -> anyhow::Result<Ex
 
 fn verify(pack: &Path, args: &TrustArgs) -> anyhow::Result<ExitCode> {
     let packs = args.packs()?;
-    let scratch = tempfile_in(&std::env::temp_dir())?;
+    let scratch = scratch_in(&std::env::temp_dir())?;
     let dir = folder_of(pack, None, &scratch)?;
     let (manifest, _) = Manifest::read(&dir)?;
     let verified = rulepack::verify(&dir, &args.trust(&packs, &manifest.publisher)?)?;
@@ -250,7 +250,7 @@ fn install(
     }
     let (store, dir) = args.store(&packs)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
-    let scratch = tempfile_in(&dir)?;
+    let scratch = scratch_in(&dir)?;
     let folder = if source.contains("://") {
         let sha256 = sha256.context("a pack from a URL needs --sha256 (the digest its publisher gives)")?;
         let downloaded = scratch.0.join("download.tar.gz");
@@ -331,12 +331,7 @@ fn folder_of(path: &Path, sha256: Option<&str>, scratch: &Scratch) -> anyhow::Re
         return Ok(path.to_path_buf());
     }
     if let Some(expected) = sha256 {
-        let actual = rulepack::digest_of(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        anyhow::ensure!(
-            actual.eq_ignore_ascii_case(expected.trim()),
-            "{}: its SHA-256 is {actual}, and {expected} was asked for",
-            path.display()
-        );
+        archive::check_sha256(path, expected).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     let into = scratch.0.join("unpacked");
     std::fs::create_dir_all(&into)?;
@@ -348,7 +343,7 @@ struct Scratch(PathBuf);
 
 /// A new [`Scratch`] in `parent`: made with `create_dir`, which fails rather than reuse a
 /// folder someone else made (a shared `/tmp`).
-fn tempfile_in(parent: &Path) -> anyhow::Result<Scratch> {
+fn scratch_in(parent: &Path) -> anyhow::Result<Scratch> {
     use std::os::unix::fs::DirBuilderExt;
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());

@@ -116,9 +116,17 @@ pub fn download(url: &str, sha256: &str, out: &Path) -> Result<(), PackError> {
     if written > MAX_UNPACKED {
         return Err(failed(format!("is over {} MiB", MAX_UNPACKED >> 20)));
     }
-    let actual = super::digest_of(out).map_err(failed)?;
+    check_sha256(out, sha256).map_err(failed)
+}
+
+/// Whether the file at `path` has the SHA-256 `sha256` (hex, any case) an operator gave.
+///
+/// # Errors
+/// It cannot be read, or its digest differs (both named).
+pub fn check_sha256(path: &Path, sha256: &str) -> Result<(), String> {
+    let actual = super::digest_of(path)?;
     if !actual.eq_ignore_ascii_case(sha256.trim()) {
-        return Err(failed(format!("its SHA-256 is {actual}, and {sha256} was asked for")));
+        return Err(format!("its SHA-256 is {actual}, and {sha256} was asked for"));
     }
     Ok(())
 }
